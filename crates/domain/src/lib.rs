@@ -1,0 +1,22 @@
+//! aidstation's core: what a chat session, a message, an event and a waypoint are, the
+//! rules they obey, the ports the outside world must implement, and the use cases.
+//!
+//! Nothing here performs I/O or names a framework, a database driver or an HTTP client, so
+//! every rule is testable with the mocks of the ports (feature `mock`).
+
+pub mod error;
+pub mod models;
+pub mod ports;
+pub mod service;
+
+pub use error::{FieldError, ServiceError};
+pub use models::chat::{
+    ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
+};
+pub use models::event::{
+    Event, EventFields, EventPatch, NewWaypoint, Waypoint, WaypointFields, WaypointPatch,
+    WaypointType,
+};
+pub use models::title::session_title;
+pub use service::chat::{ChatLimits, ChatService};
+pub use service::events::EventService;

@@ -1,0 +1,99 @@
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A conversation, optionally about one event. `updated_at` moves with every stored message
+/// so that lists can show the most recently used chat first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatSession {
+    pub id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// Whether a message's text is the whole of it. An assistant answer cut short by a failure
+/// keeps the text that arrived and says why, rather than passing for a finished answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageStatus {
+    Complete,
+    Interrupted { reason: String },
+    Generating,
+}
+
+impl MessageStatus {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Interrupted { .. } => "interrupted",
+            Self::Generating => "generating",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub total_tokens: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatMessage {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub role: Role,
+    pub content: String,
+    pub sources: Option<Value>,
+    pub status: MessageStatus,
+    pub finish_reason: Option<String>,
+    pub model: Option<String>,
+    pub usage: Option<TokenUsage>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ChatMessage {
+    /// A message a person wrote: complete by definition, with nothing of a model about it.
+    pub fn from_user(
+        id: Uuid,
+        session_id: Uuid,
+        content: String,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            session_id,
+            role: Role::User,
+            content,
+            sources: None,
+            status: MessageStatus::Complete,
+            finish_reason: None,
+            model: None,
+            usage: None,
+            created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionWithMessages {
+    pub session: ChatSession,
+    /// In their one stable chronological order.
+    pub messages: Vec<ChatMessage>,
+}

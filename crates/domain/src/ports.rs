@@ -1,0 +1,159 @@
+//! What the domain needs from the outside world. Each port has its own error enum; the doc
+//! comment of each method says which variant an adapter must return for which case, so that
+//! driver errors stop at the adapter.
+
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
+use crate::models::event::{Event, NewWaypoint, Waypoint, WaypointFields};
+
+type Cause = Box<dyn StdError + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatStoreError {
+    #[error("chat session not found")]
+    SessionNotFound,
+    #[error("event not found")]
+    EventNotFound,
+    /// The database cannot be reached or no connection could be had in time.
+    #[error("chat store unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("unexpected chat store failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Persistence of chat sessions and their messages. Each call is one statement or one short
+/// transaction: no connection outlives the call.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ChatStore: Send + Sync + 'static {
+    /// Sessions newest first (`updated_at` descending, ties by `id` descending); all sessions
+    /// when `event_id` is `None`. An unknown event simply has none.
+    async fn list_sessions(
+        &self,
+        event_id: Option<Uuid>,
+    ) -> Result<Vec<ChatSession>, ChatStoreError>;
+
+    /// The session and its messages in chronological order (stable also for equal
+    /// timestamps); `SessionNotFound` when there is no such session.
+    async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError>;
+
+    /// Deletes the session and, by cascade, its messages; returns how many messages went.
+    /// `SessionNotFound` when there is no such session.
+    async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError>;
+
+    /// Stores a new session together with its first message in one transaction, so a
+    /// session never exists without it. `EventNotFound` when `session.event_id` names no event.
+    async fn create_session(
+        &self,
+        session: &ChatSession,
+        first: &ChatMessage,
+    ) -> Result<(), ChatStoreError>;
+
+    /// Stores a message and moves the session's `updated_at` forward to the message's
+    /// `created_at` in one transaction; returns the session as updated.
+    /// `SessionNotFound` when the session does not exist (any more).
+    async fn append_message(&self, message: &ChatMessage) -> Result<ChatSession, ChatStoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventStoreError {
+    #[error("event not found")]
+    EventNotFound,
+    #[error("waypoint not found")]
+    WaypointNotFound,
+    #[error("event store unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("unexpected event store failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Persistence of events and their waypoints.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Events by planned date (undated last), then by id.
+    async fn list_events(&self) -> Result<Vec<Event>, EventStoreError>;
+    /// `EventNotFound` when absent.
+    async fn get_event(&self, id: Uuid) -> Result<Event, EventStoreError>;
+    async fn insert_event(&self, event: &Event) -> Result<(), EventStoreError>;
+    /// Replaces the fields and `updated_at`; `EventNotFound` when absent.
+    async fn update_event(&self, event: &Event) -> Result<(), EventStoreError>;
+    /// Deletes the event with, by cascade, its waypoints and chat sessions (and their
+    /// messages). `EventNotFound` when absent.
+    async fn delete_event(&self, id: Uuid) -> Result<(), EventStoreError>;
+
+    /// Waypoints of the event by `order_index`, then creation. `EventNotFound` when the
+    /// event does not exist, so that an empty list means "no waypoints yet".
+    async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError>;
+    /// `WaypointNotFound` when absent.
+    async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError>;
+    /// Stores the waypoint, placing it after the event's last one when it has no
+    /// `order_index`; `EventNotFound` when the event does not exist.
+    async fn insert_waypoint(
+        &self,
+        id: Uuid,
+        waypoint: &NewWaypoint,
+        created_at: DateTime<Utc>,
+    ) -> Result<Waypoint, EventStoreError>;
+    /// `WaypointNotFound` when absent.
+    async fn update_waypoint(
+        &self,
+        id: Uuid,
+        fields: &WaypointFields,
+    ) -> Result<Waypoint, EventStoreError>;
+    /// `WaypointNotFound` when absent.
+    async fn delete_waypoint(&self, id: Uuid) -> Result<(), EventStoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    #[error("dependency unavailable")]
+    Unavailable(#[source] Cause),
+}
+
+/// Whether the service can do its work right now (the database answers).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait HealthCheck: Send + Sync + 'static {
+    async fn check(&self) -> Result<(), HealthError>;
+}
+
+/// Time, as a port so tests can pin it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Identifiers, as a port so tests can predict them.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait IdSource: Send + Sync + 'static {
+    fn new_id(&self) -> Uuid;
+}
+
+/// The wall clock, cut to microseconds: what PostgreSQL keeps, so a value read back equals
+/// the value written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        let micros = now.timestamp_micros();
+        DateTime::from_timestamp_micros(micros).unwrap_or(now)
+    }
+}
+
+/// Time-ordered v7 UUIDs: new rows land at the end of the primary-key index.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TimeOrderedIds;
+
+impl IdSource for TimeOrderedIds {
+    fn new_id(&self) -> Uuid {
+        Uuid::now_v7()
+    }
+}
