@@ -1,1 +1,40 @@
+//! The PostgreSQL adapter: implements the domain's store ports with diesel-async over a
+//! deadpool pool, applies the embedded migrations, and can run a local cluster when no
+//! database URL is configured.
 
+mod chat_store;
+mod error;
+mod event_store;
+mod health;
+pub mod local;
+mod migrations;
+mod pool;
+mod rows;
+mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::deadpool::Object;
+
+pub use migrations::{MigrationError, run_migrations};
+pub use pool::{PgPool, PoolConfig, build_pool};
+
+use crate::error::DbError;
+
+/// Every store port, backed by one pool. Each call checks a connection out for one
+/// statement or one short transaction and gives it back.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, DbError> {
+        Ok(self.pool.get().await?)
+    }
+}

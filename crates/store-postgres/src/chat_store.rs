@@ -1,0 +1,151 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::ports::{ChatStore, ChatStoreError};
+use domain::{ChatMessage, ChatSession, SessionWithMessages};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::DbError;
+use crate::rows::{MessageRow, SessionRow};
+use crate::schema::{chat_messages, chat_sessions};
+
+diesel::define_sql_function! {
+    /// PostgreSQL's GREATEST: `updated_at` only ever moves forward.
+    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
+const SESSION_EVENT_FK: &str = "chat_sessions_event_id_fkey";
+
+#[derive(QueryableByName)]
+struct DeletedCounts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sessions: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    messages: i64,
+}
+
+#[async_trait]
+impl ChatStore for PgStore {
+    async fn list_sessions(
+        &self,
+        event_id: Option<Uuid>,
+    ) -> Result<Vec<ChatSession>, ChatStoreError> {
+        let mut conn = self.conn().await?;
+        let mut query = chat_sessions::table
+            .select(SessionRow::as_select())
+            .order((chat_sessions::updated_at.desc(), chat_sessions::id.desc()))
+            .into_boxed();
+        if let Some(event_id) = event_id {
+            query = query.filter(chat_sessions::event_id.eq(event_id));
+        }
+        let rows = query.load(&mut conn).await.map_err(DbError::from)?;
+        Ok(rows.into_iter().map(ChatSession::from).collect())
+    }
+
+    async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
+        let mut conn = self.conn().await?;
+        // One round trip and one snapshot: the session's columns repeat on each message row.
+        let rows: Vec<(SessionRow, Option<MessageRow>)> = chat_sessions::table
+            .left_join(chat_messages::table)
+            .filter(chat_sessions::id.eq(id))
+            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        let mut rows = rows.into_iter();
+        let Some((session, first)) = rows.next() else {
+            return Err(ChatStoreError::SessionNotFound);
+        };
+        let messages = first
+            .into_iter()
+            .chain(rows.filter_map(|(_, message)| message))
+            .map(ChatMessage::try_from)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(DbError::from)?;
+        Ok(SessionWithMessages {
+            session: session.into(),
+            messages,
+        })
+    }
+
+    async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError> {
+        let mut conn = self.conn().await?;
+        // Both parts of the statement see the same snapshot, so the count is of the messages
+        // that the cascade removes, in one round trip.
+        let counts: DeletedCounts = diesel::sql_query(
+            "WITH gone AS (DELETE FROM chat_sessions WHERE id = $1 RETURNING id) \
+             SELECT (SELECT count(*) FROM gone) AS sessions, \
+                    (SELECT count(*) FROM chat_messages WHERE session_id = $1) AS messages",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .get_result(&mut conn)
+        .await
+        .map_err(DbError::from)?;
+        if counts.sessions == 0 {
+            return Err(ChatStoreError::SessionNotFound);
+        }
+        Ok(counts.messages.unsigned_abs())
+    }
+
+    async fn create_session(
+        &self,
+        session: &ChatSession,
+        first: &ChatMessage,
+    ) -> Result<(), ChatStoreError> {
+        let session_row = SessionRow::from(session);
+        let message_row = MessageRow::from(first);
+        let mut conn = self.conn().await?;
+        let result = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                diesel::insert_into(chat_sessions::table)
+                    .values(&session_row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(chat_messages::table)
+                    .values(&message_row)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await;
+        match result {
+            Err(error) if error.foreign_key() == Some(SESSION_EVENT_FK) => {
+                Err(ChatStoreError::EventNotFound)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    async fn append_message(&self, message: &ChatMessage) -> Result<ChatSession, ChatStoreError> {
+        let message_row = MessageRow::from(message);
+        let mut conn = self.conn().await?;
+        let session = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                // Updating the session first locks its row: a concurrent delete waits, so the
+                // message cannot land in a session that is being removed.
+                let session: Option<SessionRow> =
+                    diesel::update(chat_sessions::table.find(message_row.session_id))
+                        .set(
+                            chat_sessions::updated_at
+                                .eq(greatest(chat_sessions::updated_at, message_row.created_at)),
+                        )
+                        .returning(SessionRow::as_returning())
+                        .get_result(conn)
+                        .await
+                        .optional()?;
+                if session.is_some() {
+                    diesel::insert_into(chat_messages::table)
+                        .values(&message_row)
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(session)
+            })
+            .await?;
+        session
+            .map(ChatSession::from)
+            .ok_or(ChatStoreError::SessionNotFound)
+    }
+}

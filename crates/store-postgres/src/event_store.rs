@@ -1,0 +1,192 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::ports::{EventStore, EventStoreError};
+use domain::{Event, NewWaypoint, Waypoint, WaypointFields};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::DbError;
+use crate::rows::{EventRow, WaypointChanges, WaypointRow};
+use crate::schema::{events, waypoints};
+
+fn found<T>(rows: usize, missing: EventStoreError, value: T) -> Result<T, EventStoreError> {
+    if rows == 0 { Err(missing) } else { Ok(value) }
+}
+
+fn to_waypoint(row: WaypointRow) -> Result<Waypoint, EventStoreError> {
+    Ok(Waypoint::try_from(row).map_err(DbError::from)?)
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn list_events(&self) -> Result<Vec<Event>, EventStoreError> {
+        let mut conn = self.conn().await?;
+        let rows = events::table
+            .select(EventRow::as_select())
+            .order((events::planned_date.asc().nulls_last(), events::id.asc()))
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+
+    async fn get_event(&self, id: Uuid) -> Result<Event, EventStoreError> {
+        let mut conn = self.conn().await?;
+        let row = events::table
+            .find(id)
+            .select(EventRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        row.map(Event::from).ok_or(EventStoreError::EventNotFound)
+    }
+
+    async fn insert_event(&self, event: &Event) -> Result<(), EventStoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(events::table)
+            .values(EventRow::from(event))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    async fn update_event(&self, event: &Event) -> Result<(), EventStoreError> {
+        let mut row = EventRow::from(event);
+        let mut conn = self.conn().await?;
+        // Only the fields and updated_at change; the creation time stays the stored one.
+        let updated = diesel::update(events::table.find(event.id))
+            .set((
+                events::name.eq(std::mem::take(&mut row.name)),
+                events::planned_date.eq(row.planned_date),
+                events::distance.eq(row.distance),
+                events::target_duration_minutes.eq(row.target_duration_minutes),
+                events::elevation_gain_adjustment_percent.eq(row.elevation_gain_adjustment_percent),
+                events::elevation_descent_adjustment_percent
+                    .eq(row.elevation_descent_adjustment_percent),
+                events::fatigue_slowdown_percent.eq(row.fatigue_slowdown_percent),
+                events::updated_at.eq(row.updated_at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        found(updated, EventStoreError::EventNotFound, ())
+    }
+
+    async fn delete_event(&self, id: Uuid) -> Result<(), EventStoreError> {
+        let mut conn = self.conn().await?;
+        let deleted = diesel::delete(events::table.find(id))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        found(deleted, EventStoreError::EventNotFound, ())
+    }
+
+    async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError> {
+        let mut conn = self.conn().await?;
+        // Joined from the event so that "no such event" and "no waypoints yet" differ, in
+        // one round trip.
+        let rows: Vec<(Uuid, Option<WaypointRow>)> = events::table
+            .left_join(waypoints::table)
+            .filter(events::id.eq(event_id))
+            .order((
+                waypoints::order_index.asc(),
+                waypoints::created_at.asc(),
+                waypoints::id.asc(),
+            ))
+            .select((events::id, Option::<WaypointRow>::as_select()))
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        if rows.is_empty() {
+            return Err(EventStoreError::EventNotFound);
+        }
+        rows.into_iter()
+            .filter_map(|(_, row)| row)
+            .map(to_waypoint)
+            .collect()
+    }
+
+    async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError> {
+        let mut conn = self.conn().await?;
+        let row = waypoints::table
+            .find(id)
+            .select(WaypointRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        to_waypoint(row.ok_or(EventStoreError::WaypointNotFound)?)
+    }
+
+    async fn insert_waypoint(
+        &self,
+        id: Uuid,
+        waypoint: &NewWaypoint,
+        created_at: DateTime<Utc>,
+    ) -> Result<Waypoint, EventStoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                // Locking the event serialises "append at the end" among concurrent inserts
+                // and tells a missing event apart.
+                let event: Option<Uuid> = events::table
+                    .find(waypoint.event_id)
+                    .select(events::id)
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if event.is_none() {
+                    return Ok(None);
+                }
+                let order_index = match waypoint.order_index {
+                    Some(index) => index,
+                    None => waypoints::table
+                        .filter(waypoints::event_id.eq(waypoint.event_id))
+                        .select(diesel::dsl::max(waypoints::order_index))
+                        .first::<Option<i32>>(conn)
+                        .await?
+                        .map_or(0, |last| last.saturating_add(1)),
+                };
+                let row = WaypointRow::new(id, waypoint, order_index, created_at);
+                Ok(Some(
+                    diesel::insert_into(waypoints::table)
+                        .values(&row)
+                        .returning(WaypointRow::as_returning())
+                        .get_result(conn)
+                        .await?,
+                ))
+            })
+            .await?;
+        to_waypoint(row.ok_or(EventStoreError::EventNotFound)?)
+    }
+
+    async fn update_waypoint(
+        &self,
+        id: Uuid,
+        fields: &WaypointFields,
+    ) -> Result<Waypoint, EventStoreError> {
+        let mut conn = self.conn().await?;
+        let row = diesel::update(waypoints::table.find(id))
+            .set(WaypointChanges::from(fields))
+            .returning(WaypointRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        to_waypoint(row.ok_or(EventStoreError::WaypointNotFound)?)
+    }
+
+    async fn delete_waypoint(&self, id: Uuid) -> Result<(), EventStoreError> {
+        let mut conn = self.conn().await?;
+        let deleted = diesel::delete(waypoints::table.find(id))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        found(deleted, EventStoreError::WaypointNotFound, ())
+    }
+}

@@ -1,0 +1,462 @@
+//! The PostgreSQL adapter against a real server: a throwaway cluster per test process and a
+//! fresh database per test, cloned from a migrated template.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use domain::ports::{ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck};
+use domain::{
+    ChatMessage, ChatSession, Event, EventFields, MessageStatus, NewWaypoint, Role, TokenUsage,
+    WaypointFields, WaypointType,
+};
+use store_postgres::testing::{TestCluster, TestDatabase};
+use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
+use uuid::Uuid;
+
+fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 27, 5, minute, 0).unwrap()
+}
+
+fn session(event_id: Option<Uuid>, updated_at: DateTime<Utc>) -> ChatSession {
+    ChatSession {
+        id: Uuid::new_v4(),
+        event_id,
+        title: "title".into(),
+        created_at: at(0),
+        updated_at,
+    }
+}
+
+fn user_message(session_id: Uuid, content: &str, created_at: DateTime<Utc>) -> ChatMessage {
+    ChatMessage::from_user(Uuid::new_v4(), session_id, content.into(), created_at)
+}
+
+fn event(name: &str) -> Event {
+    Event {
+        id: Uuid::new_v4(),
+        fields: EventFields {
+            name: name.into(),
+            planned_date: Some(at(0)),
+            distance: Some(100.2),
+            target_duration_minutes: Some(1_440),
+            elevation_gain_adjustment_percent: Some(8.5),
+            elevation_descent_adjustment_percent: None,
+            fatigue_slowdown_percent: Some(4.0),
+        },
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+async fn store(db: &TestDatabase) -> PgStore {
+    PgStore::new(db.pool())
+}
+
+#[tokio::test]
+async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let mut sessions = vec![
+        session(None, at(1)),
+        session(None, at(3)),
+        session(None, at(3)),
+        session(None, at(2)),
+    ];
+    for s in &sessions {
+        store
+            .create_session(s, &user_message(s.id, "hi", s.created_at))
+            .await
+            .unwrap();
+    }
+    sessions.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+
+    let listed = store.list_sessions(None).await.unwrap();
+
+    assert_eq!(listed, sessions);
+}
+
+#[tokio::test]
+async fn sessions_can_be_filtered_by_event() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (a, b) = (event("A"), event("B"));
+    store.insert_event(&a).await.unwrap();
+    store.insert_event(&b).await.unwrap();
+    let of_a = session(Some(a.id), at(1));
+    let of_b = session(Some(b.id), at(2));
+    let unattached = session(None, at(3));
+    for s in [&of_a, &of_b, &unattached] {
+        store
+            .create_session(s, &user_message(s.id, "hi", at(0)))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(store.list_sessions(Some(a.id)).await.unwrap(), [of_a]);
+    assert_eq!(store.list_sessions(Some(Uuid::new_v4())).await.unwrap(), []);
+    assert_eq!(store.list_sessions(None).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timestamps() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let s = session(None, at(0));
+    store
+        .create_session(&s, &user_message(s.id, "first", at(0)))
+        .await
+        .unwrap();
+    let answer = ChatMessage {
+        role: Role::Assistant,
+        sources: Some(serde_json::json!([{"title": "WSER guide"}])),
+        status: MessageStatus::Interrupted {
+            reason: "upstream closed".into(),
+        },
+        finish_reason: Some("length".into()),
+        model: Some("gpt-test".into()),
+        usage: Some(TokenUsage {
+            prompt_tokens: Some(10),
+            completion_tokens: Some(20),
+            total_tokens: Some(30),
+        }),
+        ..user_message(s.id, "second", at(1))
+    };
+    store.append_message(&answer).await.unwrap();
+    // Same timestamp as the answer: insertion order decides.
+    for text in ["third", "fourth", "fifth"] {
+        store
+            .append_message(&user_message(s.id, text, at(1)))
+            .await
+            .unwrap();
+    }
+
+    let loaded = store.get_session(s.id).await.unwrap();
+
+    let texts: Vec<_> = loaded.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts, ["first", "second", "third", "fourth", "fifth"]);
+    assert_eq!(loaded.messages[1], answer);
+    assert_eq!(loaded.session.updated_at, at(1));
+}
+
+#[tokio::test]
+async fn appending_moves_updated_at_forward_but_never_back() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let s = session(None, at(5));
+    store
+        .create_session(&s, &user_message(s.id, "hi", at(5)))
+        .await
+        .unwrap();
+
+    let later = store
+        .append_message(&user_message(s.id, "later", at(9)))
+        .await
+        .unwrap();
+    let earlier = store
+        .append_message(&user_message(s.id, "clock skew", at(7)))
+        .await
+        .unwrap();
+
+    assert_eq!(later.updated_at, at(9));
+    assert_eq!(earlier.updated_at, at(9));
+}
+
+#[tokio::test]
+async fn a_session_for_an_unknown_event_is_refused_and_nothing_is_stored() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let s = session(Some(Uuid::new_v4()), at(0));
+
+    let result = store
+        .create_session(&s, &user_message(s.id, "hi", at(0)))
+        .await;
+
+    assert!(
+        matches!(result, Err(ChatStoreError::EventNotFound)),
+        "{result:?}"
+    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_sessions").await, 0);
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 0);
+}
+
+#[tokio::test]
+async fn appending_to_an_unknown_session_is_not_found() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let result = store
+        .append_message(&user_message(Uuid::new_v4(), "hi", at(0)))
+        .await;
+    assert!(
+        matches!(result, Err(ChatStoreError::SessionNotFound)),
+        "{result:?}"
+    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 0);
+}
+
+#[tokio::test]
+async fn deleting_a_session_removes_its_messages_by_cascade_and_nothing_else() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (gone, kept) = (session(None, at(0)), session(None, at(0)));
+    for s in [&gone, &kept] {
+        store
+            .create_session(s, &user_message(s.id, "hi", at(0)))
+            .await
+            .unwrap();
+        store
+            .append_message(&user_message(s.id, "again", at(1)))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(store.delete_session(gone.id).await.unwrap(), 2);
+
+    let sql = format!(
+        "SELECT count(*) AS n FROM chat_messages WHERE session_id = '{}'",
+        gone.id
+    );
+    assert_eq!(db.count(&sql).await, 0);
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 2);
+    assert!(matches!(
+        store.get_session(gone.id).await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
+    assert!(matches!(
+        store.delete_session(gone.id).await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn deleting_an_event_cascades_to_its_waypoints_sessions_and_messages() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (doomed, other) = (event("Doomed"), event("Other"));
+    for e in [&doomed, &other] {
+        store.insert_event(e).await.unwrap();
+        let s = session(Some(e.id), at(0));
+        store
+            .create_session(&s, &user_message(s.id, "hi", at(0)))
+            .await
+            .unwrap();
+        store
+            .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Aid 1", None), at(0))
+            .await
+            .unwrap();
+    }
+
+    store.delete_event(doomed.id).await.unwrap();
+
+    assert_eq!(db.count("SELECT count(*) AS n FROM events").await, 1);
+    assert_eq!(db.count("SELECT count(*) AS n FROM waypoints").await, 1);
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_sessions").await, 1);
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 1);
+    let leftovers = format!(
+        "SELECT count(*) AS n FROM chat_sessions WHERE event_id = '{}'",
+        doomed.id
+    );
+    assert_eq!(db.count(&leftovers).await, 0);
+    assert!(matches!(
+        store.delete_event(doomed.id).await,
+        Err(EventStoreError::EventNotFound)
+    ));
+}
+
+fn waypoint(event_id: Uuid, name: &str, order_index: Option<i32>) -> NewWaypoint {
+    NewWaypoint {
+        event_id,
+        name: name.into(),
+        waypoint_type: WaypointType::Food,
+        latitude: Some(39.1),
+        longitude: Some(-120.2),
+        elevation: Some(6_000.0),
+        stop_time_minutes: Some(5),
+        comments: Some("ice".into()),
+        order_index,
+        distance_from_start: Some(10.0),
+    }
+}
+
+#[tokio::test]
+async fn events_round_trip_and_update_keeps_the_creation_time() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let mut e = event("Western States");
+    store.insert_event(&e).await.unwrap();
+    assert_eq!(store.get_event(e.id).await.unwrap(), e);
+
+    e.fields.distance = None;
+    e.fields.name = "WSER".into();
+    e.updated_at = at(30);
+    store.update_event(&e).await.unwrap();
+
+    assert_eq!(store.get_event(e.id).await.unwrap(), e);
+    assert!(matches!(
+        store.get_event(Uuid::new_v4()).await,
+        Err(EventStoreError::EventNotFound)
+    ));
+    let mut ghost = event("ghost");
+    ghost.id = Uuid::new_v4();
+    assert!(matches!(
+        store.update_event(&ghost).await,
+        Err(EventStoreError::EventNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn events_are_listed_by_planned_date_with_undated_ones_last() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let mut late = event("late");
+    late.fields.planned_date = Some(at(50));
+    let mut undated = event("undated");
+    undated.fields.planned_date = None;
+    let early = event("early");
+    for e in [&undated, &late, &early] {
+        store.insert_event(e).await.unwrap();
+    }
+    let names: Vec<_> = store
+        .list_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.fields.name)
+        .collect();
+    assert_eq!(names, ["early", "late", "undated"]);
+}
+
+#[tokio::test]
+async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let e = event("race");
+    store.insert_event(&e).await.unwrap();
+    assert_eq!(store.list_waypoints(e.id).await.unwrap(), []);
+
+    let first = store
+        .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Start", None), at(0))
+        .await
+        .unwrap();
+    let third = store
+        .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Finish", Some(10)), at(1))
+        .await
+        .unwrap();
+    let last = store
+        .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "After", None), at(2))
+        .await
+        .unwrap();
+    let second = store
+        .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Middle", Some(5)), at(3))
+        .await
+        .unwrap();
+
+    assert_eq!((first.fields.order_index, last.fields.order_index), (0, 11));
+    let listed = store.list_waypoints(e.id).await.unwrap();
+    assert_eq!(listed, [first, second, third, last.clone()]);
+
+    let mut fields: WaypointFields = last.fields.clone();
+    fields.waypoint_type = WaypointType::Rest;
+    fields.comments = None;
+    let updated = store.update_waypoint(last.id, &fields).await.unwrap();
+    assert_eq!(updated.fields, fields);
+    assert_eq!(updated.created_at, last.created_at);
+    store.delete_waypoint(last.id).await.unwrap();
+    assert!(matches!(
+        store.get_waypoint(last.id).await,
+        Err(EventStoreError::WaypointNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn waypoints_of_an_unknown_event_are_not_found() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    assert!(matches!(
+        store.list_waypoints(Uuid::new_v4()).await,
+        Err(EventStoreError::EventNotFound)
+    ));
+    let result = store
+        .insert_waypoint(Uuid::new_v4(), &waypoint(Uuid::new_v4(), "x", None), at(0))
+        .await;
+    assert!(matches!(result, Err(EventStoreError::EventNotFound)));
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_safe_when_instances_start_together() {
+    let db = TestDatabase::new().await;
+    // The template was migrated already: every run after it finds nothing to do, including
+    // several at once.
+    let runs = futures_util::future::join_all((0..4).map(|_| run_migrations(db.url()))).await;
+    for applied in runs {
+        assert_eq!(applied.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_migrations_apply_once() {
+    let cluster = TestCluster::start().await;
+    cluster.cluster().ensure_database("fresh").await.unwrap();
+    let url = cluster.cluster().database_url("fresh");
+    let runs = futures_util::future::join_all((0..3).map(|_| run_migrations(&url))).await;
+    let applied: Vec<usize> = runs.into_iter().map(Result::unwrap).collect();
+    assert_eq!(applied.iter().sum::<usize>(), 1, "{applied:?}");
+}
+
+#[tokio::test]
+async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers() {
+    let cluster = TestCluster::start().await;
+    let url = cluster.migrated_database("outage").await;
+    let config = PoolConfig {
+        max_size: 4,
+        timeout: Duration::from_millis(500),
+    };
+    let store = PgStore::new(build_pool(&url, config).unwrap());
+    store.check().await.unwrap();
+    let s = session(None, at(0));
+    store
+        .create_session(&s, &user_message(s.id, "kept", at(0)))
+        .await
+        .unwrap();
+
+    cluster.stop().await;
+    let started = Instant::now();
+    let down = store.list_sessions(None).await;
+    let health = store.check().await;
+    assert!(
+        matches!(down, Err(ChatStoreError::Unavailable(_))),
+        "{down:?}"
+    );
+    assert!(health.is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    cluster.restart().await;
+    store.check().await.unwrap();
+    assert_eq!(store.list_sessions(None).await.unwrap(), [s]);
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
+    let db = TestDatabase::new().await;
+    let config = PoolConfig {
+        max_size: 1,
+        timeout: Duration::from_millis(300),
+    };
+    let pool = build_pool(db.url(), config).unwrap();
+    let held = pool.get().await.unwrap();
+    let store = PgStore::new(pool.clone());
+
+    let started = Instant::now();
+    let result = store.list_sessions(None).await;
+
+    assert!(
+        matches!(result, Err(ChatStoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(held);
+    assert!(store.list_sessions(None).await.is_ok());
+}
