@@ -1,1 +1,29 @@
-fn main() {}
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+use app::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A missing .env is normal; a broken one is worth knowing about.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("ignoring .env: {error}");
+        }
+    }
+    tracing_subscriber::fmt()
+        // One line per finished request span from the HTTP logger: method, path, status, time.
+        .with_span_events(FmtSpan::CLOSE)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let settings = cli.into();
+    match command {
+        Command::Serve => app::serve(settings).await,
+        Command::Migrate => app::migrate(settings).await,
+    }
+}

@@ -1,1 +1,147 @@
+//! The HTTP face of aidstation: actix-web routes over the domain's services, problem+json
+//! errors, CORS for the original planner's frontend, and request logging.
 
+mod chat;
+mod error;
+mod events;
+mod extract;
+mod health;
+mod routes;
+mod serde_util;
+mod waypoints;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use domain::ports::{ChatStore, EventStore, HealthCheck};
+use domain::{ChatService, EventService};
+use tracing_actix_web::TracingLogger;
+
+pub use error::ApiError;
+
+/// The services every handler reaches through `web::Data`. Ports are trait objects here:
+/// which adapter sits behind them is decided by the binary at start-up.
+pub struct AppState {
+    pub chat: ChatService<dyn ChatStore>,
+    pub events: EventService<dyn EventStore>,
+    pub health: Arc<dyn HealthCheck>,
+}
+
+/// What the HTTP layer takes from configuration.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest request body in bytes; larger ones are answered 413.
+    pub max_body_bytes: usize,
+    /// Worker threads; `None` is one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cors_allowed_origins: [
+                "http://localhost:3000",
+                "http://127.0.0.1:3000",
+                "http://localhost:5173",
+                "http://127.0.0.1:5173",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_body_bytes: 256 * 1024,
+            workers: None,
+        }
+    }
+}
+
+/// Starts serving on `listener` (bound by the caller, so tests can use port 0). The server
+/// stops gracefully on SIGINT/SIGTERM; await the returned [`Server`] to run it.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    config: HttpConfig,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let workers = config.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap(cors(&config.cors_allowed_origins))
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(extract::BodyLimit(config.max_body_bytes))
+            .app_data(web::PayloadConfig::new(config.max_body_bytes))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::Malformed(format!(
+                    "bad query string: {}",
+                    extract::humanize(&error.to_string())
+                ))
+                .into()
+            }))
+            .configure(routes::configure)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("no such endpoint".into()))
+            }))
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CACHE_CONTROL,
+        ])
+        .max_age(3600);
+    if origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin();
+    }
+    origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+/// Errors actix answers itself (405 for a known path with another method, CORS refusals)
+/// come without a body; give them the same problem+json as ours.
+fn problem_for_bare_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
+    if is_problem || !(res.status().is_client_error() || res.status().is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::NOT_FOUND => ApiError::NotFound("no such endpoint".into()),
+        s if s.is_server_error() => ApiError::Internal,
+        s => ApiError::Malformed(s.canonical_reason().unwrap_or("bad request").to_lowercase()),
+    };
+    let mut problem = error.error_response();
+    *problem.status_mut() = status;
+    Ok(ErrorHandlerResponse::Response(
+        res.into_response(problem).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,123 @@
+//! The command line. Every option also reads an environment variable (a `.env` file is
+//! loaded first); a flag given on the command line wins over both.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aidstation",
+    version,
+    about = "The AI assistant of an ultra-running race planner, with chat history kept in PostgreSQL"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// PostgreSQL URL. When unset, a local cluster under <DATA_DIR>/postgres is created on
+    /// first run, started with the machine's PostgreSQL binaries and stopped on exit.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where the local PostgreSQL cluster lives when DATABASE_URL is unset.
+    #[arg(
+        long,
+        env = "AIDSTATION_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Most database connections open at once.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, global = true)]
+    pub pool_size: usize,
+
+    /// Milliseconds a request waits for a database connection before it is answered 503.
+    #[arg(
+        long,
+        env = "DATABASE_POOL_TIMEOUT_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub pool_timeout_ms: u64,
+
+    /// Address and port to serve HTTP on.
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind_addr: String,
+
+    /// Comma-separated origins allowed by CORS (`*` for any). Default: the original
+    /// frontend's, http://localhost:3000 and http://localhost:5173 and their 127.0.0.1 forms.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_allowed_origins: Vec<String>,
+
+    /// Largest request body in bytes (larger: 413).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Longest chat message in characters (longer: 422).
+    #[arg(
+        long,
+        env = "MAX_MESSAGE_CHARS",
+        default_value_t = 32_000,
+        global = true
+    )]
+    pub max_message_chars: usize,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "HTTP_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the API and web UI (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_and_flags_parse_anywhere() {
+        let cli = Cli::try_parse_from(["aidstation", "--bind-addr", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.command, None);
+        assert_eq!(cli.bind_addr, "127.0.0.1:0");
+        let cli =
+            Cli::try_parse_from(["aidstation", "migrate", "--database-url", "postgres://x/y"])
+                .unwrap();
+        assert_eq!(cli.command, Some(Command::Migrate));
+        assert_eq!(cli.database_url.as_deref(), Some("postgres://x/y"));
+    }
+
+    #[test]
+    fn cors_origins_are_comma_separated() {
+        let cli = Cli::try_parse_from([
+            "aidstation",
+            "--cors-allowed-origins",
+            "http://a.test,http://b.test",
+        ])
+        .unwrap();
+        assert_eq!(cli.cors_allowed_origins, ["http://a.test", "http://b.test"]);
+    }
+}

@@ -1,0 +1,172 @@
+//! Wiring: turns settings into a running application (database, adapters, services, HTTP
+//! server). The binary and the end-to-end tests both start the app through here.
+
+pub mod cli;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::ports::{SystemClock, TimeOrderedIds};
+use domain::{ChatLimits, ChatService, EventService};
+use http_api::{AppState, HttpConfig};
+use secrecy::SecretString;
+use store_postgres::local::{Durability, LocalCluster, PgBinaries};
+use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
+
+const LOCAL_DATABASE: &str = "aidstation";
+
+/// Everything the app is configured with, whatever the source (flags, env, tests).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub bind_addr: String,
+    pub pool: PoolConfig,
+    pub http: HttpConfig,
+    pub chat: ChatLimits,
+}
+
+impl From<cli::Cli> for Settings {
+    fn from(cli: cli::Cli) -> Self {
+        let defaults = HttpConfig::default();
+        Self {
+            database_url: cli
+                .database_url
+                .filter(|url| !url.trim().is_empty())
+                .map(SecretString::from),
+            data_dir: cli.data_dir,
+            bind_addr: cli.bind_addr,
+            pool: PoolConfig {
+                max_size: cli.pool_size,
+                timeout: Duration::from_millis(cli.pool_timeout_ms),
+            },
+            http: HttpConfig {
+                cors_allowed_origins: if cli.cors_allowed_origins.is_empty() {
+                    defaults.cors_allowed_origins
+                } else {
+                    cli.cors_allowed_origins
+                },
+                max_body_bytes: cli.max_body_bytes,
+                workers: cli.workers,
+            },
+            chat: ChatLimits {
+                max_message_chars: cli.max_message_chars,
+            },
+        }
+    }
+}
+
+/// The database the app talks to, and the local cluster it started for it, if any (to be
+/// stopped when the app stops).
+pub struct Database {
+    pub url: SecretString,
+    pub local: Option<LocalCluster>,
+}
+
+impl Database {
+    /// Uses the configured URL, or creates/starts the local cluster under the data dir.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                local: None,
+            });
+        }
+        let bins = PgBinaries::find()?;
+        let cluster = LocalCluster::new(
+            bins,
+            &settings.data_dir.join("postgres"),
+            Durability::Durable,
+        )?;
+        cluster
+            .start()
+            .await
+            .context("starting the local PostgreSQL cluster")?;
+        let database = Self {
+            url: cluster.database_url(LOCAL_DATABASE),
+            local: Some(cluster),
+        };
+        if let Some(cluster) = &database.local {
+            if let Err(error) = cluster.ensure_database(LOCAL_DATABASE).await {
+                database.close().await;
+                return Err(error.into());
+            }
+        }
+        Ok(database)
+    }
+
+    /// Stops the local cluster, if we run one; a failure is logged, not fatal, since the app
+    /// is ending anyway.
+    pub async fn close(&self) {
+        if let Some(cluster) = &self.local {
+            if let Err(error) = cluster.stop().await {
+                tracing::error!(%error, "could not stop the local PostgreSQL cluster");
+            }
+        }
+    }
+}
+
+/// A bound, not yet running HTTP server.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Migrates the database, wires the adapters and binds the listener (port 0 picks one).
+    pub async fn build(settings: &Settings, database_url: &SecretString) -> anyhow::Result<Self> {
+        let applied = run_migrations(database_url).await?;
+        tracing::info!(applied, "database migrations up to date");
+        let pool = build_pool(database_url, settings.pool)?;
+        let store = Arc::new(PgStore::new(pool));
+        let clock = Arc::new(SystemClock);
+        let ids = Arc::new(TimeOrderedIds);
+        let state = AppState {
+            chat: ChatService::new(store.clone(), clock.clone(), ids.clone(), settings.chat),
+            events: EventService::new(store.clone(), clock, ids),
+            health: store,
+        };
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("binding {}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = http_api::serve(listener, state, settings.http.clone())?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `aidstation serve`: open the database, serve, and stop the local cluster on the way out,
+/// also when start-up fails half-way.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let result = async {
+        let app = Application::build(&settings, &database.url).await?;
+        tracing::info!(addr = %settings.bind_addr, port = app.port(), "aidstation serving");
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// `aidstation migrate`.
+pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let result = run_migrations(&database.url).await;
+    database.close().await;
+    let applied = result?;
+    tracing::info!(applied, "migrations applied");
+    Ok(())
+}

@@ -1,0 +1,101 @@
+use chrono::{DateTime, Utc};
+use domain::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `?event_id=`: kept as text so a bad id is a 400 in our words, and an empty one means
+/// "all sessions".
+#[derive(Deserialize)]
+pub struct SessionsQuery {
+    pub event_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SessionDto {
+    pub id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// `null` in lists, the whole conversation when one session is fetched.
+    pub messages: Option<Vec<MessageDto>>,
+}
+
+impl From<ChatSession> for SessionDto {
+    fn from(s: ChatSession) -> Self {
+        Self {
+            id: s.id,
+            event_id: s.event_id,
+            title: s.title,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            messages: None,
+        }
+    }
+}
+
+impl From<SessionWithMessages> for SessionDto {
+    fn from(full: SessionWithMessages) -> Self {
+        Self {
+            messages: Some(full.messages.iter().map(MessageDto::from).collect()),
+            ..Self::from(full.session)
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct UsageDto {
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub total_tokens: Option<i32>,
+}
+
+#[derive(Serialize)]
+pub struct MessageDto {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub role: &'static str,
+    pub content: String,
+    pub sources: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
+    pub status: &'static str,
+    /// Why an interrupted answer stopped; `null` otherwise.
+    pub status_reason: Option<String>,
+    pub finish_reason: Option<String>,
+    pub model: Option<String>,
+    pub usage: Option<UsageDto>,
+}
+
+impl From<&ChatMessage> for MessageDto {
+    fn from(m: &ChatMessage) -> Self {
+        let status_reason = match &m.status {
+            MessageStatus::Interrupted { reason } => Some(reason.clone()),
+            MessageStatus::Complete | MessageStatus::Generating => None,
+        };
+        Self {
+            id: m.id,
+            session_id: m.session_id,
+            role: m.role.as_str(),
+            content: m.content.clone(),
+            sources: m.sources.clone(),
+            created_at: m.created_at,
+            status: m.status.as_str(),
+            status_reason,
+            finish_reason: m.finish_reason.clone(),
+            model: m.model.clone(),
+            usage: m.usage.map(|u| UsageDto {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                total_tokens: u.total_tokens,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DeletedSessionDto {
+    pub success: bool,
+    pub id: Uuid,
+    pub deleted_messages: u64,
+}

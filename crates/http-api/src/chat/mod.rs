@@ -1,0 +1,4 @@
+pub mod delete_session;
+pub mod dto;
+pub mod get_session;
+pub mod list_sessions;

@@ -1,0 +1,15 @@
+use actix_web::{HttpResponse, web};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::events::dto::{CreateEventRequest, EventDto};
+use crate::extract::JsonBody;
+
+/// `POST /api/events`: 201 with the stored event.
+pub async fn create_event(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<CreateEventRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let event = state.events.create_event(body.into_domain()).await?;
+    Ok(HttpResponse::Created().json(EventDto::from(event)))
+}

@@ -1,0 +1,105 @@
+use chrono::{DateTime, Utc};
+use domain::{Event, EventFields, EventPatch};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::serde_util::{double_option, double_option_datetime, optional_datetime};
+
+/// The original planner's event JSON. `distance` is a number or null, never a string: its
+/// frontend calls `.toFixed` on it.
+#[derive(Serialize)]
+pub struct EventDto {
+    pub id: Uuid,
+    pub name: String,
+    pub planned_date: Option<DateTime<Utc>>,
+    pub distance: Option<f64>,
+    pub target_duration_minutes: Option<i32>,
+    pub elevation_gain_adjustment_percent: Option<f64>,
+    pub elevation_descent_adjustment_percent: Option<f64>,
+    pub fatigue_slowdown_percent: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Event> for EventDto {
+    fn from(e: Event) -> Self {
+        let f = e.fields;
+        Self {
+            id: e.id,
+            name: f.name,
+            planned_date: f.planned_date,
+            distance: f.distance,
+            target_duration_minutes: f.target_duration_minutes,
+            elevation_gain_adjustment_percent: f.elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent: f.elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent: f.fatigue_slowdown_percent,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateEventRequest {
+    pub name: String,
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub planned_date: Option<DateTime<Utc>>,
+    pub distance: Option<f64>,
+    pub target_duration_minutes: Option<i32>,
+    pub elevation_gain_adjustment_percent: Option<f64>,
+    pub elevation_descent_adjustment_percent: Option<f64>,
+    pub fatigue_slowdown_percent: Option<f64>,
+}
+
+impl CreateEventRequest {
+    pub fn into_domain(self) -> EventFields {
+        EventFields {
+            name: self.name,
+            planned_date: self.planned_date,
+            distance: self.distance,
+            target_duration_minutes: self.target_duration_minutes,
+            elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent: self.fatigue_slowdown_percent,
+        }
+    }
+}
+
+/// A partial update: fields left out keep their value, `null` clears a nullable one. Extra
+/// fields (a client echoing `id` or `created_at` back) are ignored.
+#[derive(Deserialize)]
+pub struct UpdateEventRequest {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option_datetime")]
+    pub planned_date: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub distance: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub target_duration_minutes: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub elevation_gain_adjustment_percent: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub elevation_descent_adjustment_percent: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub fatigue_slowdown_percent: Option<Option<f64>>,
+}
+
+impl UpdateEventRequest {
+    pub fn into_domain(self) -> EventPatch {
+        EventPatch {
+            name: self.name,
+            planned_date: self.planned_date,
+            distance: self.distance,
+            target_duration_minutes: self.target_duration_minutes,
+            elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent: self.fatigue_slowdown_percent,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DeletedDto {
+    pub success: bool,
+    pub id: Uuid,
+}

@@ -1,0 +1,6 @@
+pub mod create;
+pub mod delete;
+pub mod dto;
+pub mod get;
+pub mod list;
+pub mod update;

@@ -1,0 +1,139 @@
+//! Request extractors whose every failure is an [`ApiError`], so malformed input is a 400
+//! problem, never actix's plain-text error and never a 500.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Largest accepted request body, set by configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON object body. Not JSON, or not an object: 400. A field of the wrong type or a
+/// missing required field: 422 naming the field, in words a person reads (no Rust types).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_none_or(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(64 * 1024, |limit| limit.0);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body must be application/json".into(),
+                ));
+            }
+            let bytes = bytes.await.map_err(|error| {
+                if error.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    ApiError::PayloadTooLarge(limit)
+                } else {
+                    ApiError::Malformed("the request body could not be read".into())
+                }
+            })?;
+            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
+                ApiError::Malformed(format!(
+                    "the body is not valid JSON (line {}, column {})",
+                    error.line(),
+                    error.column()
+                ))
+            })?;
+            if !value.is_object() {
+                return Err(ApiError::Malformed("the body must be a JSON object".into()));
+            }
+            serde_path_to_error::deserialize(value)
+                .map(JsonBody)
+                .map_err(|error| {
+                    let field = error.path().to_string();
+                    ApiError::Invalid(vec![domain::FieldError::new(
+                        field,
+                        humanize(&error.into_inner().to_string()),
+                    )])
+                })
+        })
+    }
+}
+
+/// serde speaks in Rust types ("expected f64"); a person wants "expected a number".
+pub(crate) fn humanize(message: &str) -> String {
+    const WORDS: [(&str, &str); 12] = [
+        ("f64", "a number"),
+        ("f32", "a number"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("u64", "a whole number"),
+        ("u32", "a whole number"),
+        ("u16", "a whole number"),
+        ("usize", "a whole number"),
+        ("a borrowed string", "a string"),
+        ("unit value", "null"),
+        ("a sequence", "an array"),
+        ("a map", "an object"),
+    ];
+    let mut text = message.to_owned();
+    for (rust, human) in WORDS {
+        text = text.replace(&format!("expected {rust}"), &format!("expected {human}"));
+    }
+    if let Some(start) = text.find("expected struct ") {
+        text.replace_range(start.., "expected an object");
+    }
+    if let Some(cut) = text.find(" at line ") {
+        text.truncate(cut);
+    }
+    text
+}
+
+/// A path segment that must be a UUID: anything else is a 400, not actix's 404.
+pub fn parse_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text)
+        .map_err(|_| ApiError::Malformed(format!("{text:?} is not a valid id (expected a UUID)")))
+}
+
+/// An optional id in a body or query: absent, null and "" all mean none.
+pub fn parse_optional_id(field: &str, text: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => Uuid::parse_str(text).map(Some).map_err(|_| {
+            ApiError::Malformed(format!(
+                "{field}: {text:?} is not a valid id (expected a UUID)"
+            ))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_type_names_become_words() {
+        assert_eq!(
+            humanize("invalid type: string \"fast\", expected f64 at line 1 column 9"),
+            "invalid type: string \"fast\", expected a number"
+        );
+        assert_eq!(
+            humanize("invalid type: integer `3`, expected struct CreateEvent"),
+            "invalid type: integer `3`, expected an object"
+        );
+    }
+}

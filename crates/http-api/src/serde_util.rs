@@ -1,0 +1,91 @@
+//! Deserialization rules the original planner's clients rely on.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+/// RFC 3339, or a naive ISO date-time (or a bare date) taken as UTC: the original backend
+/// accepted all three, and its frontend sends `new Date(..).toISOString()`.
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
+        // PostgreSQL keeps microseconds; drop the rest so a value reads back as written.
+        .and_then(|t| DateTime::from_timestamp_micros(t.timestamp_micros()))
+}
+
+/// A nullable date-time: absent or null is `None`, anything unreadable is an error.
+pub fn optional_datetime<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|text| {
+        parse_datetime(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not a date-time (expected e.g. 2026-06-27T05:00:00Z)"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// For partial updates: absent stays `None` (through `#[serde(default)]`), `null` becomes
+/// `Some(None)`, a value becomes `Some(Some(v))`.
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// [`double_option`] for date-times.
+pub fn double_option_datetime<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
+    optional_datetime(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_accepted_form_reads_as_utc() {
+        let expected = "2026-06-27T05:00:00Z";
+        for text in [
+            "2026-06-27T05:00:00Z",
+            "2026-06-27T07:00:00+02:00",
+            "2026-06-27T05:00:00",
+            "2026-06-27T05:00:00.000",
+        ] {
+            let parsed =
+                parse_datetime(text).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            assert_eq!(parsed.as_deref(), Some(expected), "{text}");
+        }
+        assert_eq!(
+            parse_datetime("2026-06-27").map(|t| t.timestamp()),
+            parse_datetime("2026-06-27T00:00:00Z").map(|t| t.timestamp())
+        );
+        assert_eq!(parse_datetime("next saturday"), None);
+    }
+}
