@@ -1,0 +1,202 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::{Application, Settings};
+use chrono::{DateTime, TimeZone, Utc};
+use domain::ports::{ChatStore, EventStore};
+use domain::{ChatLimits, ChatMessage, ChatSession, Event, EventFields, MessageStatus, Role};
+use reqwest::{Client, Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use store_postgres::testing::TestDatabase;
+use store_postgres::{PgStore, PoolConfig};
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub db: TestDatabase,
+    pub store: Arc<PgStore>,
+}
+
+pub fn settings(database_url: SecretString) -> Settings {
+    Settings {
+        database_url: Some(database_url),
+        data_dir: "unused".into(),
+        bind_addr: "127.0.0.1:0".into(),
+        pool: PoolConfig {
+            max_size: 8,
+            timeout: Duration::from_millis(500),
+        },
+        http: http_api::HttpConfig {
+            max_body_bytes: 16 * 1024,
+            workers: Some(2),
+            ..Default::default()
+        },
+        chat: ChatLimits::default(),
+    }
+}
+
+/// Starts the app on a free port against `url` and returns its base address.
+pub async fn start(settings: &Settings, url: &SecretString) -> String {
+    let app = Application::build(settings, url).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::new().await;
+    let address = start(&settings(db.url().clone()), db.url()).await;
+    let store = Arc::new(PgStore::new(db.pool()));
+    TestApp {
+        address,
+        client: Client::new(),
+        db,
+        store,
+    }
+}
+
+pub fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 27, 5, 0, 0).unwrap()
+        + chrono::Duration::minutes(i64::from(minute))
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates an event through the API and returns its JSON.
+    pub async fn create_event(&self, name: &str) -> Value {
+        let response = self
+            .post_json(
+                "/api/events",
+                &serde_json::json!({"name": name, "distance": 50.0}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// Stores an event directly (for fixtures that need fixed timestamps).
+    pub async fn seed_event(&self, name: &str) -> Uuid {
+        let event = Event {
+            id: Uuid::now_v7(),
+            fields: EventFields {
+                name: name.into(),
+                planned_date: Some(at(0)),
+                distance: Some(62.1),
+                target_duration_minutes: Some(900),
+                elevation_gain_adjustment_percent: None,
+                elevation_descent_adjustment_percent: None,
+                fatigue_slowdown_percent: None,
+            },
+            created_at: at(0),
+            updated_at: at(0),
+        };
+        self.store.insert_event(&event).await.unwrap();
+        event.id
+    }
+
+    /// Stores a session with `messages` alternating user/assistant, the last at `updated_at`.
+    pub async fn seed_session(
+        &self,
+        event_id: Option<Uuid>,
+        updated_at: DateTime<Utc>,
+        messages: &[&str],
+    ) -> Uuid {
+        let session = ChatSession {
+            id: Uuid::now_v7(),
+            event_id,
+            title: messages.first().copied().unwrap_or("chat").into(),
+            created_at: updated_at,
+            updated_at,
+        };
+        let first =
+            ChatMessage::from_user(Uuid::now_v7(), session.id, messages[0].into(), updated_at);
+        self.store.create_session(&session, &first).await.unwrap();
+        for (i, text) in messages.iter().enumerate().skip(1) {
+            let role = if i % 2 == 1 {
+                Role::Assistant
+            } else {
+                Role::User
+            };
+            let message = ChatMessage {
+                role,
+                status: MessageStatus::Complete,
+                ..ChatMessage::from_user(Uuid::now_v7(), session.id, (*text).into(), updated_at)
+            };
+            self.store.append_message(&message).await.unwrap();
+        }
+        session.id
+    }
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
