@@ -85,27 +85,28 @@ impl Database {
             .start()
             .await
             .context("starting the local PostgreSQL cluster")?;
-        let database = Self {
+        if let Err(error) = cluster.ensure_database(LOCAL_DATABASE).await {
+            stop_quietly(&cluster).await;
+            return Err(error.into());
+        }
+        Ok(Self {
             url: cluster.database_url(LOCAL_DATABASE),
             local: Some(cluster),
-        };
-        if let Some(cluster) = &database.local {
-            if let Err(error) = cluster.ensure_database(LOCAL_DATABASE).await {
-                database.close().await;
-                return Err(error.into());
-            }
-        }
-        Ok(database)
+        })
     }
 
     /// Stops the local cluster, if we run one; a failure is logged, not fatal, since the app
     /// is ending anyway.
     pub async fn close(&self) {
         if let Some(cluster) = &self.local {
-            if let Err(error) = cluster.stop().await {
-                tracing::error!(%error, "could not stop the local PostgreSQL cluster");
-            }
+            stop_quietly(cluster).await;
         }
+    }
+}
+
+async fn stop_quietly(cluster: &LocalCluster) {
+    if let Err(error) = cluster.stop().await {
+        tracing::error!(%error, "could not stop the local PostgreSQL cluster");
     }
 }
 

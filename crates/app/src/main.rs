@@ -7,10 +7,10 @@ use app::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // A missing .env is normal; a broken one is worth knowing about.
-    if let Err(error) = dotenvy::dotenv() {
-        if !error.not_found() {
-            eprintln!("ignoring .env: {error}");
-        }
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("ignoring .env: {error}");
     }
     tracing_subscriber::fmt()
         // One line per finished request span from the HTTP logger: method, path, status, time.

@@ -17,6 +17,7 @@ pub use models::event::{
     Event, EventFields, EventPatch, NewWaypoint, Waypoint, WaypointFields, WaypointPatch,
     WaypointType,
 };
+pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::title::session_title;
 pub use service::chat::{ChatLimits, ChatService};
 pub use service::events::EventService;

@@ -4,12 +4,16 @@
 
 use std::error::Error as StdError;
 
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::Stream;
 use uuid::Uuid;
 
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint, WaypointFields};
+use crate::models::prompt::{Prompt, ReplyChunk};
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -108,6 +112,37 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<Waypoint, EventStoreError>;
     /// `WaypointNotFound` when absent.
     async fn delete_waypoint(&self, id: Uuid) -> Result<(), EventStoreError>;
+}
+
+/// Why a model could not answer. Each message is short and true enough to show a person;
+/// none carries credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LanguageModelError {
+    /// No model is configured; the message says which settings to give.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// The model server could not be reached, timed out, or failed (connection errors, 5xx).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The model server refused the request (bad key, quota, rate limit, bad request).
+    #[error("{0}")]
+    Rejected(String),
+    /// The stream broke or reported an error after it started; the text so far stands.
+    #[error("{0}")]
+    Interrupted(String),
+}
+
+/// A streamed answer: text pieces, then [`ReplyChunk::Finished`]. An `Err` item, or the end
+/// of the stream without `Finished`, means the answer was cut short.
+pub type ReplyStream = Pin<Box<dyn Stream<Item = Result<ReplyChunk, LanguageModelError>> + Send>>;
+
+/// A chat model that streams its answer.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait LanguageModel: Send + Sync + 'static {
+    /// Sends the prompt and returns the answer as it streams. Failures before the first piece
+    /// of text, after the adapter's own retries, are the `Err` of this call.
+    async fn stream_reply(&self, prompt: Prompt) -> Result<ReplyStream, LanguageModelError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -311,18 +311,19 @@ impl LocalCluster {
             .await
             .map_err(io_error(&self.data_dir))?;
         if output.status.success() {
-            Ok(())
-        } else {
-            let mut error = command_failed(program, &output);
-            if let LocalClusterError::Command { detail, .. } = &mut error {
-                if let Ok(log) = std::fs::read_to_string(self.data_dir.join("postgres.log")) {
-                    let tail: Vec<&str> = log.lines().rev().take(10).collect();
-                    detail.push_str("\nlast lines of postgres.log:\n");
-                    detail.push_str(&tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-                }
-            }
-            Err(error)
+            return Ok(());
         }
+        let mut detail = output_text(&output);
+        // The server's own log usually says why it would not start.
+        if let Ok(log) = std::fs::read_to_string(self.data_dir.join("postgres.log")) {
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            detail.push_str("\nlast lines of postgres.log:\n");
+            detail.push_str(&tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        }
+        Err(LocalClusterError::Command {
+            command: program.to_owned(),
+            detail,
+        })
     }
 }
 
@@ -333,15 +334,18 @@ struct Count {
 }
 
 fn command_failed(command: &str, output: &Output) -> LocalClusterError {
-    let detail = format!(
+    LocalClusterError::Command {
+        command: command.to_owned(),
+        detail: output_text(output),
+    }
+}
+
+fn output_text(output: &Output) -> String {
+    format!(
         "{}{}",
         String::from_utf8_lossy(&output.stderr).trim(),
         String::from_utf8_lossy(&output.stdout).trim()
-    );
-    LocalClusterError::Command {
-        command: command.to_owned(),
-        detail,
-    }
+    )
 }
 
 /// Root is the owner of our own /proc entry: no libc call (and no unsafe) needed.

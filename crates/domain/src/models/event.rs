@@ -139,24 +139,24 @@ fn check_range(
     max: f64,
     errors: &mut Vec<FieldError>,
 ) {
-    if let Some(value) = value {
-        if !value.is_finite() || value < min || value > max {
-            errors.push(FieldError::new(
-                field,
-                format!("must be a number from {min} to {max}"),
-            ));
-        }
+    if let Some(value) = value
+        && (!value.is_finite() || value < min || value > max)
+    {
+        errors.push(FieldError::new(
+            field,
+            format!("must be a number from {min} to {max}"),
+        ));
     }
 }
 
 fn check_minutes(field: &'static str, value: Option<i32>, min: i32, errors: &mut Vec<FieldError>) {
-    if let Some(value) = value {
-        if !(min..=MAX_MINUTES).contains(&value) {
-            errors.push(FieldError::new(
-                field,
-                format!("must be a whole number from {min} to {MAX_MINUTES}"),
-            ));
-        }
+    if let Some(value) = value
+        && !(min..=MAX_MINUTES).contains(&value)
+    {
+        errors.push(FieldError::new(
+            field,
+            format!("must be a whole number from {min} to {MAX_MINUTES}"),
+        ));
     }
 }
 

@@ -1,3 +1,4 @@
 pub mod chat;
 pub mod event;
+pub mod prompt;
 pub mod title;
