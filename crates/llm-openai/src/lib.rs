@@ -2,7 +2,15 @@
 //! It speaks to any server that implements `POST {base_url}/chat/completions` with
 //! `stream: true`: OpenAI, Azure, Ollama, vLLM, llama.cpp, OpenRouter.
 
+mod client;
+mod errors;
+mod parser;
+
+use std::time::Duration;
+
 use secrecy::SecretString;
+
+pub use client::OpenAiClient;
 
 /// The public OpenAI endpoint, used when no base URL is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -13,9 +21,32 @@ pub struct OpenAiConfig {
     pub base_url: String,
     pub api_key: Option<SecretString>,
     pub model: String,
+    /// Establishing the TCP/TLS connection.
+    pub connect_timeout: Duration,
+    /// From sending the request to the first piece of the answer (models can think a while).
+    pub first_token_timeout: Duration,
+    /// Longest silence between two pieces of a streaming answer.
+    pub idle_timeout: Duration,
+    /// Retries of a request that failed before its first token (the OpenAI SDKs use 2).
+    pub max_retries: u32,
+    /// First backoff step when the server gives no `retry-after`; doubles each retry.
+    pub retry_base_delay: Duration,
 }
 
 impl OpenAiConfig {
+    pub fn new(base_url: String, api_key: Option<SecretString>, model: String) -> Self {
+        Self {
+            base_url,
+            api_key,
+            model,
+            connect_timeout: Duration::from_secs(10),
+            first_token_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            max_retries: 2,
+            retry_base_delay: Duration::from_millis(500),
+        }
+    }
+
     /// A model is usable with an API key, or with a self-hosted server (which often needs
     /// none) named by a non-default base URL.
     pub fn is_configured(&self) -> bool {
@@ -28,11 +59,7 @@ mod tests {
     use super::*;
 
     fn config(base_url: &str, key: Option<&str>) -> OpenAiConfig {
-        OpenAiConfig {
-            base_url: base_url.into(),
-            api_key: key.map(SecretString::from),
-            model: "m".into(),
-        }
+        OpenAiConfig::new(base_url.into(), key.map(SecretString::from), "m".into())
     }
 
     #[test]

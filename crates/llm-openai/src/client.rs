@@ -1,0 +1,324 @@
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use domain::ports::{LanguageModel, LanguageModelError, ReplyStream};
+use domain::{Prompt, PromptRole, ReplyChunk};
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures_util::{Stream, StreamExt, stream};
+use reqwest::header::ACCEPT;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::OpenAiConfig;
+use crate::errors::{Failure, clean, http_failure};
+use crate::parser::{ChunkParser, StreamError};
+
+const NOT_CONFIGURED: &str = "No language model is configured. Set OPENAI_API_KEY (and OPENAI_MODEL), or \
+     OPENAI_BASE_URL for a self-hosted OpenAI-compatible server, then restart aidstation.";
+/// Error bodies are short; a proxy's HTML page is not read past this.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// Streams chat completions from an OpenAI-compatible server. One client (and its connection
+/// pool) serves every request.
+pub struct OpenAiClient {
+    http: reqwest::Client,
+    config: OpenAiConfig,
+    endpoint: String,
+}
+
+impl OpenAiClient {
+    pub fn new(config: OpenAiConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("aidstation/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let endpoint = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
+        Ok(Self {
+            http,
+            config,
+            endpoint,
+        })
+    }
+
+    fn request_body(&self, prompt: &Prompt) -> Value {
+        let messages: Vec<Value> = prompt
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    PromptRole::System => "system",
+                    PromptRole::User => "user",
+                    PromptRole::Assistant => "assistant",
+                };
+                json!({"role": role, "content": m.content})
+            })
+            .collect();
+        json!({
+            "model": self.config.model,
+            "messages": messages,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+        })
+    }
+
+    fn secret(&self) -> Option<&str> {
+        self.config
+            .api_key
+            .as_ref()
+            .map(ExposeSecret::expose_secret)
+    }
+
+    /// One request, up to its first piece of answer.
+    async fn attempt(&self, body: &Value) -> Result<ReplyStream, Failure> {
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header(ACCEPT, "text/event-stream")
+            .json(body);
+        if let Some(key) = self.secret() {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(|error| {
+            tracing::warn!(error = %error, endpoint = %self.endpoint, "model request failed to send");
+            let what = if error.is_timeout() { "timed out connecting to" } else { "could not reach" };
+            Failure::retryable(LanguageModelError::Unavailable(format!("The app {what} the model service at {}.", self.endpoint)))
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            let headers = response.headers().clone();
+            let body = read_bounded(response).await;
+            let failure = http_failure(status, &headers, &body, self.secret());
+            tracing::warn!(%status, error = %failure.error, "model service answered with an error");
+            return Err(failure);
+        }
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            // A server that ignored `stream: true` and sent the whole completion at once.
+            let body = read_bounded(response).await;
+            return whole_completion(&body)
+                .map_err(|error| before_first_token(&error, self.secret()));
+        }
+        let mut answer = Box::pin(answer_stream(response, self.config.idle_timeout));
+        match answer.next().await {
+            Some(Ok(first)) => {
+                let rest = answer.map(|item| {
+                    item.map_err(|e| LanguageModelError::Interrupted(clean(&e.message, None)))
+                });
+                Ok(Box::pin(stream::once(async move { Ok(first) }).chain(rest)))
+            }
+            Some(Err(error)) => Err(before_first_token(&error, self.secret())),
+            None => Err(Failure::retryable(LanguageModelError::Unavailable(
+                "The model service closed the stream without an answer.".into(),
+            ))),
+        }
+    }
+}
+
+fn before_first_token(error: &StreamError, secret: Option<&str>) -> Failure {
+    let message = clean(&error.message, secret);
+    if error.server_side {
+        Failure::retryable(LanguageModelError::Unavailable(format!(
+            "The model service failed: {message}"
+        )))
+    } else {
+        Failure::fatal(LanguageModelError::Rejected(format!(
+            "The model service refused the request: {message}"
+        )))
+    }
+}
+
+/// A non-streamed `chat.completion` body as the same pieces a stream would give.
+fn whole_completion(body: &[u8]) -> Result<ReplyStream, StreamError> {
+    let mut parser = ChunkParser::default();
+    // Reshaped as one stream chunk: `message` is read like a `delta`.
+    let mut chunk: Value = serde_json::from_slice(body).map_err(|_| StreamError {
+        message: "the model service sent an unreadable answer".into(),
+        server_side: true,
+    })?;
+    if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
+        for choice in choices {
+            if let Some(message) = choice.get("message").cloned() {
+                choice["delta"] = message;
+            }
+        }
+    }
+    let pieces = parser.on_data(&chunk.to_string())?;
+    let finished = parser.finish().ok_or_else(|| StreamError {
+        message: "the model's answer was cut off before it finished".into(),
+        server_side: true,
+    })?;
+    let items: Vec<Result<ReplyChunk, LanguageModelError>> = pieces
+        .into_iter()
+        .map(|text| Ok(ReplyChunk::Text(text)))
+        .chain([Ok(finished)])
+        .collect();
+    Ok(Box::pin(stream::iter(items)))
+}
+
+async fn read_bounded(response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(Ok(chunk)) = chunks.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
+}
+
+/// Exponential backoff from `base`, capped, with a little jitter so that many clients
+/// failing together do not retry together.
+fn backoff(base: Duration, retry: u32) -> Duration {
+    let exponential = base
+        .saturating_mul(2u32.saturating_pow(retry))
+        .min(MAX_BACKOFF);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let jitter = 0.75 + f64::from(nanos % 1000) / 4000.0;
+    exponential.mul_f64(jitter)
+}
+
+#[async_trait]
+impl LanguageModel for OpenAiClient {
+    async fn stream_reply(&self, prompt: Prompt) -> Result<ReplyStream, LanguageModelError> {
+        if !self.config.is_configured() {
+            return Err(LanguageModelError::NotConfigured(NOT_CONFIGURED.into()));
+        }
+        let body = self.request_body(&prompt);
+        let mut retries = 0;
+        loop {
+            let failure =
+                match tokio::time::timeout(self.config.first_token_timeout, self.attempt(&body))
+                    .await
+                {
+                    Ok(Ok(answer)) => return Ok(answer),
+                    Ok(Err(failure)) => failure,
+                    Err(_) => Failure::retryable(LanguageModelError::Unavailable(format!(
+                        "The model did not start answering within {} s.",
+                        self.config.first_token_timeout.as_secs()
+                    ))),
+                };
+            if !failure.retry || retries >= self.config.max_retries {
+                return Err(failure.error);
+            }
+            let delay = failure
+                .retry_after
+                .unwrap_or_else(|| backoff(self.config.retry_base_delay, retries));
+            tracing::info!(?delay, retry = retries + 1, error = %failure.error, "retrying the model request");
+            tokio::time::sleep(delay).await;
+            retries += 1;
+        }
+    }
+}
+
+/// Why the byte stream ended early.
+#[derive(Debug)]
+enum Broken {
+    Silent(Duration),
+    Transport(String),
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Silent(idle) => write!(f, "the model stopped sending for {} s", idle.as_secs()),
+            Self::Transport(error) => {
+                write!(f, "the connection to the model service broke ({error})")
+            }
+        }
+    }
+}
+
+type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<Broken>>> + Send>>;
+
+/// The response body as answer pieces: text, then `Finished`, or an error when cut short.
+/// The idle timeout applies to bytes, so keep-alive comments keep a slow answer alive.
+fn answer_stream(
+    response: reqwest::Response,
+    idle: Duration,
+) -> impl Stream<Item = Result<ReplyChunk, StreamError>> + Send {
+    let bytes = stream::unfold(
+        Box::pin(response.bytes_stream()),
+        move |mut bytes| async move {
+            let item = match tokio::time::timeout(idle, bytes.next()).await {
+                Ok(Some(Ok(chunk))) => Ok(chunk),
+                Ok(Some(Err(error))) => Err(Broken::Transport(error.to_string())),
+                Ok(None) => return None,
+                Err(_) => Err(Broken::Silent(idle)),
+            };
+            Some((item, bytes))
+        },
+    );
+    let state = AnswerState {
+        events: Box::pin(bytes.eventsource()),
+        parser: ChunkParser::default(),
+        pending: VecDeque::new(),
+        ended: false,
+    };
+    stream::unfold(state, |mut state| async move {
+        let item = state.next_item().await?;
+        Some((item, state))
+    })
+}
+
+struct AnswerState {
+    events: Events,
+    parser: ChunkParser,
+    pending: VecDeque<String>,
+    ended: bool,
+}
+
+impl AnswerState {
+    async fn next_item(&mut self) -> Option<Result<ReplyChunk, StreamError>> {
+        loop {
+            if let Some(text) = self.pending.pop_front() {
+                return Some(Ok(ReplyChunk::Text(text)));
+            }
+            if self.ended {
+                return None;
+            }
+            if self.parser.is_done() {
+                return Some(self.end(None));
+            }
+            match self.events.next().await {
+                None => return Some(self.end(None)),
+                Some(Err(error)) => {
+                    let problem = match error {
+                        EventStreamError::Transport(broken) => broken.to_string(),
+                        other => format!("the model service sent an unreadable stream ({other})"),
+                    };
+                    return Some(self.end(Some(problem)));
+                }
+                Some(Ok(event)) => match self.parser.on_data(&event.data) {
+                    Ok(pieces) => self.pending.extend(pieces),
+                    Err(error) => {
+                        self.ended = true;
+                        return Some(Err(error));
+                    }
+                },
+            }
+        }
+    }
+
+    /// A finish reason makes the answer whole whatever happened after it; without one the
+    /// answer was cut short.
+    fn end(&mut self, problem: Option<String>) -> Result<ReplyChunk, StreamError> {
+        self.ended = true;
+        self.parser.finish().ok_or_else(|| StreamError {
+            message: problem
+                .unwrap_or_else(|| "the model's answer was cut off before it finished".into()),
+            server_side: true,
+        })
+    }
+}
