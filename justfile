@@ -15,7 +15,7 @@ test *ARGS:
 # Formatting, clippy with warnings as errors, and the dependency arrows of the architecture.
 lint:
     cargo fmt --all --check
-    cargo clippy --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
     scripts/check-boundaries
 
 # Format the code.

@@ -77,6 +77,68 @@ pub struct Cli {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "HTTP_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Seconds that answers being generated (and open streams) get to finish on shutdown
+    /// before they are stored as interrupted.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Seconds of model silence after which a chat stream gets a `: ping` keep-alive.
+    #[arg(long, env = "SSE_PING_SECS", default_value_t = 15, global = true)]
+    pub sse_ping_secs: u64,
+
+    /// Characters of earlier conversation sent with each question (the newest are kept).
+    #[arg(
+        long,
+        env = "MAX_HISTORY_CHARS",
+        default_value_t = 48_000,
+        global = true
+    )]
+    pub max_history_chars: usize,
+
+    /// API key of the OpenAI-compatible server.
+    #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Base URL of any OpenAI-compatible server (Azure, Ollama, vLLM, llama.cpp, OpenRouter...).
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = llm_openai::DEFAULT_BASE_URL, global = true)]
+    pub openai_base_url: String,
+
+    /// Model name sent with each request.
+    #[arg(
+        long,
+        env = "OPENAI_MODEL",
+        default_value = "gpt-4o-mini",
+        global = true
+    )]
+    pub openai_model: String,
+
+    /// Seconds to establish a connection to the model server.
+    #[arg(
+        long,
+        env = "OPENAI_CONNECT_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub openai_connect_timeout_secs: u64,
+
+    /// Seconds to wait for the first piece of an answer (per attempt).
+    #[arg(
+        long,
+        env = "OPENAI_FIRST_TOKEN_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub openai_first_token_timeout_secs: u64,
+
+    /// Longest silence, in seconds, between two pieces of a streaming answer.
+    #[arg(
+        long,
+        env = "OPENAI_IDLE_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub openai_idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]

@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::ports::{SystemClock, TimeOrderedIds};
 use domain::{ChatLimits, ChatService, EventService};
-use http_api::{AppState, HttpConfig};
+use http_api::{AppState, Generations, HttpConfig};
+use llm_openai::{OpenAiClient, OpenAiConfig};
 use secrecy::SecretString;
 use store_postgres::local::{Durability, LocalCluster, PgBinaries};
 use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
@@ -27,6 +28,8 @@ pub struct Settings {
     pub pool: PoolConfig,
     pub http: HttpConfig,
     pub chat: ChatLimits,
+    pub openai: OpenAiConfig,
+    pub sse_ping_every: Duration,
 }
 
 impl From<cli::Cli> for Settings {
@@ -51,10 +54,25 @@ impl From<cli::Cli> for Settings {
                 },
                 max_body_bytes: cli.max_body_bytes,
                 workers: cli.workers,
+                shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
             },
             chat: ChatLimits {
                 max_message_chars: cli.max_message_chars,
+                max_history_chars: cli.max_history_chars,
             },
+            openai: OpenAiConfig {
+                connect_timeout: Duration::from_secs(cli.openai_connect_timeout_secs),
+                first_token_timeout: Duration::from_secs(cli.openai_first_token_timeout_secs),
+                idle_timeout: Duration::from_secs(cli.openai_idle_timeout_secs),
+                ..OpenAiConfig::new(
+                    cli.openai_base_url,
+                    cli.openai_api_key
+                        .filter(|key| !key.trim().is_empty())
+                        .map(SecretString::from),
+                    cli.openai_model,
+                )
+            },
+            sse_ping_every: Duration::from_secs(cli.sse_ping_secs.max(1)),
         }
     }
 }
@@ -114,6 +132,8 @@ async fn stop_quietly(cluster: &LocalCluster) {
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
+    generations: Arc<Generations>,
+    grace: Duration,
 }
 
 impl Application {
@@ -125,25 +145,56 @@ impl Application {
         let store = Arc::new(PgStore::new(pool));
         let clock = Arc::new(SystemClock);
         let ids = Arc::new(TimeOrderedIds);
+        if !settings.openai.is_configured() {
+            tracing::warn!(
+                "no language model configured (OPENAI_API_KEY or OPENAI_BASE_URL): history works, questions get an error"
+            );
+        }
+        let model = Arc::new(
+            OpenAiClient::new(settings.openai.clone()).context("building the model client")?,
+        );
+        let generations = Arc::new(Generations::new());
         let state = AppState {
-            chat: ChatService::new(store.clone(), clock.clone(), ids.clone(), settings.chat),
+            chat: ChatService::new(
+                store.clone(),
+                store.clone(),
+                model,
+                clock.clone(),
+                ids.clone(),
+                settings.chat,
+            ),
             events: EventService::new(store.clone(), clock, ids),
             health: store,
+            generations: generations.clone(),
+            sse_ping_every: settings.sse_ping_every,
         };
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("binding {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let server = http_api::serve(listener, state, settings.http.clone())?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            generations,
+            grace: settings.http.shutdown_grace,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
+    /// Stops the server as a signal would (`graceful`: let open requests finish first).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM; then open requests and answers being generated get the
+    /// grace period, and answers still unfinished are stored as interrupted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.generations.shutdown(self.grace).await;
+        served
     }
 }
 

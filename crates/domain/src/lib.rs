@@ -19,5 +19,5 @@ pub use models::event::{
 };
 pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::title::session_title;
-pub use service::chat::{ChatLimits, ChatService};
+pub use service::chat::{ChatLimits, ChatService, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::EventService;

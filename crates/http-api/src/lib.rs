@@ -5,6 +5,7 @@ mod chat;
 mod error;
 mod events;
 mod extract;
+mod generations;
 mod health;
 mod routes;
 mod serde_util;
@@ -18,18 +19,22 @@ use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
-use domain::ports::{ChatStore, EventStore, HealthCheck};
+use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel};
 use domain::{ChatService, EventService};
 use tracing_actix_web::TracingLogger;
 
 pub use error::ApiError;
+pub use generations::Generations;
 
 /// The services every handler reaches through `web::Data`. Ports are trait objects here:
 /// which adapter sits behind them is decided by the binary at start-up.
 pub struct AppState {
-    pub chat: ChatService<dyn ChatStore>,
+    pub chat: ChatService<dyn ChatStore, dyn EventStore, dyn LanguageModel>,
     pub events: EventService<dyn EventStore>,
     pub health: Arc<dyn HealthCheck>,
+    pub generations: Arc<Generations>,
+    /// Silence after which a chat stream gets a `: ping` comment.
+    pub sse_ping_every: std::time::Duration,
 }
 
 /// What the HTTP layer takes from configuration.
@@ -41,6 +46,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Worker threads; `None` is one per core.
     pub workers: Option<usize>,
+    /// How long open requests (chat streams included) may run on after a stop signal.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -56,6 +63,7 @@ impl Default for HttpConfig {
             .to_vec(),
             max_body_bytes: 256 * 1024,
             workers: None,
+            shutdown_grace: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -69,6 +77,7 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let workers = config.workers;
+    let grace = config.shutdown_grace;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
@@ -89,6 +98,7 @@ pub fn serve(
                 Err::<HttpResponse, _>(ApiError::NotFound("no such endpoint".into()))
             }))
     })
+    .shutdown_timeout(grace.as_secs())
     .listen(listener)?;
     if let Some(workers) = workers {
         server = server.workers(workers);

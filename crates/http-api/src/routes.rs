@@ -10,6 +10,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz::readyz))
         .service(
             web::scope("/api")
+                .service(web::resource("/chat").post(chat::post_turn::post_turn))
                 .service(web::resource("/chat/sessions").get(chat::list_sessions::list_sessions))
                 .service(
                     web::resource("/chat/sessions/{id}")

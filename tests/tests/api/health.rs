@@ -16,7 +16,7 @@ async fn healthz_and_readyz_answer_200_when_the_database_is_up() {
 async fn with_the_database_down_the_api_answers_503_fast_and_recovers_without_a_restart() {
     let cluster = TestCluster::start().await;
     let url = cluster.migrated_database("aidstation").await;
-    let address = start(&settings(url.clone()), &url).await;
+    let address = start(&settings(url.clone(), "http://127.0.0.1:9/v1"), &url).await;
     let client = Client::new();
     let get = |path: &str| client.get(format!("{address}{path}")).send();
     assert_eq!(get("/api/events").await.unwrap().status(), StatusCode::OK);

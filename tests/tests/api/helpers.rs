@@ -12,14 +12,26 @@ use store_postgres::testing::TestDatabase;
 use store_postgres::{PgStore, PoolConfig};
 use uuid::Uuid;
 
+use aidstation_tests::fake_openai::{Behavior, FakeOpenAi};
+
 pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub db: TestDatabase,
     pub store: Arc<PgStore>,
+    pub model: FakeOpenAi,
 }
 
-pub fn settings(database_url: SecretString) -> Settings {
+pub const MODEL_KEY: &str = "sk-test-secret-key-0123456789";
+
+pub fn settings(database_url: SecretString, model_base_url: &str) -> Settings {
+    let mut openai = llm_openai::OpenAiConfig::new(
+        model_base_url.into(),
+        Some(MODEL_KEY.into()),
+        "fake-gpt".into(),
+    );
+    openai.retry_base_delay = Duration::from_millis(10);
+    openai.idle_timeout = Duration::from_secs(5);
     Settings {
         database_url: Some(database_url),
         data_dir: "unused".into(),
@@ -33,7 +45,12 @@ pub fn settings(database_url: SecretString) -> Settings {
             workers: Some(2),
             ..Default::default()
         },
-        chat: ChatLimits::default(),
+        chat: ChatLimits {
+            max_message_chars: 2_000,
+            ..ChatLimits::default()
+        },
+        openai,
+        sse_ping_every: Duration::from_secs(15),
     }
 }
 
@@ -46,15 +63,53 @@ pub async fn start(settings: &Settings, url: &SecretString) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(
+        Behavior::answer(&["Start ", "easy, ", "then ", "hold on."]),
+        |_| {},
+    )
+    .await
+}
+
+/// An app whose model answers with `model` unless told otherwise, with settings adjusted.
+pub async fn spawn_app_with(model: Behavior, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::new().await;
-    let address = start(&settings(db.url().clone()), db.url()).await;
+    let model = FakeOpenAi::start(model).await;
+    let mut settings = settings(db.url().clone(), &model.base_url);
+    adjust(&mut settings);
+    let address = start(&settings, db.url()).await;
     let store = Arc::new(PgStore::new(db.pool()));
     TestApp {
         address,
         client: Client::new(),
         db,
         store,
+        model,
     }
+}
+
+/// The events of an SSE body, read the way the original frontend reads them: every event
+/// must be exactly one `data: ` line (with the space) holding one JSON object; `:` lines
+/// are comments (pings).
+pub fn parse_sse(body: &str) -> Vec<Value> {
+    assert!(
+        body.is_empty() || body.ends_with("\n\n"),
+        "stream does not end with a blank line: {body:?}"
+    );
+    body.split_terminator("\n\n")
+        .filter(|event| !event.starts_with(':'))
+        .map(|event| {
+            assert!(
+                !event.contains('\n'),
+                "event spans several lines: {event:?}"
+            );
+            let json = event
+                .strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("not a `data: ` line: {event:?}"));
+            let value: Value = serde_json::from_str(json).unwrap();
+            assert!(value.is_object(), "{value}");
+            value
+        })
+        .collect()
 }
 
 pub fn at(minute: u32) -> DateTime<Utc> {
@@ -99,6 +154,25 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    pub async fn chat(&self, body: &Value) -> Response {
+        self.post_json("/api/chat", body).await
+    }
+
+    /// Asks a question and reads the whole stream; asserts the SSE headers.
+    pub async fn chat_events(&self, body: &Value) -> Vec<Value> {
+        let response = self.chat(body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        parse_sse(&response.text().await.unwrap())
+    }
+
+    pub async fn session_json(&self, id: &str) -> Value {
+        let response = self.get(&format!("/api/chat/sessions/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
     }
 
     pub async fn post_raw(

@@ -1,45 +1,97 @@
+use std::future::Future;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use uuid::Uuid;
 
 use crate::error::{FieldError, ServiceError};
-use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
+use crate::models::chat::{
+    ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
+};
+use crate::models::event::{Event, Waypoint};
+use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::title::session_title;
-use crate::ports::{ChatStore, Clock, IdSource};
+use crate::ports::{ChatStore, Clock, EventStore, IdSource, LanguageModel};
+use crate::service::prompt::build_prompt;
 
-/// Bounds on what a person may send, set by configuration.
+/// Bounds on what a person may send and on what the model is sent, set by configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatLimits {
     /// Longest accepted message, in Unicode scalar values.
     pub max_message_chars: usize,
+    /// How much earlier conversation (in characters) goes into a prompt; the newest is kept.
+    pub max_history_chars: usize,
 }
 
 impl Default for ChatLimits {
     fn default() -> Self {
         Self {
             max_message_chars: 32_000,
+            max_history_chars: 48_000,
         }
     }
 }
 
-/// The chat use cases. Generic over the store so tests use its mock and the app can pass
-/// `dyn ChatStore`.
-pub struct ChatService<S: ?Sized> {
+/// One question as asked: a new chat (optionally about an event) or the next message of an
+/// existing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnRequest {
+    pub message: String,
+    pub event_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+/// A turn whose user message is committed, waiting for its answer. Holds no connection.
+#[derive(Debug, Clone)]
+pub struct PendingTurn {
+    pub session: ChatSession,
+    pub user_message: ChatMessage,
+    prompt: Prompt,
+}
+
+/// How a turn ended; in both cases the assistant message (if it could be stored) is final.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    Answered(ChatMessage),
+    Failed {
+        reason: String,
+        stored: Option<ChatMessage>,
+    },
+}
+
+/// Why an answer stopped early, as told to the person and kept with the message.
+const SHUTTING_DOWN: &str = "The server was restarting; the answer was cut short.";
+
+/// The chat use cases. Generic over its ports so tests use their mocks and the app can pass
+/// trait objects.
+pub struct ChatService<S: ?Sized, E: ?Sized, L: ?Sized> {
     store: Arc<S>,
+    events: Arc<E>,
+    model: Arc<L>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     limits: ChatLimits,
 }
 
-impl<S: ChatStore + ?Sized> ChatService<S> {
+impl<S, E, L> ChatService<S, E, L>
+where
+    S: ChatStore + ?Sized,
+    E: EventStore + ?Sized,
+    L: LanguageModel + ?Sized,
+{
     pub fn new(
         store: Arc<S>,
+        events: Arc<E>,
+        model: Arc<L>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
         limits: ChatLimits,
     ) -> Self {
         Self {
             store,
+            events,
+            model,
             clock,
             ids,
             limits,
@@ -95,6 +147,120 @@ impl<S: ChatStore + ?Sized> ChatService<S> {
         Ok((session, stored))
     }
 
+    /// First half of a chat turn: checks the request (an unknown session or event is
+    /// `NotFound` and nothing is created), commits the user message (with a new session
+    /// when none is named) and prepares the prompt. Everything that can refuse the request
+    /// happens here, before any answer streams.
+    pub async fn begin_turn(&self, request: TurnRequest) -> Result<PendingTurn, ServiceError> {
+        self.check_message(&request.message)?;
+        // A continued chat keeps its own event, whatever the request says.
+        let (history, event_id) = match request.session_id {
+            Some(id) => {
+                let existing = self.store.get_session(id).await?;
+                let event_id = existing.session.event_id;
+                (existing.messages, event_id)
+            }
+            None => (Vec::new(), request.event_id),
+        };
+        let event = match event_id {
+            Some(id) => Some(self.load_event(id).await?),
+            None => None,
+        };
+        let prompt = build_prompt(
+            event.as_ref().map(|(e, w)| (e, w.as_slice())),
+            &history,
+            &request.message,
+            self.limits.max_history_chars,
+        );
+        let (session, user_message) = match request.session_id {
+            Some(id) => self.append_user_message(id, request.message).await?,
+            None => self.start_session(event_id, request.message).await?,
+        };
+        Ok(PendingTurn {
+            session,
+            user_message,
+            prompt,
+        })
+    }
+
+    /// Second half: streams the model's answer, handing each piece of text to `on_text` as
+    /// it arrives, and stores the assistant message once, at the end: complete, or
+    /// interrupted with the text that arrived and the reason. When `stop` resolves first
+    /// (shutdown), the answer so far is stored as interrupted.
+    pub async fn answer(
+        &self,
+        turn: PendingTurn,
+        mut on_text: impl FnMut(&str) + Send,
+        stop: impl Future<Output = ()> + Send,
+    ) -> TurnOutcome {
+        let mut stop = Box::pin(stop);
+        let mut text = String::new();
+        let ended: Result<(String, Option<String>, Option<TokenUsage>), String> =
+            match select(stop.as_mut(), self.model.stream_reply(turn.prompt)).await {
+                Either::Left(((), _)) => Err(SHUTTING_DOWN.into()),
+                Either::Right((Err(error), _)) => Err(error.to_string()),
+                Either::Right((Ok(mut reply), _)) => loop {
+                    match select(stop.as_mut(), reply.next()).await {
+                        Either::Left(((), _)) => break Err(SHUTTING_DOWN.into()),
+                        Either::Right((Some(Ok(ReplyChunk::Text(piece))), _)) => {
+                            on_text(&piece);
+                            text.push_str(&piece);
+                        }
+                        Either::Right((
+                            Some(Ok(ReplyChunk::Finished {
+                                finish_reason,
+                                model,
+                                usage,
+                            })),
+                            _,
+                        )) => {
+                            break Ok((finish_reason, model, usage));
+                        }
+                        Either::Right((Some(Err(error)), _)) => break Err(error.to_string()),
+                        Either::Right((None, _)) => {
+                            break Err("The model's answer was cut off before it finished.".into());
+                        }
+                    }
+                },
+            };
+        let mut message = ChatMessage {
+            role: Role::Assistant,
+            ..ChatMessage::from_user(self.ids.new_id(), turn.session.id, text, self.clock.now())
+        };
+        let reason = match ended {
+            Ok((finish_reason, model, usage)) => {
+                message.finish_reason = Some(finish_reason);
+                message.model = model;
+                message.usage = usage;
+                None
+            }
+            Err(reason) => {
+                message.status = MessageStatus::Interrupted {
+                    reason: reason.clone(),
+                };
+                Some(reason)
+            }
+        };
+        match (self.store.append_message(&message).await, reason) {
+            (Ok(_), None) => TurnOutcome::Answered(message),
+            (Ok(_), Some(reason)) => TurnOutcome::Failed {
+                reason,
+                stored: Some(message),
+            },
+            (Err(error), reason) => TurnOutcome::Failed {
+                reason: reason
+                    .unwrap_or_else(|| format!("The answer could not be saved: {error}.")),
+                stored: None,
+            },
+        }
+    }
+
+    async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
+        let event = self.events.get_event(id).await?;
+        let waypoints = self.events.list_waypoints(id).await?;
+        Ok((event, waypoints))
+    }
+
     fn check_message(&self, message: &str) -> Result<(), ServiceError> {
         let max = self.limits.max_message_chars;
         let mut errors = Vec::new();
@@ -112,19 +278,32 @@ impl<S: ChatStore + ?Sized> ChatService<S> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use chrono::{DateTime, TimeZone, Utc};
+    use futures_util::stream;
     use mockall::Sequence;
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::models::chat::{MessageStatus, Role};
-    use crate::ports::{ChatStoreError, MockChatStore, MockClock, MockIdSource};
+    use crate::models::event::EventFields;
+    use crate::models::prompt::PromptRole;
+    use crate::ports::{
+        ChatStoreError, EventStoreError, LanguageModelError, MockChatStore, MockClock,
+        MockEventStore, MockIdSource, MockLanguageModel, ReplyStream,
+    };
+
+    type Service = ChatService<MockChatStore, MockEventStore, MockLanguageModel>;
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 27, 5, 0, 0).unwrap()
     }
 
-    fn service(store: MockChatStore) -> ChatService<MockChatStore> {
+    fn service_with(
+        store: MockChatStore,
+        events: MockEventStore,
+        model: MockLanguageModel,
+    ) -> Service {
         let mut clock = MockClock::new();
         clock.expect_now().returning(at);
         let mut ids = MockIdSource::new();
@@ -133,14 +312,22 @@ mod tests {
             n += 1;
             Uuid::from_u128(n)
         });
+        let limits = ChatLimits {
+            max_message_chars: 100,
+            max_history_chars: 1_000,
+        };
         ChatService::new(
             Arc::new(store),
+            Arc::new(events),
+            Arc::new(model),
             Arc::new(clock),
             Arc::new(ids),
-            ChatLimits {
-                max_message_chars: 100,
-            },
+            limits,
         )
+    }
+
+    fn service(store: MockChatStore) -> Service {
+        service_with(store, MockEventStore::new(), MockLanguageModel::new())
     }
 
     fn session(id: u128, event_id: Option<Uuid>) -> ChatSession {
@@ -151,6 +338,66 @@ mod tests {
             created_at: at(),
             updated_at: at(),
         }
+    }
+
+    fn event(id: Uuid) -> Event {
+        Event {
+            id,
+            fields: EventFields {
+                name: "Leadville 100".into(),
+                planned_date: None,
+                distance: Some(100.0),
+                target_duration_minutes: Some(1_500),
+                elevation_gain_adjustment_percent: None,
+                elevation_descent_adjustment_percent: None,
+                fatigue_slowdown_percent: None,
+            },
+            created_at: at(),
+            updated_at: at(),
+        }
+    }
+
+    fn reply(items: Vec<Result<ReplyChunk, LanguageModelError>>) -> ReplyStream {
+        Box::pin(stream::iter(items))
+    }
+
+    fn finished() -> Result<ReplyChunk, LanguageModelError> {
+        Ok(ReplyChunk::Finished {
+            finish_reason: "stop".into(),
+            model: Some("gpt-test".into()),
+            usage: Some(TokenUsage {
+                prompt_tokens: Some(10),
+                completion_tokens: Some(3),
+                total_tokens: Some(13),
+            }),
+        })
+    }
+
+    fn text(piece: &str) -> Result<ReplyChunk, LanguageModelError> {
+        Ok(ReplyChunk::Text(piece.into()))
+    }
+
+    fn request(message: &str, event_id: Option<Uuid>, session_id: Option<Uuid>) -> TurnRequest {
+        TurnRequest {
+            message: message.into(),
+            event_id,
+            session_id,
+        }
+    }
+
+    fn never() -> futures_util::future::Pending<()> {
+        futures_util::future::pending()
+    }
+
+    /// A store that accepts the user message of a new session and captures the answer.
+    fn store_capturing_answer(answer: Arc<Mutex<Option<ChatMessage>>>) -> MockChatStore {
+        let mut store = MockChatStore::new();
+        store.expect_create_session().returning(|_, _| Ok(()));
+        store.expect_append_message().returning(move |m| {
+            *answer.lock().unwrap() = Some(m.clone());
+            Ok(session(1, None))
+        });
+        store
     }
 
     #[tokio::test]
@@ -186,7 +433,9 @@ mod tests {
     #[tokio::test]
     async fn a_blank_message_is_rejected_before_anything_is_stored() {
         let store = MockChatStore::new(); // any call would panic: no expectations
-        let result = service(store).start_session(None, " \n\t ".into()).await;
+        let result = service(store)
+            .begin_turn(request(" \n\t ", None, None))
+            .await;
         assert!(
             matches!(result, Err(ServiceError::Invalid(errors)) if errors[0].field == "message")
         );
@@ -215,49 +464,278 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn starting_a_session_for_an_unknown_event_is_not_found() {
-        let mut store = MockChatStore::new();
-        store
-            .expect_create_session()
-            .returning(|_, _| Err(ChatStoreError::EventNotFound));
-        let result = service(store)
-            .start_session(Some(Uuid::from_u128(7)), "hi".into())
+    async fn a_turn_on_an_unknown_event_is_not_found_and_creates_nothing() {
+        let mut events = MockEventStore::new();
+        events
+            .expect_get_event()
+            .returning(|_| Err(EventStoreError::EventNotFound));
+        let chat = service_with(MockChatStore::new(), events, MockLanguageModel::new());
+        let result = chat
+            .begin_turn(request("hi", Some(Uuid::from_u128(7)), None))
             .await;
         assert!(matches!(result, Err(ServiceError::NotFound("event"))));
     }
 
     #[tokio::test]
-    async fn appending_stores_a_user_message_in_the_named_session() {
-        let target = Uuid::from_u128(42);
+    async fn a_turn_on_an_unknown_session_is_not_found_and_stores_nothing() {
         let mut store = MockChatStore::new();
         store
-            .expect_append_message()
-            .withf(move |m| {
-                m.session_id == target && m.role == Role::User && m.content == "and nutrition?"
-            })
-            .times(1)
-            .returning(move |_| Ok(session(42, None)));
-        let (updated, stored) = service(store)
-            .append_user_message(target, "and nutrition?".into())
-            .await
-            .unwrap();
-        assert_eq!(updated.id, target);
-        assert_eq!(stored.created_at, at());
-    }
-
-    #[tokio::test]
-    async fn appending_to_a_missing_session_is_not_found() {
-        let mut store = MockChatStore::new();
-        store
-            .expect_append_message()
+            .expect_get_session()
             .returning(|_| Err(ChatStoreError::SessionNotFound));
         let result = service(store)
-            .append_user_message(Uuid::from_u128(1), "hi".into())
+            .begin_turn(request("hi", None, Some(Uuid::from_u128(8))))
             .await;
         assert!(matches!(
             result,
             Err(ServiceError::NotFound("chat session"))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_new_turn_stores_the_question_before_the_model_is_asked_then_stores_the_answer_streamed()
+     {
+        let event_id = Uuid::from_u128(50);
+        let mut seq = Sequence::new();
+        let mut events = MockEventStore::new();
+        let mut store = MockChatStore::new();
+        let mut model = MockLanguageModel::new();
+        events
+            .expect_get_event()
+            .with(eq(event_id))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|id| Ok(event(id)));
+        events
+            .expect_list_waypoints()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(vec![]));
+        store
+            .expect_create_session()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        model
+            .expect_stream_reply()
+            .withf(|prompt| {
+                prompt.messages.len() == 2
+                    && prompt.messages[0].role == PromptRole::System
+                    && prompt.messages[0].content.contains("Leadville 100")
+                    && prompt.messages[1].content == "How fast should I start?"
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(reply(vec![text("Start "), text("slow."), finished()])));
+        store
+            .expect_append_message()
+            .withf(|m| {
+                m.role == Role::Assistant
+                    && m.content == "Start slow."
+                    && m.status == MessageStatus::Complete
+                    && m.finish_reason.as_deref() == Some("stop")
+                    && m.model.as_deref() == Some("gpt-test")
+                    && m.usage.and_then(|u| u.total_tokens) == Some(13)
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|m| Ok(session(m.session_id.as_u128(), None)));
+        let chat = service_with(store, events, model);
+
+        let turn = chat
+            .begin_turn(request("How fast should I start?", Some(event_id), None))
+            .await
+            .unwrap();
+        assert_eq!(turn.session.event_id, Some(event_id));
+        assert_eq!(turn.user_message.content, "How fast should I start?");
+        let mut streamed = Vec::new();
+        let outcome = chat
+            .answer(turn, |piece| streamed.push(piece.to_owned()), never())
+            .await;
+
+        assert_eq!(streamed, ["Start ", "slow."]);
+        assert!(matches!(outcome, TurnOutcome::Answered(m) if m.content == "Start slow."));
+    }
+
+    #[tokio::test]
+    async fn a_continued_turn_sends_the_history_and_keeps_the_sessions_event() {
+        let event_id = Uuid::from_u128(60);
+        let session_id = Uuid::from_u128(61);
+        let mut store = MockChatStore::new();
+        store.expect_get_session().returning(move |id| {
+            let mut previous_answer =
+                ChatMessage::from_user(Uuid::from_u128(71), id, "Walk the climbs.".into(), at());
+            previous_answer.role = Role::Assistant;
+            Ok(SessionWithMessages {
+                session: session(id.as_u128(), Some(event_id)),
+                messages: vec![
+                    ChatMessage::from_user(Uuid::from_u128(70), id, "Hills?".into(), at()),
+                    previous_answer,
+                ],
+            })
+        });
+        store
+            .expect_append_message()
+            .withf(move |m| {
+                m.session_id == session_id
+                    && m.role == Role::User
+                    && m.content == "And the descents?"
+            })
+            .times(1)
+            .returning(move |_| Ok(session(61, Some(event_id))));
+        let mut events = MockEventStore::new();
+        // The request names no event: the session's own is used.
+        events
+            .expect_get_event()
+            .with(eq(event_id))
+            .times(1)
+            .returning(|id| Ok(event(id)));
+        events
+            .expect_list_waypoints()
+            .with(eq(event_id))
+            .times(1)
+            .returning(|_| Ok(vec![]));
+        let chat = service_with(store, events, MockLanguageModel::new());
+
+        let turn = chat
+            .begin_turn(request("And the descents?", None, Some(session_id)))
+            .await
+            .unwrap();
+
+        let contents: Vec<_> = turn
+            .prompt
+            .messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect();
+        assert!(contents[0].contains("Leadville 100"));
+        assert_eq!(
+            contents[1..],
+            ["Hills?", "Walk the climbs.", "And the descents?"]
+        );
+    }
+
+    async fn run_turn(
+        model: MockLanguageModel,
+        stop: impl Future<Output = ()> + Send,
+    ) -> (TurnOutcome, Option<ChatMessage>, String) {
+        let answer = Arc::new(Mutex::new(None));
+        let chat = service_with(
+            store_capturing_answer(answer.clone()),
+            MockEventStore::new(),
+            model,
+        );
+        let turn = chat.begin_turn(request("hi", None, None)).await.unwrap();
+        let mut streamed = String::new();
+        let outcome = chat
+            .answer(turn, |piece| streamed.push_str(piece), stop)
+            .await;
+        let stored = answer.lock().unwrap().clone();
+        (outcome, stored, streamed)
+    }
+
+    fn interrupted_reason(message: &ChatMessage) -> &str {
+        match &message.status {
+            MessageStatus::Interrupted { reason } => reason,
+            other => panic!("not interrupted: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_that_fails_before_answering_leaves_an_empty_interrupted_answer_with_the_reason()
+     {
+        let mut model = MockLanguageModel::new();
+        model.expect_stream_reply().returning(|_| {
+            Err(LanguageModelError::Unavailable(
+                "The model service failed (HTTP 500)".into(),
+            ))
+        });
+        let (outcome, stored, streamed) = run_turn(model, never()).await;
+        let stored = stored.unwrap();
+        assert_eq!((stored.content.as_str(), streamed.as_str()), ("", ""));
+        assert_eq!(
+            interrupted_reason(&stored),
+            "The model service failed (HTTP 500)"
+        );
+        assert!(
+            matches!(outcome, TurnOutcome::Failed { reason, stored: Some(_) } if reason.contains("HTTP 500"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_breaks_mid_answer_keeps_exactly_the_text_that_arrived() {
+        let mut model = MockLanguageModel::new();
+        model.expect_stream_reply().returning(|_| {
+            Ok(reply(vec![
+                text("Eat 60"),
+                text(" g of carbs"),
+                Err(LanguageModelError::Interrupted("connection reset".into())),
+            ]))
+        });
+        let (outcome, stored, streamed) = run_turn(model, never()).await;
+        let stored = stored.unwrap();
+        assert_eq!(stored.content, "Eat 60 g of carbs");
+        assert_eq!(stored.content, streamed);
+        assert_eq!(interrupted_reason(&stored), "connection reset");
+        assert_eq!(stored.finish_reason, None);
+        assert!(matches!(outcome, TurnOutcome::Failed { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_without_a_finish_is_interrupted_not_finished() {
+        let mut model = MockLanguageModel::new();
+        model
+            .expect_stream_reply()
+            .returning(|_| Ok(reply(vec![text("Half an ans")])));
+        let (_, stored, _) = run_turn(model, never()).await;
+        let stored = stored.unwrap();
+        assert_eq!(stored.content, "Half an ans");
+        assert!(interrupted_reason(&stored).contains("cut off"));
+    }
+
+    #[tokio::test]
+    async fn a_stop_signal_stores_the_answer_so_far_as_interrupted() {
+        let mut model = MockLanguageModel::new();
+        model.expect_stream_reply().returning(|_| {
+            let first = stream::iter(vec![text("Keep going")]);
+            Ok(Box::pin(first.chain(stream::pending())))
+        });
+        // `stop` resolves when the handle aborts the pending future it wraps.
+        let (until_aborted, stop_handle) =
+            futures_util::future::abortable(futures_util::future::pending::<()>());
+        let stop = async move {
+            let _ = until_aborted.await;
+        };
+        let stopper = async {
+            tokio::task::yield_now().await;
+            stop_handle.abort();
+        };
+        let ((outcome, stored, streamed), ()) = futures_util::join!(run_turn(model, stop), stopper);
+        let stored = stored.unwrap();
+        assert_eq!(
+            (stored.content.as_str(), streamed.as_str()),
+            ("Keep going", "Keep going")
+        );
+        assert_eq!(interrupted_reason(&stored), SHUTTING_DOWN);
+        assert!(matches!(outcome, TurnOutcome::Failed { .. }));
+    }
+
+    #[tokio::test]
+    async fn when_the_answer_cannot_be_saved_the_turn_fails_and_says_so() {
+        let mut store = MockChatStore::new();
+        store.expect_create_session().returning(|_, _| Ok(()));
+        store
+            .expect_append_message()
+            .returning(|_| Err(ChatStoreError::Unavailable("down".into())));
+        let mut model = MockLanguageModel::new();
+        model
+            .expect_stream_reply()
+            .returning(|_| Ok(reply(vec![text("ok"), finished()])));
+        let chat = service_with(store, MockEventStore::new(), model);
+        let turn = chat.begin_turn(request("hi", None, None)).await.unwrap();
+        let outcome = chat.answer(turn, |_| {}, never()).await;
+        assert!(
+            matches!(outcome, TurnOutcome::Failed { reason, stored: None } if reason.contains("could not be saved"))
+        );
     }
 
     #[tokio::test]
@@ -290,7 +768,7 @@ mod tests {
             .returning(|_| Ok(4));
 
         let chat = service(store);
-        let listed = chat.list_sessions(Some(id)).await.unwrap_or_default();
+        let listed = chat.list_sessions(Some(id)).await.unwrap();
         assert_eq!(
             listed.iter().map(|s| s.id.as_u128()).collect::<Vec<_>>(),
             [2, 1]

@@ -1,0 +1,86 @@
+//! The event stream of `POST /api/chat`. Each event is `data: <one line of JSON>\n\n`,
+//! written as one chunk: the original frontend reads lines starting with `data: ` (with the
+//! space) and drops a line cut between two network reads.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use futures_util::{Stream, stream};
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Sent when nothing else was for a while, so proxies and browsers keep the stream open.
+const PING: &[u8] = b": ping\n\n";
+
+/// One event, ready to write. serde_json never writes a raw newline inside a string, so
+/// the JSON stays on one line.
+pub fn event(payload: &impl Serialize) -> Bytes {
+    let mut line = b"data: ".to_vec();
+    // Serializing our own event structs cannot fail; an empty object keeps the framing.
+    if serde_json::to_writer(&mut line, payload).is_err() {
+        line.extend_from_slice(b"{}");
+    }
+    line.extend_from_slice(b"\n\n");
+    Bytes::from(line)
+}
+
+/// The response body: events as the generation sends them, with a `: ping` comment after
+/// each `ping_every` of silence; ends when the generation drops its sender.
+pub fn body(
+    events: UnboundedReceiver<Bytes>,
+    ping_every: Duration,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream::unfold(events, move |mut events| async move {
+        match tokio::time::timeout(ping_every, events.recv()).await {
+            Ok(Some(event)) => Some((Ok(event), events)),
+            Ok(None) => None,
+            Err(_) => Some((Ok(Bytes::from_static(PING)), events)),
+        }
+    })
+}
+
+#[derive(Serialize)]
+pub struct Started {
+    pub session_id: uuid::Uuid,
+    pub message_id: uuid::Uuid,
+    pub title: String,
+}
+
+#[derive(Serialize)]
+pub struct Chunk<'a> {
+    pub chunk: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Done {
+    pub done: bool,
+    pub sources: Vec<serde_json::Value>,
+    pub message_id: uuid::Uuid,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Failed {
+    pub error: String,
+    /// The interrupted answer as stored, when it could be.
+    pub message_id: Option<uuid::Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_one_data_line_with_a_space_and_a_blank_line() {
+        let bytes = event(&Chunk {
+            chunk: "line one\nline two \u{2028} \"quoted\"",
+        });
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.starts_with("data: {"));
+        assert!(text.ends_with("}\n\n"));
+        assert_eq!(text.matches('\n').count(), 2, "{text:?}");
+        let json: serde_json::Value = serde_json::from_str(&text[6..text.len() - 2]).unwrap();
+        assert_eq!(json["chunk"], "line one\nline two \u{2028} \"quoted\"");
+    }
+}

@@ -1,0 +1,84 @@
+//! Answers are generated in tasks of their own, detached from the request: a client that
+//! goes away does not stop its answer from being finished and stored. On shutdown they get
+//! a grace period, then are told to stop, and store what they have as interrupted.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::task::TaskTracker;
+
+/// How long stopped generations get to store what they have.
+const STORE_AFTER_STOP: Duration = Duration::from_secs(10);
+
+pub struct Generations {
+    tracker: TaskTracker,
+    stop: CancellationToken,
+    /// The app's main runtime: actix workers' runtimes end with the HTTP server, and a
+    /// generation must outlive both its request and the server's shutdown.
+    runtime: Handle,
+}
+
+impl Generations {
+    /// Must be created inside the runtime the generations should run on.
+    pub fn new() -> Self {
+        Self {
+            tracker: TaskTracker::new(),
+            stop: CancellationToken::new(),
+            runtime: Handle::current(),
+        }
+    }
+
+    pub fn spawn(&self, generation: impl Future<Output = ()> + Send + 'static) {
+        self.tracker.spawn_on(generation, &self.runtime);
+    }
+
+    /// Resolves when generations must stop and store what they have.
+    pub fn stop_signal(&self) -> WaitForCancellationFutureOwned {
+        self.stop.clone().cancelled_owned()
+    }
+
+    pub fn running(&self) -> usize {
+        self.tracker.len()
+    }
+
+    /// Waits up to `grace` for running generations to finish, then stops the rest and waits
+    /// (briefly) for them to store their partial answers.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.tracker.close();
+        if self.tracker.is_empty() {
+            return;
+        }
+        tracing::info!(
+            running = self.running(),
+            ?grace,
+            "waiting for answers being generated"
+        );
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.running(),
+                "grace period over; storing unfinished answers as interrupted"
+            );
+            self.stop.cancel();
+            if tokio::time::timeout(STORE_AFTER_STOP, self.tracker.wait())
+                .await
+                .is_err()
+            {
+                tracing::error!(
+                    running = self.running(),
+                    "some answers could not be stored before exit"
+                );
+            }
+        }
+    }
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
