@@ -83,7 +83,7 @@ impl OpenAiClient {
             request = request.bearer_auth(key);
         }
         let response = request.send().await.map_err(|error| {
-            tracing::warn!(error = %error, endpoint = %self.endpoint, "model request failed to send");
+            tracing::warn!(error = %error_chain(&error), endpoint = %self.endpoint, "model request failed to send");
             let what = if error.is_timeout() { "timed out connecting to" } else { "could not reach" };
             Failure::retryable(LanguageModelError::Unavailable(format!("The app {what} the model service at {}.", self.endpoint)))
         })?;
@@ -173,6 +173,14 @@ async fn read_bounded(response: reqwest::Response) -> Vec<u8> {
         }
     }
     body
+}
+
+/// An error with its causes ("error sending request: connection refused"), for the log.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Exponential backoff from `base`, capped, with a little jitter so that many clients
