@@ -117,7 +117,7 @@ async fn serve(
     requests: Arc<Mutex<Vec<Value>>>,
 ) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
-    let body = read_request_body(&mut socket).await?;
+    let (_, body) = read_request(&mut socket).await?;
     lock(&requests).push(serde_json::from_slice(&body).unwrap_or(Value::Null));
     let behavior = lock(&script)
         .pop_front()
@@ -205,21 +205,27 @@ async fn send(socket: &mut TcpStream, chunk: &Value) -> std::io::Result<()> {
         .await
 }
 
-async fn read_request_body(socket: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+/// Reads one HTTP/1.1 request from `socket`: its head (request line and headers) and its
+/// content-length body.
+pub async fn read_request(socket: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
     let mut data = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
         let n = socket.read(&mut buf).await?;
         if n == 0 {
-            return Ok(Vec::new());
+            return Ok((String::from_utf8_lossy(&data).into_owned(), Vec::new()));
         }
         data.extend_from_slice(&buf[..n]);
         if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+            let head = String::from_utf8_lossy(&data[..end]).into_owned();
             let length: usize = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap_or(0));
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
             while data.len() < end + 4 + length {
                 let n = socket.read(&mut buf).await?;
                 if n == 0 {
@@ -227,7 +233,7 @@ async fn read_request_body(socket: &mut TcpStream) -> std::io::Result<Vec<u8>> {
                 }
                 data.extend_from_slice(&buf[..n]);
             }
-            return Ok(data[end + 4..].to_vec());
+            return Ok((head, data[end + 4..].to_vec()));
         }
     }
 }

@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aidstation_tests::fake_openai::read_request;
 use domain::ports::{LanguageModel, LanguageModelError};
 use domain::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 use futures_util::StreamExt;
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const KEY: &str = "sk-test-0123456789abcdef";
@@ -31,24 +32,25 @@ enum Split {
 struct ReplayServer {
     base_url: String,
     requests: Arc<AtomicUsize>,
-    last_body: Arc<Mutex<String>>,
+    last_request: Arc<Mutex<String>>,
 }
 
 async fn replay(response: Vec<u8>, split: Split) -> ReplayServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
-    let last_body = Arc::new(Mutex::new(String::new()));
-    let (count, body_slot) = (requests.clone(), last_body.clone());
+    let last_request = Arc::new(Mutex::new(String::new()));
+    let (count, body_slot) = (requests.clone(), last_request.clone());
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
             socket.set_nodelay(true).unwrap();
-            let request = read_request(&mut socket).await;
+            let (head, body) = read_request(&mut socket).await.unwrap();
             count.fetch_add(1, Ordering::SeqCst);
-            *body_slot.lock().unwrap() = request;
+            *body_slot.lock().unwrap() =
+                format!("{head}\r\n\r\n{}", String::from_utf8(body).unwrap());
             match split {
                 Split::OneWrite => socket.write_all(&response).await.unwrap(),
                 Split::BytePerWrite => {
@@ -66,32 +68,7 @@ async fn replay(response: Vec<u8>, split: Split) -> ReplayServer {
     ReplayServer {
         base_url,
         requests,
-        last_body,
-    }
-}
-
-/// Reads one HTTP/1.1 request (headers and a content-length body); returns it as text.
-async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = socket.read(&mut buf).await.unwrap();
-        data.extend_from_slice(&buf[..n]);
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            while data.len() < end + 4 + length {
-                let n = socket.read(&mut buf).await.unwrap();
-                data.extend_from_slice(&buf[..n]);
-            }
-            return String::from_utf8_lossy(&data).into_owned();
-        }
-        if n == 0 {
-            return String::from_utf8_lossy(&data).into_owned();
-        }
+        last_request,
     }
 }
 
@@ -295,7 +272,7 @@ async fn the_request_names_the_model_streams_with_usage_and_carries_the_key_only
     let body = std::fs::read(fixtures().join("oai-python_stream-text-usage.sse")).unwrap();
     let server = replay(sse_response(&body), Split::OneWrite).await;
     run(&server.base_url).await;
-    let request = server.last_body.lock().unwrap().clone();
+    let request = server.last_request.lock().unwrap().clone();
     assert!(
         request.starts_with("POST /v1/chat/completions HTTP/1.1"),
         "{request}"
@@ -452,7 +429,7 @@ async fn a_stream_that_goes_silent_is_cut_by_the_idle_timeout() {
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        read_request(&mut socket).await;
+        read_request(&mut socket).await.unwrap();
         let first = sse_response(
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Start easy\"}}]}\n\n",
         );
