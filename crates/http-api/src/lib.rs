@@ -9,6 +9,7 @@ mod generations;
 mod health;
 mod routes;
 mod serde_util;
+mod ui;
 mod waypoints;
 
 use std::net::TcpListener;

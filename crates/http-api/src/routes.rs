@@ -3,10 +3,13 @@
 
 use actix_web::web;
 
-use crate::{chat, events, health, waypoints};
+use crate::{chat, events, health, ui, waypoints};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz::healthz))
+    cfg.route("/", web::get().to(ui::page))
+        .route("/events/{rest:.*}", web::get().to(ui::page))
+        .route("/static/{name}", web::get().to(ui::asset))
+        .route("/healthz", web::get().to(health::healthz::healthz))
         .route("/readyz", web::get().to(health::readyz::readyz))
         .service(
             web::scope("/api")

@@ -2,6 +2,7 @@
 //! database per test), an HTTP client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod chat;
 mod chat_sessions;
 mod errors;

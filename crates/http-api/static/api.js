@@ -1,0 +1,64 @@
+// Talking to the aidstation API: JSON requests with problem+json errors, and the chat
+// event stream.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+async function problemDetail(response) {
+  try {
+    const problem = await response.json();
+    return problem.detail || response.statusText;
+  } catch {
+    return response.statusText || `HTTP ${response.status}`;
+  }
+}
+
+export async function api(path, { method = 'GET', body } = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  return response.json();
+}
+
+// Starts a chat turn. Resolves to the streaming response, or throws the problem's detail
+// (bad input is refused before any stream starts).
+export async function startChat(body) {
+  const response = await fetch('/api/chat', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  return response;
+}
+
+// The events of a chat stream, in order. Network reads split anywhere, so the unfinished
+// tail of each read is kept for the next one; comments (pings) are skipped.
+export async function* chatEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += decoder.decode(value ?? new Uint8Array(), { stream: !done });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+        .join('\n');
+      if (data) yield JSON.parse(data);
+    }
+    if (done) return;
+  }
+}

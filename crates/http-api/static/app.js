@@ -1,0 +1,251 @@
+// aidstation's pages: the events list and an event page (details, waypoints and the AI
+// Assistant). A small client-side router keeps URLs real: /events/{id} can be reloaded.
+
+import { ApiError, api } from './api.js';
+import { AssistantPanel } from './chat.js';
+
+const main = document.getElementById('main');
+const WAYPOINT_TYPES = ['checkpoint', 'food', 'water', 'rest'];
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function field(label, input) {
+  return element('label', { class: 'field' }, element('span', {}, label), input);
+}
+
+function formError() {
+  return element('p', { class: 'form-error', role: 'alert', hidden: true });
+}
+
+function showFormError(node, error) {
+  node.textContent = error.message;
+  node.hidden = false;
+}
+
+const formatDate = (iso) => (iso ? new Date(iso).toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }) : 'No date');
+const formatMiles = (miles) => (typeof miles === 'number' ? `${miles.toFixed(1)} mi` : '—');
+const formatDuration = (minutes) => (typeof minutes === 'number' ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min` : '—');
+const numberOrNull = (value) => (value === '' ? null : Number(value));
+
+export function navigate(path) {
+  if (path !== location.pathname) history.pushState({}, '', path);
+  route();
+}
+
+function link(path, ...children) {
+  return element('a', { href: path, onclick: (e) => { if (!e.metaKey && !e.ctrlKey) { e.preventDefault(); navigate(path); } } }, ...children);
+}
+
+async function eventsPage() {
+  document.title = 'Events · aidstation';
+  const list = element('ul', { class: 'event-list', 'aria-label': 'Events' });
+  const error = formError();
+  const name = element('input', { name: 'name', required: true, maxlength: '200', placeholder: 'Western States 100' });
+  const date = element('input', { name: 'planned_date', type: 'date' });
+  const distance = element('input', { name: 'distance', type: 'number', min: '0', step: '0.1', placeholder: '100.2' });
+  const hours = element('input', { name: 'target_hours', type: 'number', min: '0', step: '1', placeholder: '24' });
+  const minutes = element('input', { name: 'target_minutes', type: 'number', min: '0', max: '59', step: '1', placeholder: '0' });
+  const form = element('form', {
+    class: 'card create-event', 'aria-label': 'New event',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      error.hidden = true;
+      const total = (Number(hours.value || 0) * 60) + Number(minutes.value || 0);
+      try {
+        await api('/api/events', {
+          method: 'POST',
+          body: {
+            name: name.value,
+            planned_date: date.value ? `${date.value}T00:00:00Z` : null,
+            distance: numberOrNull(distance.value),
+            target_duration_minutes: total > 0 ? total : null,
+          },
+        });
+        form.reset();
+        await load();
+      } catch (err) {
+        showFormError(error, err);
+      }
+    },
+  },
+  element('h2', {}, 'New event'),
+  element('div', { class: 'field-row' }, field('Name', name), field('Date', date)),
+  element('div', { class: 'field-row' }, field('Distance (miles)', distance), field('Target hours', hours), field('Target minutes', minutes)),
+  error,
+  element('button', { type: 'submit', class: 'primary' }, 'Create event'));
+
+  async function load() {
+    let events;
+    try {
+      events = await api('/api/events');
+    } catch (err) {
+      list.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, `Could not load events: ${err.message}`));
+      return;
+    }
+    if (!events.length) {
+      list.replaceChildren(element('li', { class: 'muted' }, 'No events yet: create your first race below.'));
+      return;
+    }
+    list.replaceChildren(...events.map((event) => element('li', { class: 'card event-item' },
+      element('div', {},
+        element('h3', {}, link(`/events/${event.id}`, event.name)),
+        element('p', { class: 'muted' }, `${formatDate(event.planned_date)} · ${formatMiles(event.distance)}`)),
+      element('button', {
+        type: 'button', class: 'danger', 'aria-label': `Delete event ${event.name}`,
+        onclick: async () => {
+          if (!window.confirm(`Delete "${event.name}" with its waypoints and chats?`)) return;
+          try {
+            await api(`/api/events/${event.id}`, { method: 'DELETE' });
+          } catch (err) {
+            window.alert(`Could not delete: ${err.message}`);
+          }
+          await load();
+        },
+      }, 'Delete'))));
+  }
+
+  main.replaceChildren(element('section', { class: 'page' }, element('h1', {}, 'Your events'), list, form));
+  await load();
+}
+
+function waypointForm(eventId, onSaved) {
+  const error = formError();
+  const name = element('input', { name: 'name', required: true, maxlength: '200', placeholder: 'Robinson Flat' });
+  const type = element('select', { name: 'waypoint_type' }, ...WAYPOINT_TYPES.map((t) => element('option', { value: t }, t)));
+  const distance = element('input', { name: 'distance_from_start', type: 'number', min: '0', step: '0.1' });
+  const stop = element('input', { name: 'stop_time_minutes', type: 'number', min: '0', step: '1' });
+  const comments = element('input', { name: 'comments', maxlength: '10000', placeholder: 'Drop bag, ice, soup…' });
+  const submit = element('button', { type: 'submit', class: 'primary' }, 'Add waypoint');
+  const cancel = element('button', { type: 'button', hidden: true, onclick: () => edit(null) }, 'Cancel');
+  let editing = null;
+
+  const form = element('form', {
+    class: 'waypoint-form', 'aria-label': 'Waypoint',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      error.hidden = true;
+      const body = {
+        name: name.value,
+        waypoint_type: type.value,
+        distance_from_start: numberOrNull(distance.value),
+        stop_time_minutes: numberOrNull(stop.value),
+        comments: comments.value || null,
+      };
+      try {
+        if (editing) await api(`/api/waypoints/${editing}`, { method: 'PUT', body });
+        else await api('/api/waypoints', { method: 'POST', body: { ...body, event_id: eventId } });
+        edit(null);
+        await onSaved();
+      } catch (err) {
+        showFormError(error, err);
+      }
+    },
+  },
+  element('div', { class: 'field-row' }, field('Name', name), field('Type', type)),
+  element('div', { class: 'field-row' }, field('Mile', distance), field('Stop (min)', stop)),
+  field('Comments', comments),
+  error,
+  element('div', { class: 'actions' }, submit, cancel));
+
+  function edit(waypoint) {
+    editing = waypoint ? waypoint.id : null;
+    form.reset();
+    if (waypoint) {
+      name.value = waypoint.name;
+      type.value = waypoint.waypoint_type;
+      distance.value = waypoint.distance_from_start ?? '';
+      stop.value = waypoint.stop_time_minutes ?? '';
+      comments.value = waypoint.comments ?? '';
+      name.focus();
+    }
+    submit.textContent = waypoint ? 'Save waypoint' : 'Add waypoint';
+    cancel.hidden = !waypoint;
+  }
+  return { form, edit };
+}
+
+async function eventPage(eventId) {
+  let event;
+  try {
+    event = await api(`/api/events/${encodeURIComponent(eventId)}`);
+  } catch (err) {
+    const text = err instanceof ApiError && (err.status === 404 || err.status === 400) ? 'This event does not exist (any more).' : `Could not load the event: ${err.message}`;
+    main.replaceChildren(element('section', { class: 'page' }, element('p', { class: 'form-error', role: 'alert' }, text), link('/', '← All events')));
+    return;
+  }
+  document.title = `${event.name} · aidstation`;
+  const waypoints = element('ol', { class: 'waypoints', 'aria-label': 'Waypoints' });
+  const { form, edit } = waypointForm(event.id, () => loadWaypoints());
+
+  async function loadWaypoints() {
+    let items;
+    try {
+      items = await api(`/api/events/${event.id}/waypoints`);
+    } catch (err) {
+      waypoints.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, `Could not load waypoints: ${err.message}`));
+      return;
+    }
+    if (!items.length) {
+      waypoints.replaceChildren(element('li', { class: 'muted' }, 'No waypoints yet.'));
+      return;
+    }
+    waypoints.replaceChildren(...items.map((w) => element('li', { class: 'waypoint' },
+      element('div', { class: 'waypoint-main' },
+        element('strong', {}, w.name),
+        element('span', { class: `tag ${w.waypoint_type}` }, w.waypoint_type),
+        element('span', { class: 'muted' }, [
+          typeof w.distance_from_start === 'number' ? `mile ${w.distance_from_start.toFixed(1)}` : null,
+          typeof w.stop_time_minutes === 'number' ? `${w.stop_time_minutes} min stop` : null,
+        ].filter(Boolean).join(' · '))),
+      w.comments ? element('p', { class: 'waypoint-comments' }, w.comments) : null,
+      element('div', { class: 'actions' },
+        element('button', { type: 'button', 'aria-label': `Edit waypoint ${w.name}`, onclick: () => edit(w) }, 'Edit'),
+        element('button', {
+          type: 'button', class: 'danger', 'aria-label': `Delete waypoint ${w.name}`,
+          onclick: async () => {
+            if (!window.confirm(`Delete the waypoint "${w.name}"?`)) return;
+            try {
+              await api(`/api/waypoints/${w.id}`, { method: 'DELETE' });
+            } catch (err) {
+              window.alert(`Could not delete: ${err.message}`);
+            }
+            await loadWaypoints();
+          },
+        }, 'Delete')))));
+  }
+
+  const panel = element('section', { class: 'assistant-panel card', 'aria-label': 'AI Assistant' });
+  main.replaceChildren(element('div', { class: 'event-layout' },
+    element('section', { class: 'page event-details' },
+      link('/', '← All events'),
+      element('h1', {}, event.name),
+      element('dl', { class: 'facts' },
+        element('dt', {}, 'Date'), element('dd', {}, formatDate(event.planned_date)),
+        element('dt', {}, 'Distance'), element('dd', {}, formatMiles(event.distance)),
+        element('dt', {}, 'Target time'), element('dd', {}, formatDuration(event.target_duration_minutes))),
+      element('h2', {}, 'Waypoints'),
+      waypoints,
+      element('div', { class: 'card' }, element('h3', {}, 'Add or edit a waypoint'), form)),
+    panel));
+  const assistant = new AssistantPanel(panel, event.id);
+  await Promise.all([loadWaypoints(), assistant.restore()]);
+}
+
+async function route() {
+  const match = location.pathname.match(/^\/events\/([^/]+)\/?$/);
+  if (match) await eventPage(decodeURIComponent(match[1]));
+  else await eventsPage();
+}
+
+window.addEventListener('popstate', route);
+route();
