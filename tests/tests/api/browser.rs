@@ -530,3 +530,97 @@ async fn at_360_pixels_wide_the_event_page_has_no_horizontal_scroll() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
+    let app = spawn_app().await;
+    with_browser("waypoints", |browser| async move {
+        let event_id = open_event(&browser, &app, "Lavaredo").await;
+        find(&browser, "input[name=name]")
+            .await
+            .send_keys("Cortina")
+            .await
+            .unwrap();
+        find(&browser, "select[name=waypoint_type]")
+            .await
+            .send_keys("food")
+            .await
+            .unwrap();
+        find(&browser, "input[name=distance_from_start]")
+            .await
+            .send_keys("30.5")
+            .await
+            .unwrap();
+        find(&browser, "input[name=stop_time_minutes]")
+            .await
+            .send_keys("10")
+            .await
+            .unwrap();
+        find(&browser, "input[name=comments]")
+            .await
+            .send_keys("Drop bag")
+            .await
+            .unwrap();
+        find(&browser, ".waypoint-form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        until(
+            &browser,
+            "the waypoint",
+            "document.querySelector('.waypoint')?.textContent.includes('mile 30.5')",
+        )
+        .await;
+        assert!(texts(&browser, ".waypoint").await[0].contains("10 min stop"));
+
+        find(&browser, "button[aria-label='Edit waypoint Cortina']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let stop = find(&browser, "input[name=stop_time_minutes]").await;
+        assert_eq!(stop.prop("value").await.unwrap().as_deref(), Some("10"));
+        stop.clear().await.unwrap();
+        stop.send_keys("4").await.unwrap();
+        find(&browser, ".waypoint-form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        until(
+            &browser,
+            "the edit",
+            "document.querySelector('.waypoint')?.textContent.includes('4 min stop')",
+        )
+        .await;
+        let stored: Value = app
+            .get(&format!("/api/events/{event_id}/waypoints"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                stored[0]["stop_time_minutes"].clone(),
+                stored[0]["waypoint_type"].clone()
+            ),
+            (json!(4), json!("food"))
+        );
+
+        find(&browser, "button[aria-label='Delete waypoint Cortina']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        browser.accept_alert().await.unwrap();
+        until(
+            &browser,
+            "the deletion",
+            "document.querySelectorAll('.waypoint').length === 0",
+        )
+        .await;
+        assert_eq!(app.db.count("SELECT count(*) AS n FROM waypoints").await, 0);
+    })
+    .await;
+}
