@@ -100,6 +100,11 @@ impl FakeOpenAi {
         Ok(server)
     }
 
+    /// Changes what every request without a queued behaviour gets.
+    pub fn set_fallback(&self, behavior: Behavior) {
+        *lock(&self.fallback) = behavior;
+    }
+
     /// Queues behaviours for the next requests, in order.
     pub fn then(&self, behaviors: impl IntoIterator<Item = Behavior>) {
         lock(&self.script).extend(behaviors);
@@ -143,7 +148,10 @@ async fn serve(
         Behavior::Answer { deltas, delay } => {
             start_stream(&mut socket).await?;
             for delta in &deltas {
-                tokio::time::sleep(delay).await;
+                // Even a zero sleep waits for the timer's next millisecond tick.
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 send(&mut socket, &delta_chunk(delta)).await?;
             }
             send(&mut socket, &json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})).await?;

@@ -19,6 +19,12 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
+    // Each open chat stream holds two sockets (client and model): let the process use all
+    // the descriptors the hard limit allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open file limit"),
+    }
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     let settings = cli.into();

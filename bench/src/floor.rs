@@ -1,0 +1,128 @@
+//! The floor: pgbench running, on the same cluster and at the same client counts, the SQL
+//! statements that one request of each kind issues. An app row at 100 % of its floor would
+//! cost nothing beyond its database work.
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::env::Database;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FloorResult {
+    pub tps: f64,
+    pub latency_avg_ms: f64,
+}
+
+/// The statements of `GET /api/chat/sessions?event_id=`.
+pub const LIST: &str = "SELECT id, event_id, title, created_at, updated_at FROM chat_sessions \
+WHERE event_id = :event ORDER BY updated_at DESC, id DESC;\n";
+
+/// The statement of `GET /api/chat/sessions/{id}`.
+pub const GET: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, m.role, \
+m.content, m.sources, m.status, m.status_reason, m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens, \
+m.total_tokens, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
+WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
+
+const EVENT_AND_WAYPOINTS: &str = "SELECT id, name, planned_date, distance, target_duration_minutes, \
+elevation_gain_adjustment_percent, elevation_descent_adjustment_percent, fatigue_slowdown_percent, created_at, \
+updated_at FROM events WHERE id = :event LIMIT 1;
+SELECT e.id, w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
+w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEFT JOIN waypoints w ON w.event_id = e.id \
+WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
+
+const ANSWER: &str = "BEGIN;
+UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
+RETURNING id, event_id, title, created_at, updated_at;
+INSERT INTO chat_messages (id, session_id, role, content, sources, status, status_reason, finish_reason, model, \
+prompt_tokens, completion_tokens, total_tokens, created_at) VALUES (md5(:r || 'a')::uuid, md5(:r || 's')::uuid, \
+'assistant', repeat('word ', 100), NULL, 'complete', NULL, 'stop', 'fake-gpt', 42, 20, 62, now());
+COMMIT;\n";
+
+/// A new chat: the event and its waypoints for the prompt, the session and question in one
+/// transaction, then the answer with the session's `updated_at` in another.
+pub fn new_chat() -> String {
+    format!(
+        "\\set r random(1, 9000000000000000)
+{EVENT_AND_WAYPOINTS}BEGIN;
+INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) VALUES (md5(:r || 's')::uuid, :event, \
+'How should I pace the first 30 miles?', now(), now());
+INSERT INTO chat_messages (id, session_id, role, content, sources, status, status_reason, finish_reason, model, \
+prompt_tokens, completion_tokens, total_tokens, created_at) VALUES (md5(:r || 'u')::uuid, md5(:r || 's')::uuid, \
+'user', 'How should I pace the first 30 miles?', NULL, 'complete', NULL, NULL, NULL, NULL, NULL, NULL, now());
+COMMIT;
+{ANSWER}"
+    )
+}
+
+/// A continued chat: the session with its history, the event and waypoints, then the
+/// question and the answer, each with the `updated_at` bump. Each client has its own session.
+pub fn continued_chat() -> String {
+    let session = "md5('continued' || :client_id)::uuid";
+    format!(
+        "\\set r random(1, 9000000000000000)
+{}{EVENT_AND_WAYPOINTS}BEGIN;
+UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = {session} \
+RETURNING id, event_id, title, created_at, updated_at;
+INSERT INTO chat_messages (id, session_id, role, content, status, created_at) VALUES (md5(:r || 'u')::uuid, {session}, \
+'user', 'And what about nutrition?', 'complete', now());
+COMMIT;
+{}",
+        GET.replace(":session", session),
+        ANSWER.replace("md5(:r || 's')::uuid", session)
+    )
+}
+
+/// Sessions for the continued-chat floor, one per pgbench client.
+pub fn seed_continued(db: &Database, event: &str, clients: usize) -> anyhow::Result<()> {
+    db.psql(&format!(
+        "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) \
+         SELECT md5('continued' || i)::uuid, '{event}', 'Continued', now(), now() FROM generate_series(0, {clients}) AS i \
+         ON CONFLICT DO NOTHING"
+    ))?;
+    Ok(())
+}
+
+pub fn run(
+    db: &Database,
+    script: &str,
+    clients: usize,
+    duration: Duration,
+    vars: &[(&str, &str)],
+) -> anyhow::Result<FloorResult> {
+    let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
+    std::fs::write(file.path(), script)?;
+    let mut command = Command::new(db.program("pgbench"));
+    command.args(["-h", &db.host(), "-U", "postgres", "-n", "-M", "prepared"]);
+    command.args([
+        "-c",
+        &clients.to_string(),
+        "-j",
+        &clients.min(4).to_string(),
+    ]);
+    command.args(["-T", &duration.as_secs().max(1).to_string()]);
+    for (name, value) in vars {
+        command.args(["-D", &format!("{name}={value}")]);
+    }
+    command.arg("-f").arg(file.path()).arg(&db.name);
+    let output = command.output().context("running pgbench")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "pgbench failed: {}{}",
+            String::from_utf8_lossy(&output.stderr),
+            text
+        );
+    }
+    let number = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    Ok(FloorResult {
+        tps: number("tps = ").context("no tps in pgbench output")?,
+        latency_avg_ms: number("latency average = ").unwrap_or_default(),
+    })
+}

@@ -1,0 +1,504 @@
+//! `just bench` (`cargo run --release -p aidstation-bench -- [--quick]`): starts a throwaway
+//! PostgreSQL, the fake model and the release build of the app, seeds one event with 1,000
+//! sessions (one of them with 200 messages), and measures every endpoint next to pgbench
+//! running the same statements, then holds thousands of chat streams open at once. Prints
+//! one table and writes it as JSON under target/bench/.
+
+// Printing the table is this program's output, not stray debugging.
+#![allow(clippy::print_stdout)]
+
+mod env;
+mod floor;
+mod load;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aidstation_tests::fake_openai::{Behavior, FakeOpenAi};
+use anyhow::Context;
+use clap::Parser;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::env::{App, Database, Seed};
+use crate::floor::FloorResult;
+use crate::load::{LoadResult, Sample};
+
+#[derive(Parser)]
+#[command(about = "Benchmark aidstation against PostgreSQL's own floor")]
+struct Args {
+    /// Short runs and 1,000 open streams: finishes in under two minutes.
+    #[arg(long)]
+    quick: bool,
+    /// The app binary to measure (build it with `cargo build --release -p app`).
+    #[arg(long, default_value = "target/release/aidstation")]
+    app: PathBuf,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// Open streams to hold at once (default 10,000; 1,000 with --quick).
+    #[arg(long)]
+    streams: Option<usize>,
+    /// Seconds each open stream lasts (one delta a second; default 30, 10 with --quick).
+    #[arg(long)]
+    stream_secs: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    scenario: String,
+    app: LoadResult,
+    floor: Option<FloorResult>,
+    ratio_to_floor: Option<f64>,
+    cpu_ms_per_request: f64,
+}
+
+#[derive(Serialize)]
+struct StreamsResult {
+    streams: usize,
+    seconds: u64,
+    completed: usize,
+    errors: usize,
+    rss_before_mib: f64,
+    rss_peak_mib: f64,
+    mib_per_stream: f64,
+    wall_secs: f64,
+}
+
+/// 20 deltas of 5 words, no delay: the model the original backend was measured with.
+fn fast_model() -> Behavior {
+    let deltas: Vec<String> = (0..20)
+        .map(|i| format!("Run easy early, walk climbs{i} "))
+        .collect();
+    Behavior::Answer {
+        deltas,
+        delay: Duration::ZERO,
+    }
+}
+
+async fn chat_turn(
+    client: &reqwest::Client,
+    url: &str,
+    body: serde_json::Value,
+) -> Result<Sample, String> {
+    use futures_util::StreamExt;
+    let began = Instant::now();
+    let response = client
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let mut stream = response.bytes_stream();
+    let mut seen = Vec::new();
+    let mut first_event = None;
+    while let Some(chunk) = stream.next().await {
+        seen.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
+        if first_event.is_none() && seen.windows(2).any(|w| w == b"\n\n") {
+            first_event = Some(began.elapsed());
+        }
+    }
+    let tail = String::from_utf8_lossy(&seen[seen.len().saturating_sub(300)..]).into_owned();
+    if !tail.contains("\"done\":true") {
+        return Err(format!("stream did not end with done: {tail}"));
+    }
+    Ok(Sample {
+        latency: began.elapsed(),
+        first_event,
+    })
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Result<Sample, String> {
+    let began = Instant::now();
+    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    response.bytes().await.map_err(|e| e.to_string())?;
+    Ok(Sample {
+        latency: began.elapsed(),
+        first_event: None,
+    })
+}
+
+struct Bench<'a> {
+    app: App,
+    db: &'a Database,
+    seed: Seed,
+    client: reqwest::Client,
+    warmup: Duration,
+    measure: Duration,
+    rows: Vec<Row>,
+}
+
+impl Bench<'_> {
+    async fn row(
+        &mut self,
+        scenario: &str,
+        clients: usize,
+        floor_script: Option<String>,
+    ) -> anyhow::Result<()> {
+        let (client, base, event, big) = (
+            self.client.clone(),
+            self.app.base.clone(),
+            self.seed.event.clone(),
+            self.seed.big_session.clone(),
+        );
+        let cpu_before = self.app.cpu_time();
+        let kind = scenario.to_owned();
+        // One continued session per client, made before the clock starts.
+        let mut sessions = Vec::new();
+        if kind == "chat continued" {
+            for _ in 0..clients {
+                let sample = chat_first(&client, &base, &event).await?;
+                sessions.push(sample);
+            }
+        }
+        let sessions = Arc::new(sessions);
+        let result = load::run(clients, self.warmup, self.measure, move |i| {
+            let (client, base, event, big, kind, sessions) =
+                (client.clone(), base.clone(), event.clone(), big.clone(), kind.clone(), sessions.clone());
+            async move {
+                match kind.as_str() {
+                    "chat new" => {
+                        chat_turn(&client, &format!("{base}/api/chat"), json!({"message": "How should I pace the first 30 miles?", "event_id": event})).await
+                    }
+                    "chat continued" => {
+                        chat_turn(&client, &format!("{base}/api/chat"), json!({"message": "And what about nutrition?", "session_id": sessions[i]})).await
+                    }
+                    "list 1,000 sessions" => get(&client, &format!("{base}/api/chat/sessions?event_id={event}")).await,
+                    _ => get(&client, &format!("{base}/api/chat/sessions/{big}")).await,
+                }
+            }
+        })
+        .await;
+        let cpu = self.app.cpu_time().saturating_sub(cpu_before);
+        let requests = result.requests.max(1);
+        let floor = match floor_script {
+            Some(script) => {
+                let vars = [
+                    ("event", self.seed.event.as_str()),
+                    ("session", self.seed.big_session.as_str()),
+                ];
+                Some(floor::run(self.db, &script, clients, self.measure, &vars)?)
+            }
+            None => None,
+        };
+        let ratio = floor.as_ref().map(|f| result.per_second / f.tps);
+        let row = Row {
+            scenario: format!("{scenario} @{clients}"),
+            cpu_ms_per_request: cpu.as_secs_f64() * 1000.0 / requests as f64,
+            app: result,
+            floor,
+            ratio_to_floor: ratio,
+        };
+        print_row(&row);
+        self.rows.push(row);
+        Ok(())
+    }
+}
+
+/// Starts a session for a continued-chat client; returns its id.
+async fn chat_first(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
+    let response = client
+        .post(format!("{base}/api/chat"))
+        .json(&json!({"message": "How should I pace the first 30 miles?", "event_id": event}))
+        .send()
+        .await?;
+    let body = response.text().await?;
+    let first = body
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("data: "))
+        .context("no first event")?;
+    let value: serde_json::Value = serde_json::from_str(first)?;
+    Ok(value["session_id"]
+        .as_str()
+        .context("no session id")?
+        .to_owned())
+}
+
+fn print_header() {
+    println!(
+        "{:<28} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>7} {:>8}",
+        "scenario @clients",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "ttfe p50",
+        "ttfe p99",
+        "errors",
+        "floor/s",
+        "ratio",
+        "cpu ms"
+    );
+}
+
+fn print_row(row: &Row) {
+    let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+    println!(
+        "{:<28} {:>9.1} {:>8.2} {:>8.2} {:>8} {:>8} {:>6} {:>9} {:>7} {:>8.3}",
+        row.scenario,
+        row.app.per_second,
+        row.app.p50_ms,
+        row.app.p99_ms,
+        opt(row.app.first_event_p50_ms),
+        opt(row.app.first_event_p99_ms),
+        row.app.errors,
+        row.floor
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |f| format!("{:.1}", f.tps)),
+        row.ratio_to_floor
+            .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0)),
+        row.cpu_ms_per_request,
+    );
+}
+
+/// Holds `streams` chat turns open at once against a model that sends one delta a second.
+async fn open_streams(
+    app: &App,
+    model: &FakeOpenAi,
+    event: &str,
+    streams: usize,
+    seconds: u64,
+) -> StreamsResult {
+    let deltas: Vec<String> = (0..seconds).map(|i| format!("tick {i} ")).collect();
+    model.set_fallback(Behavior::Answer {
+        deltas,
+        delay: Duration::from_secs(1),
+    });
+    let (rss_before, _) = app.memory_mib();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap_or_default();
+    let url = format!("{}/api/chat", app.base);
+    let began = Instant::now();
+    let mut tasks = Vec::with_capacity(streams);
+    for i in 0..streams {
+        let (client, url, event) = (client.clone(), url.clone(), event.to_owned());
+        tasks.push(tokio::spawn(async move {
+            chat_turn(
+                &client,
+                &url,
+                json!({"message": format!("Open stream {i}"), "event_id": event}),
+            )
+            .await
+        }));
+        // Open the connections at a steady pace rather than in one burst of SYNs.
+        if i % 250 == 249 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    let pid = app.pid();
+    let watcher = tokio::spawn(async move {
+        let mut peak: f64 = 0.0;
+        loop {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let rss = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1024.0;
+            peak = peak.max(rss);
+            if status.is_empty() {
+                return peak;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if began.elapsed() > Duration::from_secs(seconds + 120) {
+                return peak;
+            }
+        }
+    });
+    let mut completed = 0;
+    let mut errors = 0;
+    let mut first_error = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(_)) => completed += 1,
+            Ok(Err(error)) => {
+                errors += 1;
+                first_error.get_or_insert(error);
+            }
+            Err(error) => {
+                errors += 1;
+                first_error.get_or_insert(error.to_string());
+            }
+        }
+    }
+    let wall = began.elapsed();
+    watcher.abort();
+    let (_, _) = app.memory_mib();
+    let peak = watcher.await.unwrap_or(0.0);
+    let peak = if peak > 0.0 { peak } else { app.memory_mib().1 };
+    if let Some(error) = first_error {
+        eprintln!("  open streams: first error: {error}");
+    }
+    model.set_fallback(fast_model());
+    StreamsResult {
+        streams,
+        seconds,
+        completed,
+        errors,
+        rss_before_mib: rss_before,
+        rss_peak_mib: peak,
+        mib_per_stream: (peak - rss_before).max(0.0) / streams as f64,
+        wall_secs: wall.as_secs_f64(),
+    }
+}
+
+/// The fake model gets a runtime and threads of its own, so that the load client's work
+/// never delays the model's answers (and so the app's measured latency).
+fn model_on_its_own_runtime() -> anyhow::Result<FakeOpenAi> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = sender.send(Err(anyhow::Error::from(error)));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let started = FakeOpenAi::bind("127.0.0.1:0", fast_model())
+                .await
+                .map_err(anyhow::Error::from);
+            let _ = sender.send(started);
+            std::future::pending::<()>().await;
+        });
+    });
+    receiver.recv()?
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // 10,000 streams are 20,000 sockets in the app (client and model side) and 20,000 here:
+    // as root, raise the hard limit for this process and the app it starts.
+    if rlimit::setrlimit(rlimit::Resource::NOFILE, 65_536, 65_536).is_err() {
+        let _ = rlimit::increase_nofile_limit(u64::MAX);
+    }
+    let (warmup, measure) = if args.quick {
+        (Duration::from_millis(500), Duration::from_secs(2))
+    } else {
+        (Duration::from_secs(2), Duration::from_secs(10))
+    };
+    let streams = args
+        .streams
+        .unwrap_or(if args.quick { 1_000 } else { 10_000 });
+    let stream_secs = args.stream_secs.unwrap_or(if args.quick { 10 } else { 30 });
+    anyhow::ensure!(
+        args.app.is_file(),
+        "{} not found: build it with `cargo build --release -p app`",
+        args.app.display()
+    );
+
+    let started = Instant::now();
+    let db = Database::start().await?;
+    let outcome = run(&args, &db, started, warmup, measure, streams, stream_secs).await;
+    db.stop().await;
+    outcome
+}
+
+async fn run(
+    args: &Args,
+    db: &Database,
+    started: Instant,
+    warmup: Duration,
+    measure: Duration,
+    streams: usize,
+    stream_secs: u64,
+) -> anyhow::Result<()> {
+    // The app creates its tables when it starts; seeding waits for that.
+    let model = model_on_its_own_runtime()?;
+    let app = App::start(&args.app, &db.url(), &model.base_url).await?;
+    let seed = env::seed(db)?;
+    floor::seed_continued(db, &seed.event, 256)?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (idle_rss, _) = app.memory_mib();
+    println!(
+        "aidstation bench{}: app pid {}, idle RSS {idle_rss:.1} MiB",
+        if args.quick { " (quick)" } else { "" },
+        app.pid()
+    );
+    print_header();
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    let mut bench = Bench {
+        app,
+        db,
+        seed,
+        client,
+        warmup,
+        measure,
+        rows: Vec::new(),
+    };
+    for clients in [1, 8, 32] {
+        bench
+            .row("list 1,000 sessions", clients, Some(floor::LIST.to_owned()))
+            .await?;
+    }
+    for clients in [1, 8, 32] {
+        bench
+            .row("get 200 messages", clients, Some(floor::GET.to_owned()))
+            .await?;
+    }
+    for clients in [1, 8, 32, 256] {
+        bench
+            .row("chat new", clients, Some(floor::new_chat()))
+            .await?;
+    }
+    for clients in [1, 8, 32, 256] {
+        bench
+            .row("chat continued", clients, Some(floor::continued_chat()))
+            .await?;
+    }
+    let (after_load_rss, peak_load_rss) = bench.app.memory_mib();
+    println!("RSS after load {after_load_rss:.1} MiB, peak {peak_load_rss:.1} MiB");
+
+    let streams_result =
+        open_streams(&bench.app, &model, &bench.seed.event, streams, stream_secs).await;
+    println!(
+        "open streams: {} of {} completed, {} errors, RSS {:.1} -> peak {:.1} MiB ({:.3} MiB per stream), {:.1} s",
+        streams_result.completed,
+        streams_result.streams,
+        streams_result.errors,
+        streams_result.rss_before_mib,
+        streams_result.rss_peak_mib,
+        streams_result.mib_per_stream,
+        streams_result.wall_secs
+    );
+    bench.app.stop();
+
+    std::fs::create_dir_all(&args.out)?;
+    let path = args.out.join(format!(
+        "bench-{}.json",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    let report = json!({
+        "quick": args.quick,
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
+        "memory_mib": {"idle": idle_rss, "after_load": after_load_rss, "peak_under_load": peak_load_rss},
+        "rows": bench.rows,
+        "open_streams": streams_result,
+        "total_secs": started.elapsed().as_secs_f64(),
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!(
+        "report: {} ({:.0} s)",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
