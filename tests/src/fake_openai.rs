@@ -115,6 +115,9 @@ impl FakeOpenAi {
     }
 }
 
+/// Serves requests on one connection until the client closes it, like a real keep-alive
+/// server: streams use chunked encoding, errors a content length. Cuts and stalls end the
+/// connection the way a failing server would.
 async fn serve(
     mut socket: TcpStream,
     script: Arc<Mutex<VecDeque<Behavior>>>,
@@ -122,69 +125,78 @@ async fn serve(
     requests: Arc<Mutex<Vec<Value>>>,
 ) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
-    let (_, body) = read_request(&mut socket).await?;
-    lock(&requests).push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-    let behavior = lock(&script)
-        .pop_front()
-        .unwrap_or_else(|| lock(&fallback).clone());
-    match behavior {
-        Behavior::Status {
-            status,
-            headers,
-            body,
-        } => {
-            let body = body.to_string();
-            let mut head = format!(
-                "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-                body.len()
-            );
-            for (name, value) in headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-            head.push_str("connection: close\r\n\r\n");
-            socket.write_all(head.as_bytes()).await?;
-            socket.write_all(body.as_bytes()).await?;
+    loop {
+        let (head, body) = read_request(&mut socket).await?;
+        if head.is_empty() {
+            return Ok(());
         }
-        Behavior::Answer { deltas, delay } => {
-            start_stream(&mut socket).await?;
-            for delta in &deltas {
-                // Even a zero sleep waits for the timer's next millisecond tick.
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
+        lock(&requests).push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+        let behavior = lock(&script)
+            .pop_front()
+            .unwrap_or_else(|| lock(&fallback).clone());
+        match behavior {
+            Behavior::Status {
+                status,
+                headers,
+                body,
+            } => {
+                let body = body.to_string();
+                let mut head = format!(
+                    "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                    body.len()
+                );
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
                 }
-                send(&mut socket, &delta_chunk(delta)).await?;
+                head.push_str("\r\n");
+                head.push_str(&body);
+                socket.write_all(head.as_bytes()).await?;
             }
-            send(&mut socket, &json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})).await?;
-            send(&mut socket, &json!({"choices": [], "usage": {"prompt_tokens": 42, "completion_tokens": deltas.len(), "total_tokens": 42 + deltas.len()}})).await?;
-            socket.write_all(b"data: [DONE]\n\n").await?;
-        }
-        Behavior::DropAfter(deltas) => {
-            start_stream(&mut socket).await?;
-            for delta in &deltas {
-                send(&mut socket, &delta_chunk(delta)).await?;
+            Behavior::Answer { deltas, delay } => {
+                start_stream(&mut socket).await?;
+                for delta in &deltas {
+                    // Even a zero sleep waits for the timer's next millisecond tick.
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    send(&mut socket, &delta_chunk(delta)).await?;
+                }
+                send(&mut socket, &json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})).await?;
+                let usage = json!({"prompt_tokens": 42, "completion_tokens": deltas.len(), "total_tokens": 42 + deltas.len()});
+                send(&mut socket, &json!({"choices": [], "usage": usage})).await?;
+                send_raw(&mut socket, "data: [DONE]\n\n").await?;
+                end_stream(&mut socket).await?;
             }
-        }
-        Behavior::ErrorAfter(deltas, message) => {
-            start_stream(&mut socket).await?;
-            for delta in &deltas {
-                send(&mut socket, &delta_chunk(delta)).await?;
+            Behavior::DropAfter(deltas) => {
+                start_stream(&mut socket).await?;
+                for delta in &deltas {
+                    send(&mut socket, &delta_chunk(delta)).await?;
+                }
+                return socket.shutdown().await;
             }
-            send(
-                &mut socket,
-                &json!({"error": {"message": message, "type": "server_error"}}),
-            )
-            .await?;
-            socket.write_all(b"data: [DONE]\n\n").await?;
-        }
-        Behavior::StallAfter(deltas) => {
-            start_stream(&mut socket).await?;
-            for delta in &deltas {
-                send(&mut socket, &delta_chunk(delta)).await?;
+            Behavior::ErrorAfter(deltas, message) => {
+                start_stream(&mut socket).await?;
+                for delta in &deltas {
+                    send(&mut socket, &delta_chunk(delta)).await?;
+                }
+                send(
+                    &mut socket,
+                    &json!({"error": {"message": message, "type": "server_error"}}),
+                )
+                .await?;
+                send_raw(&mut socket, "data: [DONE]\n\n").await?;
+                end_stream(&mut socket).await?;
             }
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            Behavior::StallAfter(deltas) => {
+                start_stream(&mut socket).await?;
+                for delta in &deltas {
+                    send(&mut socket, &delta_chunk(delta)).await?;
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                return socket.shutdown().await;
+            }
         }
     }
-    socket.shutdown().await
 }
 
 /// A poisoned lock only means another connection's task panicked; the data is still good.
@@ -200,17 +212,22 @@ fn delta_chunk(text: &str) -> Value {
 }
 
 async fn start_stream(socket: &mut TcpStream) -> std::io::Result<()> {
+    socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n").await
+}
+
+/// One SSE event as one HTTP chunk.
+async fn send_raw(socket: &mut TcpStream, event: &str) -> std::io::Result<()> {
     socket
-        .write_all(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n",
-        )
+        .write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())
         .await
 }
 
 async fn send(socket: &mut TcpStream, chunk: &Value) -> std::io::Result<()> {
-    socket
-        .write_all(format!("data: {chunk}\n\n").as_bytes())
-        .await
+    send_raw(socket, &format!("data: {chunk}\n\n")).await
+}
+
+async fn end_stream(socket: &mut TcpStream) -> std::io::Result<()> {
+    socket.write_all(b"0\r\n\r\n").await
 }
 
 /// Reads one HTTP/1.1 request from `socket`: its head (request line and headers) and its

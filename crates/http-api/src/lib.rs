@@ -9,6 +9,7 @@ mod generations;
 mod health;
 mod routes;
 mod serde_util;
+mod timestamp;
 mod ui;
 mod waypoints;
 

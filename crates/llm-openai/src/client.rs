@@ -242,7 +242,10 @@ impl fmt::Display for Broken {
         match self {
             Self::Silent(idle) => write!(f, "the model stopped sending for {} s", idle.as_secs()),
             Self::Transport(error) => {
-                write!(f, "the connection to the model service broke ({error})")
+                write!(
+                    f,
+                    "the model's answer was cut off: the connection to the model service broke ({error})"
+                )
             }
         }
     }

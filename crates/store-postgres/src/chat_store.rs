@@ -32,14 +32,21 @@ impl ChatStore for PgStore {
         event_id: Option<Uuid>,
     ) -> Result<Vec<ChatSession>, ChatStoreError> {
         let mut conn = self.conn().await?;
-        let mut query = chat_sessions::table
-            .select(SessionRow::as_select())
-            .order((chat_sessions::updated_at.desc(), chat_sessions::id.desc()))
-            .into_boxed();
-        if let Some(event_id) = event_id {
-            query = query.filter(chat_sessions::event_id.eq(event_id));
+        let newest_first = (chat_sessions::updated_at.desc(), chat_sessions::id.desc());
+        let all = chat_sessions::table
+            .order(newest_first)
+            .select(SessionRow::as_select());
+        // Two fixed queries rather than one boxed query: only fixed queries go through
+        // Diesel's prepared-statement cache.
+        let rows = match event_id {
+            Some(event_id) => {
+                all.filter(chat_sessions::event_id.eq(event_id))
+                    .load(&mut conn)
+                    .await
+            }
+            None => all.load(&mut conn).await,
         }
-        let rows = query.load(&mut conn).await.map_err(DbError::from)?;
+        .map_err(DbError::from)?;
         Ok(rows.into_iter().map(ChatSession::from).collect())
     }
 

@@ -15,7 +15,9 @@ pub struct SessionDto {
     pub id: Uuid,
     pub event_id: Option<Uuid>,
     pub title: String,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     /// `null` in lists, the whole conversation when one session is fetched.
     pub messages: Option<Vec<MessageDto>>,
@@ -57,6 +59,7 @@ pub struct MessageDto {
     pub role: &'static str,
     pub content: String,
     pub sources: Option<serde_json::Value>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
     /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
     pub status: &'static str,

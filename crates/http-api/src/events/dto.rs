@@ -11,13 +11,16 @@ use crate::serde_util::{double_option, double_option_datetime, optional_datetime
 pub struct EventDto {
     pub id: Uuid,
     pub name: String,
+    #[serde(serialize_with = "crate::timestamp::serialize_option")]
     pub planned_date: Option<DateTime<Utc>>,
     pub distance: Option<f64>,
     pub target_duration_minutes: Option<i32>,
     pub elevation_gain_adjustment_percent: Option<f64>,
     pub elevation_descent_adjustment_percent: Option<f64>,
     pub fatigue_slowdown_percent: Option<f64>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 

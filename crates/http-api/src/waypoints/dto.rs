@@ -20,6 +20,7 @@ pub struct WaypointDto {
     pub comments: Option<String>,
     pub order_index: i32,
     pub distance_from_start: Option<f64>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
