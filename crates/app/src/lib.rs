@@ -16,6 +16,7 @@ use llm_openai::{OpenAiClient, OpenAiConfig};
 use secrecy::SecretString;
 use store_postgres::local::{Durability, LocalCluster, PgBinaries};
 use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
+use tokio_util::sync::CancellationToken;
 
 const LOCAL_DATABASE: &str = "aidstation";
 
@@ -134,6 +135,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     generations: Arc<Generations>,
     grace: Duration,
+    stop: CancellationToken,
 }
 
 impl Application {
@@ -177,6 +179,7 @@ impl Application {
             server,
             generations,
             grace: settings.http.shutdown_grace,
+            stop: CancellationToken::new(),
         })
     }
 
@@ -184,17 +187,47 @@ impl Application {
         self.port
     }
 
-    /// Stops the server as a signal would (`graceful`: let open requests finish first).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    /// Stops the app as SIGTERM would, when cancelled.
+    pub fn stopper(&self) -> CancellationToken {
+        self.stop.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM; then open requests and answers being generated get the
-    /// grace period, and answers still unfinished are stored as interrupted.
+    /// Serves until SIGINT, SIGTERM or [`Application::stopper`]; then takes no new
+    /// connections, gives answers being generated the grace period, stores those still
+    /// unfinished as interrupted, and only then stops the workers they run on.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        tokio::select! {
+            served = &mut server => return served.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            () = stop_requested(&self.stop) => {}
+        }
+        handle.pause().await;
         self.generations.shutdown(self.grace).await;
-        served
+        handle.stop(true).await;
+        server
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Ctrl-C, SIGTERM, or the app's own stopper.
+async fn stop_requested(stop: &CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+        () = stop.cancelled() => tracing::info!("stop requested: shutting down"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Answers are generated in tasks of their own, detached from the request: a client that
-//! goes away does not stop its answer from being finished and stored. On shutdown they get
-//! a grace period, then are told to stop, and store what they have as interrupted.
+//! goes away does not stop its answer from being finished and stored. Tasks run on the app's
+//! main runtime, where the model client's pooled connections live too (the bench measured
+//! spreading them over the HTTP workers' runtimes as slower). On shutdown they get a grace
+//! period; then they are told to stop, and store what they have as interrupted.
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,13 +17,11 @@ const STORE_AFTER_STOP: Duration = Duration::from_secs(10);
 pub struct Generations {
     tracker: TaskTracker,
     stop: CancellationToken,
-    /// The app's main runtime: actix workers' runtimes end with the HTTP server, and a
-    /// generation must outlive both its request and the server's shutdown.
     runtime: Handle,
 }
 
 impl Generations {
-    /// Must be created inside the runtime the generations should run on.
+    /// Must be created on the runtime the generations should run on.
     pub fn new() -> Self {
         Self {
             tracker: TaskTracker::new(),
@@ -74,11 +74,5 @@ impl Generations {
                 );
             }
         }
-    }
-}
-
-impl Default for Generations {
-    fn default() -> Self {
-        Self::new()
     }
 }

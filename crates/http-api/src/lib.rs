@@ -70,8 +70,9 @@ impl Default for HttpConfig {
     }
 }
 
-/// Starts serving on `listener` (bound by the caller, so tests can use port 0). The server
-/// stops gracefully on SIGINT/SIGTERM; await the returned [`Server`] to run it.
+/// Starts serving on `listener` (bound by the caller, so tests can use port 0); await the
+/// returned [`Server`] to run it. It installs no signal handlers: the caller stops it through
+/// its handle, after letting running generations finish (see [`Generations::shutdown`]).
 pub fn serve(
     listener: TcpListener,
     state: AppState,
@@ -104,6 +105,7 @@ pub fn serve(
     // Chat streams are many small writes: with Nagle's algorithm each waits for the client's
     // delayed ACK (~40 ms a turn, measured by the bench).
     .tcp_nodelay(true)
+    .disable_signals()
     .listen(listener)?;
     if let Some(workers) = workers {
         server = server.workers(workers);

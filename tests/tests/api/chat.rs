@@ -433,7 +433,7 @@ async fn on_shutdown_an_answer_gets_the_grace_period_then_what_it_has_is_stored_
     let mut settings = settings(db.url().clone(), &model.base_url);
     settings.http.shutdown_grace = Duration::from_millis(500);
     let app = app::Application::build(&settings, db.url()).await.unwrap();
-    let (address, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
+    let (address, stopper) = (format!("http://127.0.0.1:{}", app.port()), app.stopper());
     let stopped = tokio::spawn(app.run_until_stopped());
     let response = reqwest::Client::new()
         .post(format!("{address}/api/chat"))
@@ -449,7 +449,7 @@ async fn on_shutdown_an_answer_gets_the_grace_period_then_what_it_has_is_stored_
         .to_owned();
 
     let started = std::time::Instant::now();
-    handle.stop(true).await;
+    stopper.cancel();
     stopped.await.unwrap().unwrap();
 
     // Cut by the grace periods, well before the whole answer's 4 s.

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, BytesMut};
 use futures_util::{Stream, stream};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -33,7 +33,16 @@ pub fn body(
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
     stream::unfold(events, move |mut events| async move {
         match tokio::time::timeout(ping_every, events.recv()).await {
-            Ok(Some(event)) => Some((Ok(event), events)),
+            Ok(Some(event)) => {
+                // Events already waiting go out in the same write, whole.
+                let mut batch: Option<BytesMut> = None;
+                while let Ok(more) = events.try_recv() {
+                    batch
+                        .get_or_insert_with(|| BytesMut::from(&event[..]))
+                        .extend_from_slice(&more);
+                }
+                Some((Ok(batch.map_or(event, BytesMut::freeze)), events))
+            }
             Ok(None) => None,
             Err(_) => Some((Ok(Bytes::from_static(PING)), events)),
         }
