@@ -39,7 +39,7 @@ impl Generations {
         self.stop.clone().cancelled_owned()
     }
 
-    pub fn running(&self) -> usize {
+    fn running(&self) -> usize {
         self.tracker.len()
     }
 
@@ -74,5 +74,11 @@ impl Generations {
                 );
             }
         }
+    }
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        Self::new()
     }
 }
