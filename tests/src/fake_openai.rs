@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[derive(Clone, Debug)]
 pub enum Behavior {
@@ -75,7 +75,12 @@ impl FakeOpenAi {
     }
 
     pub async fn bind(addr: &str, fallback: Behavior) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        let addr: std::net::SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        // Thousands of streams open within seconds in the bench: a deep accept queue.
+        let listener = socket.listen(4096)?;
         let base_url = format!("http://{}/v1", listener.local_addr()?);
         let server = Self {
             base_url,
