@@ -142,6 +142,22 @@ async fn find(browser: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
 }
 
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    find(browser, css)
+        .await
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+}
+
+async fn click(browser: &Client, css: &str) {
+    find(browser, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
 /// Waits until the JavaScript expression is truthy.
 async fn until(browser: &Client, what: &str, expression: &str) {
     let script = format!("return Boolean({expression});");
@@ -202,26 +218,10 @@ async fn events_are_listed_created_and_deleted_from_the_events_page() {
             "document.querySelectorAll('.event-item').length === 1",
         )
         .await;
-        find(&browser, "input[name=name]")
-            .await
-            .send_keys("Western States 100")
-            .await
-            .unwrap();
-        find(&browser, "input[name=distance]")
-            .await
-            .send_keys("100.2")
-            .await
-            .unwrap();
-        find(&browser, "input[name=target_hours]")
-            .await
-            .send_keys("24")
-            .await
-            .unwrap();
-        find(&browser, ".create-event button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        type_into(&browser, "input[name=name]", "Western States 100").await;
+        type_into(&browser, "input[name=distance]", "100.2").await;
+        type_into(&browser, "input[name=target_hours]", "24").await;
+        click(&browser, ".create-event button[type=submit]").await;
         until(
             &browser,
             "the new event",
@@ -241,11 +241,7 @@ async fn events_are_listed_created_and_deleted_from_the_events_page() {
         );
         save_screenshot(&browser, "events-list").await;
 
-        find(&browser, "button[aria-label='Delete event Hardrock 100']")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&browser, "button[aria-label='Delete event Hardrock 100']").await;
         assert!(
             browser
                 .get_alert_text()
@@ -282,9 +278,9 @@ async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
     .await;
     with_browser("streamed_answer", |browser| async move {
         let event_id = open_event(&browser, &app, "Western States 100").await;
-        find(&browser, "input[name=name]").await.send_keys("Robinson Flat").await.unwrap();
-        find(&browser, "input[name=distance_from_start]").await.send_keys("29.7").await.unwrap();
-        find(&browser, ".waypoint-form button[type=submit]").await.click().await.unwrap();
+        type_into(&browser, "input[name=name]", "Robinson Flat").await;
+        type_into(&browser, "input[name=distance_from_start]", "29.7").await;
+        click(&browser, ".waypoint-form button[type=submit]").await;
         until(&browser, "the waypoint", "document.querySelectorAll('.waypoint').length === 1").await;
 
         ask(&browser, "How should I pace the first 30 miles?").await;
@@ -349,31 +345,31 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
         browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
         find(&browser, ".assistant-panel textarea").await;
 
-        find(&browser, "button[aria-label='Chat history']").await.click().await.unwrap();
+        click(&browser, "button[aria-label='Chat history']").await;
         until(&browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
         assert_eq!(texts(&browser, ".session-title").await, ["Heat and salt tablets?", "Crew vehicle checklist", "Heat training plan?"]);
         let when = find(&browser, ".session time").await;
         assert_eq!(when.text().await.unwrap(), "just now");
         assert!(when.attr("title").await.unwrap().is_some_and(|t| !t.is_empty()), "exact time on hover");
 
-        find(&browser, ".history input[type=search]").await.send_keys("heat").await.unwrap();
+        type_into(&browser, ".history input[type=search]", "heat").await;
         until(&browser, "the filter", "document.querySelectorAll('.history .session').length === 2").await;
         save_screenshot(&browser, "history-sidebar-filtered").await;
 
         // Load the oldest chat: its messages appear, it is highlighted and remembered.
-        find(&browser, &format!("[data-session-id='{}'] .session-open", ids[0])).await.click().await.unwrap();
+        click(&browser, &format!("[data-session-id='{}'] .session-open", ids[0])).await;
         until(&browser, "the old chat", "document.querySelector('.message.user')?.textContent === 'Heat training plan?'").await;
         until(&browser, "the highlight", &format!("document.querySelector('.session.active')?.dataset.sessionId === '{}'", ids[0])).await;
         assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, json!(ids[0]));
 
         // Escape closes the sidebar (and, in the search box, clears the filter).
-        find(&browser, ".history input[type=search]").await.send_keys(ESCAPE).await.unwrap();
+        type_into(&browser, ".history input[type=search]", ESCAPE).await;
         until(&browser, "the sidebar to close", "document.querySelector('.history').hidden").await;
 
         // Delete the active chat, after confirming.
-        find(&browser, "button[aria-label='Chat history']").await.click().await.unwrap();
+        click(&browser, "button[aria-label='Chat history']").await;
         until(&browser, "the whole list", "document.querySelectorAll('.history .session').length === 3").await;
-        find(&browser, &format!("[data-session-id='{}'] .session-delete", ids[0])).await.click().await.unwrap();
+        click(&browser, &format!("[data-session-id='{}'] .session-delete", ids[0])).await;
         assert!(browser.get_alert_text().await.unwrap().contains("Heat training plan?"));
         browser.accept_alert().await.unwrap();
         until(&browser, "the deletion", &format!("!document.querySelector(\"[data-session-id='{}']\")", ids[0])).await;
@@ -382,9 +378,9 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
         assert_eq!(app.db.count(&format!("SELECT count(*) AS n FROM chat_messages WHERE session_id = '{}'", ids[0])).await, 0);
 
         // New chat: the panel clears and the next question makes a new session.
-        find(&browser, &format!("[data-session-id='{}'] .session-open", ids[1])).await.click().await.unwrap();
+        click(&browser, &format!("[data-session-id='{}'] .session-open", ids[1])).await;
         until(&browser, "a chat to load", "document.querySelectorAll('.message').length > 0").await;
-        find(&browser, "button[aria-label='New chat']").await.click().await.unwrap();
+        click(&browser, "button[aria-label='New chat']").await;
         until(&browser, "an empty panel", "document.querySelectorAll('.message').length === 0").await;
         assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, Value::Null);
         ask(&browser, "Brand new question").await;
@@ -523,7 +519,7 @@ async fn at_360_pixels_wide_the_event_page_has_no_horizontal_scroll() {
         assert_eq!(js(&browser, "document.documentElement.scrollWidth <= window.innerWidth").await, json!(true));
         browser.execute("document.querySelector('.assistant-panel').scrollIntoView()", vec![]).await.unwrap();
         save_screenshot(&browser, "narrow-360px").await;
-        find(&browser, "button[aria-label='Chat history']").await.click().await.unwrap();
+        click(&browser, "button[aria-label='Chat history']").await;
         until(&browser, "the sidebar", "!document.querySelector('.history').hidden").await;
         assert_eq!(js(&browser, "document.documentElement.scrollWidth <= window.innerWidth").await, json!(true));
         save_screenshot(&browser, "narrow-360px-history").await;
@@ -536,36 +532,12 @@ async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
     let app = spawn_app().await;
     with_browser("waypoints", |browser| async move {
         let event_id = open_event(&browser, &app, "Lavaredo").await;
-        find(&browser, "input[name=name]")
-            .await
-            .send_keys("Cortina")
-            .await
-            .unwrap();
-        find(&browser, "select[name=waypoint_type]")
-            .await
-            .send_keys("food")
-            .await
-            .unwrap();
-        find(&browser, "input[name=distance_from_start]")
-            .await
-            .send_keys("30.5")
-            .await
-            .unwrap();
-        find(&browser, "input[name=stop_time_minutes]")
-            .await
-            .send_keys("10")
-            .await
-            .unwrap();
-        find(&browser, "input[name=comments]")
-            .await
-            .send_keys("Drop bag")
-            .await
-            .unwrap();
-        find(&browser, ".waypoint-form button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        type_into(&browser, "input[name=name]", "Cortina").await;
+        type_into(&browser, "select[name=waypoint_type]", "food").await;
+        type_into(&browser, "input[name=distance_from_start]", "30.5").await;
+        type_into(&browser, "input[name=stop_time_minutes]", "10").await;
+        type_into(&browser, "input[name=comments]", "Drop bag").await;
+        click(&browser, ".waypoint-form button[type=submit]").await;
         until(
             &browser,
             "the waypoint",
@@ -574,20 +546,12 @@ async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
         .await;
         assert!(texts(&browser, ".waypoint").await[0].contains("10 min stop"));
 
-        find(&browser, "button[aria-label='Edit waypoint Cortina']")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&browser, "button[aria-label='Edit waypoint Cortina']").await;
         let stop = find(&browser, "input[name=stop_time_minutes]").await;
         assert_eq!(stop.prop("value").await.unwrap().as_deref(), Some("10"));
         stop.clear().await.unwrap();
         stop.send_keys("4").await.unwrap();
-        find(&browser, ".waypoint-form button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&browser, ".waypoint-form button[type=submit]").await;
         until(
             &browser,
             "the edit",
@@ -608,11 +572,7 @@ async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
             (json!(4), json!("food"))
         );
 
-        find(&browser, "button[aria-label='Delete waypoint Cortina']")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&browser, "button[aria-label='Delete waypoint Cortina']").await;
         browser.accept_alert().await.unwrap();
         until(
             &browser,
