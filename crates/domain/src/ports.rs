@@ -46,6 +46,15 @@ pub trait ChatStore: Send + Sync + 'static {
     /// timestamps); `SessionNotFound` when there is no such session.
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError>;
 
+    /// The session and only its newest messages whose contents add up to at most
+    /// `max_chars` characters, in chronological order: what a prompt can use, without
+    /// reading a long chat whole. `SessionNotFound` when there is no such session.
+    async fn get_recent_history(
+        &self,
+        id: Uuid,
+        max_chars: usize,
+    ) -> Result<SessionWithMessages, ChatStoreError>;
+
     /// Deletes the session and, by cascade, its messages; returns how many messages went.
     /// `SessionNotFound` when there is no such session.
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError>;

@@ -25,6 +25,26 @@ struct DeletedCounts {
     messages: i64,
 }
 
+/// Rows of a session left-joined with its messages: the session, and its messages in order.
+fn session_with_messages(
+    rows: Vec<(SessionRow, Option<MessageRow>)>,
+) -> Result<SessionWithMessages, ChatStoreError> {
+    let mut rows = rows.into_iter();
+    let Some((session, first)) = rows.next() else {
+        return Err(ChatStoreError::SessionNotFound);
+    };
+    let messages = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, message)| message))
+        .map(ChatMessage::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(DbError::from)?;
+    Ok(SessionWithMessages {
+        session: session.into(),
+        messages,
+    })
+}
+
 #[async_trait]
 impl ChatStore for PgStore {
     async fn list_sessions(
@@ -61,20 +81,38 @@ impl ChatStore for PgStore {
             .load(&mut conn)
             .await
             .map_err(DbError::from)?;
-        let mut rows = rows.into_iter();
-        let Some((session, first)) = rows.next() else {
-            return Err(ChatStoreError::SessionNotFound);
-        };
-        let messages = first
-            .into_iter()
-            .chain(rows.filter_map(|(_, message)| message))
-            .map(ChatMessage::try_from)
-            .collect::<Result<Vec<_>, _>>()
+        session_with_messages(rows)
+    }
+
+    async fn get_recent_history(
+        &self,
+        id: Uuid,
+        max_chars: usize,
+    ) -> Result<SessionWithMessages, ChatStoreError> {
+        let mut conn = self.conn().await?;
+        let max_chars = i64::try_from(max_chars).unwrap_or(i64::MAX);
+        // Keep a message while the characters of it and of every later message fit: the
+        // running sum is PostgreSQL's work (one window pass), and only kept rows travel.
+        let recent = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "chat_messages.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
+             OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = ",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .sql(") newest WHERE from_here <= ")
+        .bind::<diesel::sql_types::BigInt, _>(max_chars)
+        .sql(")");
+        let rows: Vec<(SessionRow, Option<MessageRow>)> = chat_sessions::table
+            .left_join(
+                chat_messages::table
+                    .on(chat_messages::session_id.eq(chat_sessions::id).and(recent)),
+            )
+            .filter(chat_sessions::id.eq(id))
+            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
+            .load(&mut conn)
+            .await
             .map_err(DbError::from)?;
-        Ok(SessionWithMessages {
-            session: session.into(),
-            messages,
-        })
+        session_with_messages(rows)
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError> {

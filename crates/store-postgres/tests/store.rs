@@ -460,3 +460,57 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
     drop(held);
     assert!(store.list_sessions(None).await.is_ok());
 }
+
+#[tokio::test]
+async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let s = session(None, at(0));
+    store
+        .create_session(&s, &user_message(s.id, "aaaaaaaaaa", at(0)))
+        .await
+        .unwrap(); // 10 chars
+    store
+        .append_message(&user_message(s.id, "bbbbb", at(1)))
+        .await
+        .unwrap(); // 5
+    store
+        .append_message(&user_message(s.id, "ccc", at(1)))
+        .await
+        .unwrap(); // 3, same time: insertion order
+    store
+        .append_message(&user_message(s.id, "éé", at(2)))
+        .await
+        .unwrap(); // 2 characters, 4 bytes
+
+    let texts = |history: domain::SessionWithMessages| {
+        history
+            .messages
+            .into_iter()
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(store.get_recent_history(s.id, 5).await.unwrap()),
+        ["ccc", "éé"]
+    );
+    assert_eq!(
+        texts(store.get_recent_history(s.id, 9).await.unwrap()),
+        ["ccc", "éé"]
+    );
+    assert_eq!(
+        texts(store.get_recent_history(s.id, 10).await.unwrap()),
+        ["bbbbb", "ccc", "éé"]
+    );
+    assert_eq!(
+        texts(store.get_recent_history(s.id, 1_000).await.unwrap()),
+        ["aaaaaaaaaa", "bbbbb", "ccc", "éé"]
+    );
+    let nothing_fits = store.get_recent_history(s.id, 1).await.unwrap();
+    assert_eq!(nothing_fits.session.id, s.id);
+    assert!(nothing_fits.messages.is_empty());
+    assert!(matches!(
+        store.get_recent_history(Uuid::new_v4(), 100).await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
+}

@@ -156,7 +156,10 @@ where
         // A continued chat keeps its own event, whatever the request says.
         let (history, event_id) = match request.session_id {
             Some(id) => {
-                let existing = self.store.get_session(id).await?;
+                let existing = self
+                    .store
+                    .get_recent_history(id, self.limits.max_history_chars)
+                    .await?;
                 let event_id = existing.session.event_id;
                 (existing.messages, event_id)
             }
@@ -480,8 +483,8 @@ mod tests {
     async fn a_turn_on_an_unknown_session_is_not_found_and_stores_nothing() {
         let mut store = MockChatStore::new();
         store
-            .expect_get_session()
-            .returning(|_| Err(ChatStoreError::SessionNotFound));
+            .expect_get_recent_history()
+            .returning(|_, _| Err(ChatStoreError::SessionNotFound));
         let result = service(store)
             .begin_turn(request("hi", None, Some(Uuid::from_u128(8))))
             .await;
@@ -561,18 +564,26 @@ mod tests {
         let event_id = Uuid::from_u128(60);
         let session_id = Uuid::from_u128(61);
         let mut store = MockChatStore::new();
-        store.expect_get_session().returning(move |id| {
-            let mut previous_answer =
-                ChatMessage::from_user(Uuid::from_u128(71), id, "Walk the climbs.".into(), at());
-            previous_answer.role = Role::Assistant;
-            Ok(SessionWithMessages {
-                session: session(id.as_u128(), Some(event_id)),
-                messages: vec![
-                    ChatMessage::from_user(Uuid::from_u128(70), id, "Hills?".into(), at()),
-                    previous_answer,
-                ],
-            })
-        });
+        // Only the history a prompt can use is asked for, with the configured budget.
+        store
+            .expect_get_recent_history()
+            .withf(|_, max| *max == 1_000)
+            .returning(move |id, _| {
+                let mut previous_answer = ChatMessage::from_user(
+                    Uuid::from_u128(71),
+                    id,
+                    "Walk the climbs.".into(),
+                    at(),
+                );
+                previous_answer.role = Role::Assistant;
+                Ok(SessionWithMessages {
+                    session: session(id.as_u128(), Some(event_id)),
+                    messages: vec![
+                        ChatMessage::from_user(Uuid::from_u128(70), id, "Hills?".into(), at()),
+                        previous_answer,
+                    ],
+                })
+            });
         store
             .expect_append_message()
             .withf(move |m| {
