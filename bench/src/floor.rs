@@ -57,8 +57,18 @@ COMMIT;
     )
 }
 
-/// A continued chat: the session with its history, the event and waypoints, then the
-/// question and the answer, each with the `updated_at` bump. Each client has its own session.
+/// The statement of a continued chat's history: the session with only the newest messages
+/// that fit the prompt's budget (48,000 characters by default).
+const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, \
+m.role, m.content, m.sources, m.status, m.status_reason, m.finish_reason, m.model, m.prompt_tokens, \
+m.completion_tokens, m.total_tokens, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m \
+ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
+OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = :session) newest \
+WHERE from_here <= 48000) WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
+
+/// A continued chat: the session with its recent history, the event and waypoints, then
+/// the question and the answer, each with the `updated_at` bump. Each client has its own
+/// session.
 pub fn continued_chat() -> String {
     let session = "md5('continued' || :client_id)::uuid";
     format!(
@@ -70,7 +80,7 @@ INSERT INTO chat_messages (id, session_id, role, content, status, created_at) VA
 'user', 'And what about nutrition?', 'complete', now());
 COMMIT;
 {}",
-        GET.replace(":session", session),
+        RECENT_HISTORY.replace(":session", session),
         ANSWER.replace("md5(:r || 's')::uuid", session)
     )
 }
