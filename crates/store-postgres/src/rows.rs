@@ -221,10 +221,6 @@ pub struct MessageRow {
 
 impl From<&ChatMessage> for MessageRow {
     fn from(m: &ChatMessage) -> Self {
-        let status_reason = match &m.status {
-            MessageStatus::Interrupted { reason } => Some(reason.clone()),
-            MessageStatus::Complete | MessageStatus::Generating => None,
-        };
         Self {
             id: m.id,
             session_id: m.session_id,
@@ -232,7 +228,7 @@ impl From<&ChatMessage> for MessageRow {
             content: m.content.clone(),
             sources: m.sources.clone(),
             status: m.status.as_str().to_owned(),
-            status_reason,
+            status_reason: m.status.reason().map(str::to_owned),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             prompt_tokens: m.usage.and_then(|u| u.prompt_tokens),

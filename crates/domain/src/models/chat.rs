@@ -38,6 +38,14 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
+    /// Why an interrupted answer stopped; `None` for the other states.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Interrupted { reason } => Some(reason),
+            Self::Complete | Self::Generating => None,
+        }
+    }
+
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::Complete => "complete",

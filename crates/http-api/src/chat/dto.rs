@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use domain::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
+use domain::{ChatMessage, ChatSession, SessionWithMessages};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -72,10 +72,6 @@ pub struct MessageDto {
 
 impl From<&ChatMessage> for MessageDto {
     fn from(m: &ChatMessage) -> Self {
-        let status_reason = match &m.status {
-            MessageStatus::Interrupted { reason } => Some(reason.clone()),
-            MessageStatus::Complete | MessageStatus::Generating => None,
-        };
         Self {
             id: m.id,
             session_id: m.session_id,
@@ -84,7 +80,7 @@ impl From<&ChatMessage> for MessageDto {
             sources: m.sources.clone(),
             created_at: m.created_at,
             status: m.status.as_str(),
-            status_reason,
+            status_reason: m.status.reason().map(str::to_owned),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             usage: m.usage.map(|u| UsageDto {
