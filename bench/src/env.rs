@@ -157,16 +157,7 @@ impl App {
 
     /// (resident now, peak resident) in MiB.
     pub fn memory_mib(&self) -> (f64, f64) {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        let kib = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+        memory_mib(self.pid())
     }
 
     pub fn stop(&mut self) {
@@ -185,6 +176,19 @@ impl Drop for App {
             let _ = self.process.wait();
         }
     }
+}
+
+/// (resident now, peak resident) of process `pid` in MiB; zeros once it is gone.
+pub fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
 }
 
 fn clock_ticks_per_second() -> f64 {

@@ -303,26 +303,17 @@ async fn open_streams(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    // Samples the app's resident memory until the streams are done.
     let pid = app.pid();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = done.clone();
     let watcher = tokio::spawn(async move {
         let mut peak: f64 = 0.0;
-        loop {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let rss = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-                .unwrap_or(0.0)
-                / 1024.0;
-            peak = peak.max(rss);
-            if status.is_empty() {
-                return peak;
-            }
+        while !watching.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = peak.max(env::memory_mib(pid).0);
             tokio::time::sleep(Duration::from_millis(200)).await;
-            if began.elapsed() > Duration::from_secs(seconds + 120) {
-                return peak;
-            }
         }
+        peak
     });
     let mut completed = 0;
     let mut errors = 0;
@@ -341,10 +332,8 @@ async fn open_streams(
         }
     }
     let wall = began.elapsed();
-    watcher.abort();
-    let (_, _) = app.memory_mib();
-    let peak = watcher.await.unwrap_or(0.0);
-    let peak = if peak > 0.0 { peak } else { app.memory_mib().1 };
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = watcher.await.unwrap_or(0.0).max(app.memory_mib().0);
     if let Some(error) = first_error {
         eprintln!("  open streams: first error: {error}");
     }
