@@ -33,26 +33,33 @@ SELECT e.id, w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude,
 w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEFT JOIN waypoints w ON w.event_id = e.id \
 WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 
+/// Finishing the answer's row (written as `generating` with the question) and the session's
+/// `updated_at` bump, in one transaction.
 const ANSWER: &str = "BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
 RETURNING id, event_id, title, created_at, updated_at;
-INSERT INTO chat_messages (id, session_id, role, content, sources, status, status_reason, finish_reason, model, \
-prompt_tokens, completion_tokens, total_tokens, created_at) VALUES (md5(:r || 'a')::uuid, md5(:r || 's')::uuid, \
-'assistant', repeat('word ', 100), NULL, 'complete', NULL, 'stop', 'fake-gpt', 42, 20, 62, now());
+UPDATE chat_messages SET content = repeat('word ', 100), sources = NULL, status = 'complete', status_reason = NULL, \
+finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, total_tokens = 62 \
+WHERE id = md5(:r || 'a')::uuid AND status = 'generating';
 COMMIT;\n";
 
-/// A new chat: the event and its waypoints for the prompt, the session and question in one
-/// transaction, then the answer with the session's `updated_at` in another.
+/// The question and the empty `generating` row of its answer, in one statement.
+const QUESTION_AND_ANSWER_ROWS: &str = "INSERT INTO chat_messages (id, session_id, role, content, sources, status, \
+status_reason, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at) VALUES \
+(md5(:r || 'u')::uuid, md5(:r || 's')::uuid, 'user', 'How should I pace the first 30 miles?', NULL, 'complete', \
+NULL, NULL, NULL, NULL, NULL, NULL, now()), \
+(md5(:r || 'a')::uuid, md5(:r || 's')::uuid, 'assistant', '', NULL, 'generating', \
+NULL, NULL, NULL, NULL, NULL, NULL, now());\n";
+
+/// A new chat: the event and its waypoints for the prompt, the session, question and answer
+/// row in one transaction, then the finished answer with the session's `updated_at` in another.
 pub fn new_chat() -> String {
     format!(
         "\\set r random(1, 9000000000000000)
 {EVENT_AND_WAYPOINTS}BEGIN;
 INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) VALUES (md5(:r || 's')::uuid, :event, \
 'How should I pace the first 30 miles?', now(), now());
-INSERT INTO chat_messages (id, session_id, role, content, sources, status, status_reason, finish_reason, model, \
-prompt_tokens, completion_tokens, total_tokens, created_at) VALUES (md5(:r || 'u')::uuid, md5(:r || 's')::uuid, \
-'user', 'How should I pace the first 30 miles?', NULL, 'complete', NULL, NULL, NULL, NULL, NULL, NULL, now());
-COMMIT;
+{QUESTION_AND_ANSWER_ROWS}COMMIT;
 {ANSWER}"
     )
 }
@@ -66,9 +73,9 @@ ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(c
 OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = :session) newest \
 WHERE from_here <= 48000) WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
 
-/// A continued chat: the session with its recent history, the event and waypoints, then
-/// the question and the answer, each with the `updated_at` bump. Each client has its own
-/// session.
+/// A continued chat: the session with its recent history, the event and waypoints, then the
+/// question with its answer row, and the finished answer, each with the `updated_at` bump.
+/// Each client has its own session.
 pub fn continued_chat() -> String {
     let session = "md5('continued' || :client_id)::uuid";
     format!(
@@ -76,11 +83,10 @@ pub fn continued_chat() -> String {
 {}{EVENT_AND_WAYPOINTS}BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = {session} \
 RETURNING id, event_id, title, created_at, updated_at;
-INSERT INTO chat_messages (id, session_id, role, content, status, created_at) VALUES (md5(:r || 'u')::uuid, {session}, \
-'user', 'And what about nutrition?', 'complete', now());
-COMMIT;
+{}COMMIT;
 {}",
         RECENT_HISTORY.replace(":session", session),
+        QUESTION_AND_ANSWER_ROWS.replace("md5(:r || 's')::uuid", session),
         ANSWER.replace("md5(:r || 's')::uuid", session)
     )
 }

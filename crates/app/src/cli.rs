@@ -96,6 +96,15 @@ pub struct Cli {
     )]
     pub max_history_chars: usize,
 
+    /// Seconds between saves of an answer's text while it streams: what a crash can lose.
+    #[arg(
+        long,
+        env = "ANSWER_CHECKPOINT_SECS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub answer_checkpoint_secs: u64,
+
     /// API key of the OpenAI-compatible server.
     #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
     pub openai_api_key: Option<String>,

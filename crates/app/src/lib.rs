@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::ports::{SystemClock, TimeOrderedIds};
+use domain::ports::{ChatStore, EventStore, LanguageModel, SystemClock, TimeOrderedIds};
 use domain::{ChatLimits, ChatService, EventService};
 use http_api::{AppState, Generations, HttpConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
@@ -60,6 +60,7 @@ impl From<cli::Cli> for Settings {
             chat: ChatLimits {
                 max_message_chars: cli.max_message_chars,
                 max_history_chars: cli.max_history_chars,
+                checkpoint_every: Duration::from_secs(cli.answer_checkpoint_secs),
             },
             openai: OpenAiConfig {
                 connect_timeout: Duration::from_secs(cli.openai_connect_timeout_secs),
@@ -156,15 +157,25 @@ impl Application {
             OpenAiClient::new(settings.openai.clone()).context("building the model client")?,
         );
         let generations = Arc::new(Generations::new());
+        let chat: ChatService<dyn ChatStore, dyn EventStore, dyn LanguageModel> = ChatService::new(
+            store.clone(),
+            store.clone(),
+            model,
+            clock.clone(),
+            ids.clone(),
+            settings.chat,
+        );
+        // Before serving: no answer of this process exists yet, so any still `generating`
+        // was left by one that died. (One app per database, as documented.)
+        let interrupted = chat.interrupt_unfinished_answers().await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "answers left unfinished by a stopped process are marked interrupted"
+            );
+        }
         let state = AppState {
-            chat: ChatService::new(
-                store.clone(),
-                store.clone(),
-                model,
-                clock.clone(),
-                ids.clone(),
-                settings.chat,
-            ),
+            chat,
             events: EventService::new(store.clone(), clock, ids),
             health: store,
             generations: generations.clone(),

@@ -59,18 +59,40 @@ pub trait ChatStore: Send + Sync + 'static {
     /// `SessionNotFound` when there is no such session.
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError>;
 
-    /// Stores a new session together with its first message in one transaction, so a
-    /// session never exists without it. `EventNotFound` when `session.event_id` names no event.
+    /// Stores a new session together with its first messages (the question and the row its
+    /// answer will fill) in one transaction, so a session never exists without them.
+    /// `EventNotFound` when `session.event_id` names no event.
     async fn create_session(
         &self,
         session: &ChatSession,
-        first: &ChatMessage,
+        messages: &[ChatMessage],
     ) -> Result<(), ChatStoreError>;
 
-    /// Stores a message and moves the session's `updated_at` forward to the message's
+    /// Stores messages of one session and moves its `updated_at` forward to the newest
     /// `created_at` in one transaction; returns the session as updated.
     /// `SessionNotFound` when the session does not exist (any more).
-    async fn append_message(&self, message: &ChatMessage) -> Result<ChatSession, ChatStoreError>;
+    async fn append_messages(
+        &self,
+        messages: &[ChatMessage],
+    ) -> Result<ChatSession, ChatStoreError>;
+
+    /// Overwrites the text of an answer that is still `generating`, so a crash loses at most
+    /// what arrived since. `SessionNotFound` when no such answer is generating any more.
+    async fn save_progress(&self, message_id: Uuid, content: &str) -> Result<(), ChatStoreError>;
+
+    /// Writes the final state of an answer that is still `generating` (text, status, finish
+    /// reason, model, usage) and moves the session's `updated_at` forward to `at`, in one
+    /// transaction; returns the session as updated. `SessionNotFound` when the session or the
+    /// generating row is gone.
+    async fn finish_message(
+        &self,
+        message: &ChatMessage,
+        at: DateTime<Utc>,
+    ) -> Result<ChatSession, ChatStoreError>;
+
+    /// Marks every answer still `generating` as interrupted with `reason`: at start-up these
+    /// are answers whose process died. Returns how many there were.
+    async fn interrupt_generating(&self, reason: &str) -> Result<u64, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -121,30 +121,31 @@ export class AssistantPanel {
     this.sessionId = session.id;
     localStorage.setItem(storageKey(this.eventId), session.id);
     this.clearMessages();
-    for (const message of session.messages) this.addMessage(message.role, message.content, message);
+    let item = null;
+    for (const message of session.messages) item = this.addMessage(message.role, message.content, message);
     const last = session.messages[session.messages.length - 1];
-    // The answer to the last question is still being written (e.g. the page was reloaded
-    // mid-answer): show that, and pick it up when it is stored.
-    if (last && last.role === 'user' && !this.busy) this.waitForAnswer(session.id, session.messages.length);
+    // The answer is still being written (e.g. the page was reloaded mid-answer): show the
+    // text saved so far, follow it, and show the stored answer when it is done.
+    if (last && last.status === 'generating' && !this.busy) this.followAnswer(session.id, last.id, item);
     this.renderHistory();
   }
 
-  async waitForAnswer(sessionId, count) {
-    const pending = this.addMessage('assistant', '', { status: 'generating' });
+  async followAnswer(sessionId, messageId, item) {
     for (let attempt = 0; attempt < PENDING_POLL_LIMIT && this.sessionId === sessionId; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
       if (this.sessionId !== sessionId || this.busy) return;
       try {
         const session = await api(`/api/chat/sessions/${encodeURIComponent(sessionId)}`);
-        if (session.messages.length > count) {
+        const answer = session.messages.find((message) => message.id === messageId);
+        if (!answer || answer.status !== 'generating') {
           if (this.sessionId === sessionId) await this.open(sessionId);
           return;
         }
+        this.setContent(item, 'assistant', answer.content, true);
       } catch {
-        // Keep waiting: the server may be restarting.
+        // Keep following: the server may be restarting.
       }
     }
-    pending.remove();
   }
 
   newChat() {

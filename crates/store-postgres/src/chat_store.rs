@@ -1,13 +1,15 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError};
-use domain::{ChatMessage, ChatSession, SessionWithMessages};
+use domain::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::DbError;
-use crate::rows::{MessageRow, SessionRow};
+use crate::rows::{AnswerChanges, MessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
 
 diesel::define_sql_function! {
@@ -137,10 +139,10 @@ impl ChatStore for PgStore {
     async fn create_session(
         &self,
         session: &ChatSession,
-        first: &ChatMessage,
+        messages: &[ChatMessage],
     ) -> Result<(), ChatStoreError> {
         let session_row = SessionRow::from(session);
-        let message_row = MessageRow::from(first);
+        let message_rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
         let mut conn = self.conn().await?;
         let result = conn
             .transaction::<_, DbError, _>(async |conn| {
@@ -148,8 +150,9 @@ impl ChatStore for PgStore {
                     .values(&session_row)
                     .execute(conn)
                     .await?;
+                // One statement for all rows; `seq` follows their order.
                 diesel::insert_into(chat_messages::table)
-                    .values(&message_row)
+                    .values(&message_rows)
                     .execute(conn)
                     .await?;
                 Ok(())
@@ -163,26 +166,27 @@ impl ChatStore for PgStore {
         }
     }
 
-    async fn append_message(&self, message: &ChatMessage) -> Result<ChatSession, ChatStoreError> {
-        let message_row = MessageRow::from(message);
+    async fn append_messages(
+        &self,
+        messages: &[ChatMessage],
+    ) -> Result<ChatSession, ChatStoreError> {
+        let (Some(first), Some(newest)) = (
+            messages.first(),
+            messages.iter().map(|m| m.created_at).max(),
+        ) else {
+            return Err(ChatStoreError::Unexpected(
+                "append_messages needs at least one message".into(),
+            ));
+        };
+        let session_id = first.session_id;
+        let message_rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
         let mut conn = self.conn().await?;
         let session = conn
             .transaction::<_, DbError, _>(async |conn| {
-                // Updating the session first locks its row: a concurrent delete waits, so the
-                // message cannot land in a session that is being removed.
-                let session: Option<SessionRow> =
-                    diesel::update(chat_sessions::table.find(message_row.session_id))
-                        .set(
-                            chat_sessions::updated_at
-                                .eq(greatest(chat_sessions::updated_at, message_row.created_at)),
-                        )
-                        .returning(SessionRow::as_returning())
-                        .get_result(conn)
-                        .await
-                        .optional()?;
+                let session = touch_session(conn, session_id, newest).await?;
                 if session.is_some() {
                     diesel::insert_into(chat_messages::table)
-                        .values(&message_row)
+                        .values(&message_rows)
                         .execute(conn)
                         .await?;
                 }
@@ -193,4 +197,89 @@ impl ChatStore for PgStore {
             .map(ChatSession::from)
             .ok_or(ChatStoreError::SessionNotFound)
     }
+
+    async fn save_progress(&self, message_id: Uuid, content: &str) -> Result<(), ChatStoreError> {
+        let mut conn = self.conn().await?;
+        let updated = diesel::update(generating(message_id))
+            .set(chat_messages::content.eq(content))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        if updated == 0 {
+            return Err(ChatStoreError::SessionNotFound);
+        }
+        Ok(())
+    }
+
+    async fn finish_message(
+        &self,
+        message: &ChatMessage,
+        at: DateTime<Utc>,
+    ) -> Result<ChatSession, ChatStoreError> {
+        let row = MessageRow::from(message);
+        let mut conn = self.conn().await?;
+        let session = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                let Some(session) = touch_session(conn, row.session_id, at).await? else {
+                    return Ok(None);
+                };
+                let updated = diesel::update(generating(row.id))
+                    .set(AnswerChanges::from(&row))
+                    .execute(conn)
+                    .await?;
+                Ok((updated == 1).then_some(session))
+            })
+            .await?;
+        session
+            .map(ChatSession::from)
+            .ok_or(ChatStoreError::SessionNotFound)
+    }
+
+    async fn interrupt_generating(&self, reason: &str) -> Result<u64, ChatStoreError> {
+        let interrupted = MessageStatus::Interrupted {
+            reason: reason.to_owned(),
+        };
+        let mut conn = self.conn().await?;
+        let updated = diesel::update(
+            chat_messages::table
+                .filter(chat_messages::status.eq(MessageStatus::Generating.as_str())),
+        )
+        .set((
+            chat_messages::status.eq(interrupted.as_str()),
+            chat_messages::status_reason.eq(interrupted.reason()),
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(DbError::from)?;
+        Ok(updated as u64)
+    }
+}
+
+/// The row of an answer, as long as it is still being written: a finished or recovered
+/// answer is never overwritten.
+fn generating(
+    id: Uuid,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<chat_messages::table, Uuid>,
+    diesel::dsl::Eq<chat_messages::status, &'static str>,
+> {
+    chat_messages::table
+        .find(id)
+        .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+}
+
+/// Moves the session's `updated_at` forward to `at` (never back) and returns it; `None` when
+/// the session is gone. Updating it first locks its row: a concurrent delete waits, so no
+/// message lands in a session that is being removed.
+async fn touch_session(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<SessionRow>, DbError> {
+    Ok(diesel::update(chat_sessions::table.find(id))
+        .set(chat_sessions::updated_at.eq(greatest(chat_sessions::updated_at, at)))
+        .returning(SessionRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
 }

@@ -239,6 +239,37 @@ impl From<&ChatMessage> for MessageRow {
     }
 }
 
+/// What finishing an answer writes: everything but its identity, role and creation time.
+#[derive(AsChangeset)]
+#[diesel(table_name = chat_messages, treat_none_as_null = true)]
+pub struct AnswerChanges<'a> {
+    pub content: &'a str,
+    pub sources: Option<&'a serde_json::Value>,
+    pub status: &'a str,
+    pub status_reason: Option<&'a str>,
+    pub finish_reason: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub prompt_tokens: Option<i32>,
+    pub completion_tokens: Option<i32>,
+    pub total_tokens: Option<i32>,
+}
+
+impl<'a> From<&'a MessageRow> for AnswerChanges<'a> {
+    fn from(row: &'a MessageRow) -> Self {
+        Self {
+            content: &row.content,
+            sources: row.sources.as_ref(),
+            status: &row.status,
+            status_reason: row.status_reason.as_deref(),
+            finish_reason: row.finish_reason.as_deref(),
+            model: row.model.as_deref(),
+            prompt_tokens: row.prompt_tokens,
+            completion_tokens: row.completion_tokens,
+            total_tokens: row.total_tokens,
+        }
+    }
+}
+
 impl TryFrom<MessageRow> for ChatMessage {
     type Error = UnknownValue;
 

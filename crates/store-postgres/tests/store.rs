@@ -64,7 +64,7 @@ async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
     ];
     for s in &sessions {
         store
-            .create_session(s, &user_message(s.id, "hi", s.created_at))
+            .create_session(s, &[user_message(s.id, "hi", s.created_at)])
             .await
             .unwrap();
     }
@@ -87,7 +87,7 @@ async fn sessions_can_be_filtered_by_event() {
     let unattached = session(None, at(3));
     for s in [&of_a, &of_b, &unattached] {
         store
-            .create_session(s, &user_message(s.id, "hi", at(0)))
+            .create_session(s, &[user_message(s.id, "hi", at(0))])
             .await
             .unwrap();
     }
@@ -103,7 +103,7 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
     let store = store(&db).await;
     let s = session(None, at(0));
     store
-        .create_session(&s, &user_message(s.id, "first", at(0)))
+        .create_session(&s, &[user_message(s.id, "first", at(0))])
         .await
         .unwrap();
     let answer = ChatMessage {
@@ -121,11 +121,14 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
         }),
         ..user_message(s.id, "second", at(1))
     };
-    store.append_message(&answer).await.unwrap();
+    store
+        .append_messages(std::slice::from_ref(&answer))
+        .await
+        .unwrap();
     // Same timestamp as the answer: insertion order decides.
     for text in ["third", "fourth", "fifth"] {
         store
-            .append_message(&user_message(s.id, text, at(1)))
+            .append_messages(&[user_message(s.id, text, at(1))])
             .await
             .unwrap();
     }
@@ -144,16 +147,16 @@ async fn appending_moves_updated_at_forward_but_never_back() {
     let store = store(&db).await;
     let s = session(None, at(5));
     store
-        .create_session(&s, &user_message(s.id, "hi", at(5)))
+        .create_session(&s, &[user_message(s.id, "hi", at(5))])
         .await
         .unwrap();
 
     let later = store
-        .append_message(&user_message(s.id, "later", at(9)))
+        .append_messages(&[user_message(s.id, "later", at(9))])
         .await
         .unwrap();
     let earlier = store
-        .append_message(&user_message(s.id, "clock skew", at(7)))
+        .append_messages(&[user_message(s.id, "clock skew", at(7))])
         .await
         .unwrap();
 
@@ -168,7 +171,7 @@ async fn a_session_for_an_unknown_event_is_refused_and_nothing_is_stored() {
     let s = session(Some(Uuid::new_v4()), at(0));
 
     let result = store
-        .create_session(&s, &user_message(s.id, "hi", at(0)))
+        .create_session(&s, &[user_message(s.id, "hi", at(0))])
         .await;
 
     assert!(
@@ -184,12 +187,108 @@ async fn appending_to_an_unknown_session_is_not_found() {
     let db = TestDatabase::new().await;
     let store = store(&db).await;
     let result = store
-        .append_message(&user_message(Uuid::new_v4(), "hi", at(0)))
+        .append_messages(&[user_message(Uuid::new_v4(), "hi", at(0))])
         .await;
     assert!(
         matches!(result, Err(ChatStoreError::SessionNotFound)),
         "{result:?}"
     );
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 0);
+}
+
+/// A new session with its question and the `generating` row of its answer, as a turn stores
+/// them; returns the session and the answer.
+async fn turn_started(store: &PgStore) -> Result<(ChatSession, ChatMessage), ChatStoreError> {
+    let s = session(None, at(0));
+    let answer = ChatMessage::generating(Uuid::new_v4(), s.id, at(0));
+    store
+        .create_session(&s, &[user_message(s.id, "pace?", at(0)), answer.clone()])
+        .await?;
+    Ok((s, answer))
+}
+
+#[tokio::test]
+async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwritten() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (s, mut answer) = turn_started(&store).await.unwrap();
+
+    store.save_progress(answer.id, "Start ").await.unwrap();
+    let midway = store.get_session(s.id).await.unwrap().messages;
+    assert_eq!(
+        (midway[1].content.as_str(), &midway[1].status),
+        ("Start ", &MessageStatus::Generating)
+    );
+
+    answer.content = "Start slow.".into();
+    answer.status = MessageStatus::Complete;
+    answer.finish_reason = Some("stop".into());
+    answer.model = Some("gpt-test".into());
+    answer.usage = Some(TokenUsage {
+        prompt_tokens: Some(1),
+        completion_tokens: Some(2),
+        total_tokens: Some(3),
+    });
+    let touched = store.finish_message(&answer, at(4)).await.unwrap();
+    assert_eq!(touched.updated_at, at(4));
+    assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
+
+    // Finished is final: a late checkpoint or a second finish changes nothing.
+    assert!(matches!(
+        store.save_progress(answer.id, "late").await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
+    let mut again = answer.clone();
+    again.content = "overwritten".into();
+    assert!(matches!(
+        store.finish_message(&again, at(5)).await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
+    assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
+}
+
+#[tokio::test]
+async fn answers_left_generating_are_interrupted_with_their_saved_text_and_others_are_untouched() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (dead, dead_answer) = turn_started(&store).await.unwrap();
+    store
+        .save_progress(dead_answer.id, "Walk the")
+        .await
+        .unwrap();
+    let (done, mut done_answer) = turn_started(&store).await.unwrap();
+    done_answer.content = "Eat early.".into();
+    done_answer.status = MessageStatus::Complete;
+    store.finish_message(&done_answer, at(1)).await.unwrap();
+
+    assert_eq!(store.interrupt_generating("the app died").await.unwrap(), 1);
+
+    let recovered = &store.get_session(dead.id).await.unwrap().messages[1];
+    assert_eq!(recovered.content, "Walk the");
+    assert_eq!(
+        recovered.status,
+        MessageStatus::Interrupted {
+            reason: "the app died".into()
+        }
+    );
+    assert_eq!(
+        store.get_session(done.id).await.unwrap().messages[1],
+        done_answer
+    );
+    assert_eq!(store.interrupt_generating("again").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn finishing_an_answer_whose_session_was_deleted_is_not_found() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    let (s, mut answer) = turn_started(&store).await.unwrap();
+    store.delete_session(s.id).await.unwrap();
+    answer.status = MessageStatus::Complete;
+    assert!(matches!(
+        store.finish_message(&answer, at(1)).await,
+        Err(ChatStoreError::SessionNotFound)
+    ));
     assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 0);
 }
 
@@ -200,11 +299,11 @@ async fn deleting_a_session_removes_its_messages_by_cascade_and_nothing_else() {
     let (gone, kept) = (session(None, at(0)), session(None, at(0)));
     for s in [&gone, &kept] {
         store
-            .create_session(s, &user_message(s.id, "hi", at(0)))
+            .create_session(s, &[user_message(s.id, "hi", at(0))])
             .await
             .unwrap();
         store
-            .append_message(&user_message(s.id, "again", at(1)))
+            .append_messages(&[user_message(s.id, "again", at(1))])
             .await
             .unwrap();
     }
@@ -236,7 +335,7 @@ async fn deleting_an_event_cascades_to_its_waypoints_sessions_and_messages() {
         store.insert_event(e).await.unwrap();
         let s = session(Some(e.id), at(0));
         store
-            .create_session(&s, &user_message(s.id, "hi", at(0)))
+            .create_session(&s, &[user_message(s.id, "hi", at(0))])
             .await
             .unwrap();
         store
@@ -398,8 +497,13 @@ async fn concurrent_first_migrations_apply_once() {
     cluster.cluster().ensure_database("fresh").await.unwrap();
     let url = cluster.cluster().database_url("fresh");
     let runs = futures_util::future::join_all((0..3).map(|_| run_migrations(&url))).await;
-    let applied: Vec<usize> = runs.into_iter().map(Result::unwrap).collect();
-    assert_eq!(applied.iter().sum::<usize>(), 1, "{applied:?}");
+    let mut applied: Vec<usize> = runs.into_iter().map(Result::unwrap).collect();
+    applied.sort_unstable();
+    let all = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .unwrap()
+        .count();
+    // One instance applies them all; the others find nothing left to do.
+    assert_eq!(applied, [0, 0, all]);
 }
 
 #[tokio::test]
@@ -414,7 +518,7 @@ async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers(
     store.check().await.unwrap();
     let s = session(None, at(0));
     store
-        .create_session(&s, &user_message(s.id, "kept", at(0)))
+        .create_session(&s, &[user_message(s.id, "kept", at(0))])
         .await
         .unwrap();
 
@@ -467,19 +571,19 @@ async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
     let store = store(&db).await;
     let s = session(None, at(0));
     store
-        .create_session(&s, &user_message(s.id, "aaaaaaaaaa", at(0)))
+        .create_session(&s, &[user_message(s.id, "aaaaaaaaaa", at(0))])
         .await
         .unwrap(); // 10 chars
     store
-        .append_message(&user_message(s.id, "bbbbb", at(1)))
+        .append_messages(&[user_message(s.id, "bbbbb", at(1))])
         .await
         .unwrap(); // 5
     store
-        .append_message(&user_message(s.id, "ccc", at(1)))
+        .append_messages(&[user_message(s.id, "ccc", at(1))])
         .await
         .unwrap(); // 3, same time: insertion order
     store
-        .append_message(&user_message(s.id, "éé", at(2)))
+        .append_messages(&[user_message(s.id, "éé", at(2))])
         .await
         .unwrap(); // 2 characters, 4 bytes
 

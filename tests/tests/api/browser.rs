@@ -310,15 +310,17 @@ async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_th
             &["One ", "two ", "three ", "four."],
             Duration::from_millis(700),
         ),
-        |_| {},
+        // Every piece is saved as it arrives, so the reloaded page has text to show.
+        |settings| settings.chat.checkpoint_every = Duration::ZERO,
     )
     .await;
     with_browser("reload_mid_answer", |browser| async move {
         open_event(&browser, &app, "UTMB").await;
         ask(&browser, "Count slowly").await;
-        until(&browser, "the first piece", "document.querySelector('.message.assistant')?.textContent.includes('One')").await;
+        until(&browser, "the second piece", "document.querySelector('.message.assistant')?.textContent.includes('two')").await;
         browser.refresh().await.unwrap();
         until(&browser, "the stored question", "document.querySelector('.message.user')?.textContent === 'Count slowly'").await;
+        until(&browser, "the text saved so far, still generating", "document.querySelector('.message.assistant.generating')?.textContent.startsWith('One')").await;
         until(&browser, "the answer, once stored", "document.querySelector('.message.assistant:not(.generating)')?.textContent === 'One two three four.'").await;
     })
     .await;

@@ -21,7 +21,8 @@ fn chunks(events: &[Value]) -> String {
     events.iter().filter_map(|e| e["chunk"].as_str()).collect()
 }
 
-/// Waits until the session's last message is a stored answer (generation is detached).
+/// Waits until the session's answer is final (generation is detached; until then its row is
+/// `generating`).
 async fn wait_for_answer(app: &TestApp, id: &str) -> Value {
     for _ in 0..100 {
         let session = app.session_json(id).await;
@@ -29,7 +30,7 @@ async fn wait_for_answer(app: &TestApp, id: &str) -> Value {
             .as_array()
             .unwrap()
             .last()
-            .is_some_and(|m| m["role"] == "assistant")
+            .is_some_and(|m| m["role"] == "assistant" && m["status"] != "generating")
         {
             return session;
         }

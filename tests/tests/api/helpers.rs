@@ -4,7 +4,7 @@ use std::time::Duration;
 use app::{Application, Settings};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{ChatStore, EventStore};
-use domain::{ChatLimits, ChatMessage, ChatSession, Event, EventFields, MessageStatus, Role};
+use domain::{ChatLimits, ChatMessage, ChatSession, Event, EventFields, Role};
 use reqwest::{Client, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -236,22 +236,22 @@ impl TestApp {
             created_at: updated_at,
             updated_at,
         };
-        let first =
-            ChatMessage::from_user(Uuid::now_v7(), session.id, messages[0].into(), updated_at);
-        self.store.create_session(&session, &first).await.unwrap();
-        for (i, text) in messages.iter().enumerate().skip(1) {
-            let role = if i % 2 == 1 {
-                Role::Assistant
-            } else {
-                Role::User
-            };
-            let message = ChatMessage {
-                role,
-                status: MessageStatus::Complete,
+        let messages: Vec<ChatMessage> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, text)| ChatMessage {
+                role: if i % 2 == 1 {
+                    Role::Assistant
+                } else {
+                    Role::User
+                },
                 ..ChatMessage::from_user(Uuid::now_v7(), session.id, (*text).into(), updated_at)
-            };
-            self.store.append_message(&message).await.unwrap();
-        }
+            })
+            .collect();
+        self.store
+            .create_session(&session, &messages)
+            .await
+            .unwrap();
         session.id
     }
 }

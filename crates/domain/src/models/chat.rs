@@ -97,6 +97,16 @@ impl ChatMessage {
             created_at,
         }
     }
+
+    /// The row an answer fills while it streams: written with the question, so a crash
+    /// leaves a visible, interrupted answer rather than a question without one.
+    pub fn generating(id: Uuid, session_id: Uuid, created_at: DateTime<Utc>) -> Self {
+        Self {
+            role: Role::Assistant,
+            status: MessageStatus::Generating,
+            ..Self::from_user(id, session_id, String::new(), created_at)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,8 @@
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
@@ -7,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{FieldError, ServiceError};
 use crate::models::chat::{
-    ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
+    ChatMessage, ChatSession, MessageStatus, SessionWithMessages, TokenUsage,
 };
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
@@ -22,6 +25,9 @@ pub struct ChatLimits {
     pub max_message_chars: usize,
     /// How much earlier conversation (in characters) goes into a prompt; the newest is kept.
     pub max_history_chars: usize,
+    /// How often the text of an answer being written is saved, which bounds what a crash
+    /// can lose of it.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for ChatLimits {
@@ -29,6 +35,7 @@ impl Default for ChatLimits {
         Self {
             max_message_chars: 32_000,
             max_history_chars: 48_000,
+            checkpoint_every: Duration::from_secs(2),
         }
     }
 }
@@ -47,6 +54,8 @@ pub struct TurnRequest {
 pub struct PendingTurn {
     pub session: ChatSession,
     pub user_message: ChatMessage,
+    /// The answer's row, stored as `generating` together with the question.
+    pub answer: ChatMessage,
     prompt: Prompt,
 }
 
@@ -62,6 +71,8 @@ pub enum TurnOutcome {
 
 /// Why an answer stopped early, as told to the person and kept with the message.
 const SHUTTING_DOWN: &str = "The server was restarting; the answer was cut short.";
+const PROCESS_DIED: &str =
+    "The server stopped while this answer was being written; it was cut short.";
 
 /// The chat use cases. Generic over its ports so tests use their mocks and the app can pass
 /// trait objects.
@@ -114,37 +125,46 @@ where
         Ok(self.store.delete_session(id).await?)
     }
 
-    /// Opens a session titled after its first message and stores both at once.
-    pub async fn start_session(
-        &self,
-        event_id: Option<Uuid>,
-        message: String,
-    ) -> Result<(ChatSession, ChatMessage), ServiceError> {
-        self.check_message(&message)?;
-        let now = self.clock.now();
-        let session = ChatSession {
-            id: self.ids.new_id(),
-            event_id,
-            title: session_title(&message),
-            created_at: now,
-            updated_at: now,
-        };
-        let first = ChatMessage::from_user(self.ids.new_id(), session.id, message, now);
-        self.store.create_session(&session, &first).await?;
-        Ok((session, first))
+    /// Marks answers left `generating` by a process that died as interrupted, keeping the
+    /// text saved so far. Run at start-up, before any new turn; returns how many there were.
+    pub async fn interrupt_unfinished_answers(&self) -> Result<u64, ServiceError> {
+        Ok(self.store.interrupt_generating(PROCESS_DIED).await?)
     }
 
-    /// Adds a person's message to an existing session.
-    pub async fn append_user_message(
+    /// Stores the question with the (empty, `generating`) row of its answer, in a new session
+    /// titled after it when none is named.
+    async fn store_question(
         &self,
-        session_id: Uuid,
+        session_id: Option<Uuid>,
+        event_id: Option<Uuid>,
         message: String,
-    ) -> Result<(ChatSession, ChatMessage), ServiceError> {
-        self.check_message(&message)?;
-        let stored =
-            ChatMessage::from_user(self.ids.new_id(), session_id, message, self.clock.now());
-        let session = self.store.append_message(&stored).await?;
-        Ok((session, stored))
+    ) -> Result<(ChatSession, ChatMessage, ChatMessage), ServiceError> {
+        let now = self.clock.now();
+        let question_and_answer = |id: Uuid, message: String| {
+            [
+                ChatMessage::from_user(self.ids.new_id(), id, message, now),
+                ChatMessage::generating(self.ids.new_id(), id, now),
+            ]
+        };
+        let (session, [question, answer]) = match session_id {
+            Some(id) => {
+                let messages = question_and_answer(id, message);
+                (self.store.append_messages(&messages).await?, messages)
+            }
+            None => {
+                let session = ChatSession {
+                    id: self.ids.new_id(),
+                    event_id,
+                    title: session_title(&message),
+                    created_at: now,
+                    updated_at: now,
+                };
+                let messages = question_and_answer(session.id, message);
+                self.store.create_session(&session, &messages).await?;
+                (session, messages)
+            }
+        };
+        Ok((session, question, answer))
     }
 
     /// First half of a chat turn: checks the request (an unknown session or event is
@@ -175,21 +195,21 @@ where
             &request.message,
             self.limits.max_history_chars,
         );
-        let (session, user_message) = match request.session_id {
-            Some(id) => self.append_user_message(id, request.message).await?,
-            None => self.start_session(event_id, request.message).await?,
-        };
+        let (session, user_message, answer) = self
+            .store_question(request.session_id, event_id, request.message)
+            .await?;
         Ok(PendingTurn {
             session,
             user_message,
+            answer,
             prompt,
         })
     }
 
     /// Second half: streams the model's answer, handing each piece of text to `on_text` as
-    /// it arrives, and stores the assistant message once, at the end: complete, or
-    /// interrupted with the text that arrived and the reason. When `stop` resolves first
-    /// (shutdown), the answer so far is stored as interrupted.
+    /// it arrives and saving the text so far every `checkpoint_every`, then writes the answer's
+    /// final state: complete, or interrupted with the text that arrived and the reason. When
+    /// `stop` resolves first (shutdown), the answer so far is stored as interrupted.
     pub async fn answer(
         &self,
         turn: PendingTurn,
@@ -197,7 +217,8 @@ where
         stop: impl Future<Output = ()> + Send,
     ) -> TurnOutcome {
         let mut stop = Box::pin(stop);
-        let mut text = String::new();
+        let mut answer = turn.answer;
+        let mut checkpoint = Checkpoint::new(self.clock.now(), self.limits.checkpoint_every);
         let ended: Result<(String, Option<String>, Option<TokenUsage>), String> =
             match select(stop.as_mut(), self.model.stream_reply(turn.prompt)).await {
                 Either::Left(((), _)) => Err(SHUTTING_DOWN.into()),
@@ -207,7 +228,11 @@ where
                         Either::Left(((), _)) => break Err(SHUTTING_DOWN.into()),
                         Either::Right((Some(Ok(ReplyChunk::Text(piece))), _)) => {
                             on_text(&piece);
-                            text.push_str(&piece);
+                            answer.content.push_str(&piece);
+                            if checkpoint.is_due(self.clock.now()) {
+                                // Best effort: the final write below is the one that counts.
+                                let _ = self.store.save_progress(answer.id, &answer.content).await;
+                            }
                         }
                         Either::Right((
                             Some(Ok(ReplyChunk::Finished {
@@ -226,29 +251,29 @@ where
                     }
                 },
             };
-        let mut message = ChatMessage {
-            role: Role::Assistant,
-            ..ChatMessage::from_user(self.ids.new_id(), turn.session.id, text, self.clock.now())
-        };
         let reason = match ended {
             Ok((finish_reason, model, usage)) => {
-                message.finish_reason = Some(finish_reason);
-                message.model = model;
-                message.usage = usage;
+                answer.status = MessageStatus::Complete;
+                answer.finish_reason = Some(finish_reason);
+                answer.model = model;
+                answer.usage = usage;
                 None
             }
             Err(reason) => {
-                message.status = MessageStatus::Interrupted {
+                answer.status = MessageStatus::Interrupted {
                     reason: reason.clone(),
                 };
                 Some(reason)
             }
         };
-        match (self.store.append_message(&message).await, reason) {
-            (Ok(_), None) => TurnOutcome::Answered(message),
+        match (
+            self.store.finish_message(&answer, self.clock.now()).await,
+            reason,
+        ) {
+            (Ok(_), None) => TurnOutcome::Answered(answer),
             (Ok(_), Some(reason)) => TurnOutcome::Failed {
                 reason,
-                stored: Some(message),
+                stored: Some(answer),
             },
             (Err(error), reason) => TurnOutcome::Failed {
                 reason: reason
@@ -279,6 +304,30 @@ where
     }
 }
 
+/// When the text of an answer being written is next saved.
+struct Checkpoint {
+    last: DateTime<Utc>,
+    every: TimeDelta,
+}
+
+impl Checkpoint {
+    fn new(now: DateTime<Utc>, every: Duration) -> Self {
+        Self {
+            last: now,
+            every: TimeDelta::from_std(every).unwrap_or(TimeDelta::MAX),
+        }
+    }
+
+    /// True at most once per interval; a clock that steps back only delays the next one.
+    fn is_due(&mut self, now: DateTime<Utc>) -> bool {
+        let due = now - self.last >= self.every;
+        if due {
+            self.last = now;
+        }
+        due
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -289,6 +338,7 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
+    use crate::models::chat::Role;
     use crate::models::event::EventFields;
     use crate::models::prompt::PromptRole;
     use crate::ports::{
@@ -318,6 +368,7 @@ mod tests {
         let limits = ChatLimits {
             max_message_chars: 100,
             max_history_chars: 1_000,
+            checkpoint_every: Duration::from_secs(2),
         };
         ChatService::new(
             Arc::new(store),
@@ -396,7 +447,7 @@ mod tests {
     fn store_capturing_answer(answer: Arc<Mutex<Option<ChatMessage>>>) -> MockChatStore {
         let mut store = MockChatStore::new();
         store.expect_create_session().returning(|_, _| Ok(()));
-        store.expect_append_message().returning(move |m| {
+        store.expect_finish_message().returning(move |m, _| {
             *answer.lock().unwrap() = Some(m.clone());
             Ok(session(1, None))
         });
@@ -404,33 +455,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn starting_a_session_stores_it_with_its_first_message_titled_after_it() {
-        let event = Uuid::from_u128(99);
+    async fn a_new_chat_stores_its_session_titled_after_the_question_with_the_question_and_a_generating_answer()
+     {
         let mut store = MockChatStore::new();
         store
             .expect_create_session()
-            .withf(move |session, first| {
+            .withf(|session, messages| {
+                let [question, answer] = messages else {
+                    return false;
+                };
                 session.id == Uuid::from_u128(1)
-                    && session.event_id == Some(event)
+                    && session.event_id.is_none()
                     && session.title == "Pacing for the first 30 miles?"
                     && session.created_at == at()
                     && session.updated_at == at()
-                    && first.id == Uuid::from_u128(2)
-                    && first.session_id == session.id
-                    && first.role == Role::User
-                    && first.status == MessageStatus::Complete
-                    && first.content == "  Pacing for the\n first 30 miles? "
+                    && question.id == Uuid::from_u128(2)
+                    && question.session_id == session.id
+                    && question.role == Role::User
+                    && question.status == MessageStatus::Complete
+                    && question.content == "  Pacing for the\n first 30 miles? "
+                    && answer.id == Uuid::from_u128(3)
+                    && answer.session_id == session.id
+                    && answer.role == Role::Assistant
+                    && answer.status == MessageStatus::Generating
+                    && answer.content.is_empty()
             })
             .times(1)
             .returning(|_, _| Ok(()));
 
-        let (session, first) = service(store)
-            .start_session(Some(event), "  Pacing for the\n first 30 miles? ".into())
+        let turn = service(store)
+            .begin_turn(request("  Pacing for the\n first 30 miles? ", None, None))
             .await
             .unwrap();
 
-        assert_eq!(session.title, "Pacing for the first 30 miles?");
-        assert_eq!(first.session_id, session.id);
+        assert_eq!(turn.session.title, "Pacing for the first 30 miles?");
+        assert_eq!(turn.user_message.session_id, turn.session.id);
+        assert_eq!(turn.answer.status, MessageStatus::Generating);
     }
 
     #[tokio::test]
@@ -448,7 +508,7 @@ mod tests {
     async fn a_message_over_the_limit_is_rejected_before_anything_is_stored() {
         let store = MockChatStore::new();
         let result = service(store)
-            .append_user_message(Uuid::from_u128(5), "x".repeat(101))
+            .begin_turn(request(&"x".repeat(101), None, Some(Uuid::from_u128(5))))
             .await;
         assert!(matches!(result, Err(ServiceError::Invalid(_))));
     }
@@ -457,11 +517,11 @@ mod tests {
     async fn a_message_at_the_limit_counts_characters_not_bytes() {
         let mut store = MockChatStore::new();
         store
-            .expect_append_message()
+            .expect_create_session()
             .times(1)
-            .returning(|m| Ok(session(m.session_id.as_u128(), None)));
+            .returning(|_, _| Ok(()));
         let result = service(store)
-            .append_user_message(Uuid::from_u128(5), "é".repeat(100))
+            .begin_turn(request(&"é".repeat(100), None, None))
             .await;
         assert!(result.is_ok());
     }
@@ -530,8 +590,8 @@ mod tests {
             .in_sequence(&mut seq)
             .returning(|_| Ok(reply(vec![text("Start "), text("slow."), finished()])));
         store
-            .expect_append_message()
-            .withf(|m| {
+            .expect_finish_message()
+            .withf(|m, _| {
                 m.role == Role::Assistant
                     && m.content == "Start slow."
                     && m.status == MessageStatus::Complete
@@ -541,7 +601,7 @@ mod tests {
             })
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|m| Ok(session(m.session_id.as_u128(), None)));
+            .returning(|m, _| Ok(session(m.session_id.as_u128(), None)));
         let chat = service_with(store, events, model);
 
         let turn = chat
@@ -585,11 +645,16 @@ mod tests {
                 })
             });
         store
-            .expect_append_message()
-            .withf(move |m| {
-                m.session_id == session_id
-                    && m.role == Role::User
-                    && m.content == "And the descents?"
+            .expect_append_messages()
+            .withf(move |messages| {
+                let [question, answer] = messages else {
+                    return false;
+                };
+                question.session_id == session_id
+                    && question.role == Role::User
+                    && question.content == "And the descents?"
+                    && answer.session_id == session_id
+                    && answer.status == MessageStatus::Generating
             })
             .times(1)
             .returning(move |_| Ok(session(61, Some(event_id))));
@@ -735,8 +800,8 @@ mod tests {
         let mut store = MockChatStore::new();
         store.expect_create_session().returning(|_, _| Ok(()));
         store
-            .expect_append_message()
-            .returning(|_| Err(ChatStoreError::Unavailable("down".into())));
+            .expect_finish_message()
+            .returning(|_, _| Err(ChatStoreError::Unavailable("down".into())));
         let mut model = MockLanguageModel::new();
         model
             .expect_stream_reply()
@@ -746,6 +811,79 @@ mod tests {
         let outcome = chat.answer(turn, |_| {}, never()).await;
         assert!(
             matches!(outcome, TurnOutcome::Failed { reason, stored: None } if reason.contains("could not be saved"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_text_so_far_is_saved_once_per_checkpoint_interval_while_the_answer_streams() {
+        let saved = Arc::new(Mutex::new(Vec::new()));
+        let mut store = MockChatStore::new();
+        store.expect_create_session().returning(|_, _| Ok(()));
+        let saved_in_store = saved.clone();
+        store.expect_save_progress().returning(move |id, text| {
+            saved_in_store.lock().unwrap().push((id, text.to_owned()));
+            Ok(())
+        });
+        store
+            .expect_finish_message()
+            .withf(|m, _| m.content == "a b c d e" && m.status == MessageStatus::Complete)
+            .times(1)
+            .returning(|_, _| Ok(session(1, None)));
+        let mut model = MockLanguageModel::new();
+        model.expect_stream_reply().returning(|_| {
+            let pieces = ["a", " b", " c", " d", " e"].map(text);
+            Ok(reply(pieces.into_iter().chain([finished()]).collect()))
+        });
+        // Each reading of the clock is one second later; a checkpoint is due every two.
+        let mut clock = MockClock::new();
+        let mut tick = 0;
+        clock.expect_now().returning(move || {
+            tick += 1;
+            at() + TimeDelta::seconds(tick)
+        });
+        let mut ids = MockIdSource::new();
+        let mut n = 0u128;
+        ids.expect_new_id().returning(move || {
+            n += 1;
+            Uuid::from_u128(n)
+        });
+        let chat = ChatService::new(
+            Arc::new(store),
+            Arc::new(MockEventStore::new()),
+            Arc::new(model),
+            Arc::new(clock),
+            Arc::new(ids),
+            ChatLimits {
+                checkpoint_every: Duration::from_secs(2),
+                ..ChatLimits::default()
+            },
+        );
+        let turn = chat.begin_turn(request("hi", None, None)).await.unwrap();
+        let answer_id = turn.answer.id;
+
+        let outcome = chat.answer(turn, |_| {}, never()).await;
+
+        assert!(matches!(outcome, TurnOutcome::Answered(_)));
+        assert_eq!(
+            *saved.lock().unwrap(),
+            [
+                (answer_id, "a b".to_owned()),
+                (answer_id, "a b c d".to_owned())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_left_generating_by_a_dead_process_are_interrupted_with_a_reason() {
+        let mut store = MockChatStore::new();
+        store
+            .expect_interrupt_generating()
+            .withf(|reason| reason == PROCESS_DIED)
+            .times(1)
+            .returning(|_| Ok(3));
+        assert_eq!(
+            service(store).interrupt_unfinished_answers().await.ok(),
+            Some(3)
         );
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::models::chat::{ChatMessage, Role};
+use crate::models::chat::{ChatMessage, MessageStatus, Role};
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, PromptMessage, PromptRole};
 
@@ -41,13 +41,14 @@ pub fn build_prompt(
 }
 
 /// The newest messages whose text fits the budget, oldest first. Answers that failed before
-/// any text are skipped: they carry nothing for the model.
+/// any text are skipped (they carry nothing for the model), and so are answers still being
+/// written, this turn's own included.
 fn recent_history(history: &[ChatMessage], budget: usize) -> Vec<PromptMessage> {
     let mut used = 0;
     let mut kept: Vec<PromptMessage> = history
         .iter()
         .rev()
-        .filter(|m| !m.content.trim().is_empty())
+        .filter(|m| m.status != MessageStatus::Generating && !m.content.trim().is_empty())
         .take_while(|m| {
             used += m.content.chars().count();
             used <= budget
@@ -186,6 +187,19 @@ mod tests {
             .map(|m| m.content.as_str())
             .collect();
         assert_eq!(kept, ["newer", "newest"]);
+    }
+
+    #[test]
+    fn an_answer_still_being_written_is_not_history() {
+        let mut elsewhere = message(Role::Assistant, "half an answer from another tab");
+        elsewhere.status = MessageStatus::Generating;
+        let history = [message(Role::User, "first?"), elsewhere];
+        let prompt = build_prompt(None, &history, "second?", 10_000);
+        let contents: Vec<_> = prompt.messages[1..]
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect();
+        assert_eq!(contents, ["first?", "second?"]);
     }
 
     #[test]
