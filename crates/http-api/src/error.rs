@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::{FieldError, ServiceError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -17,8 +18,9 @@ pub enum ApiError {
     Malformed(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// With the methods the resource does serve, for the `Allow` header.
+    #[error("method not allowed; this resource serves {0}")]
+    MethodNotAllowed(&'static str),
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -57,19 +59,23 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         .join(": ")
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details: every error answer of the API.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'a str,
     status: u16,
+    /// What was wrong, for a person.
     detail: String,
+    /// With 422: each field that broke a rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldProblem<'a>>,
 }
 
-#[derive(Serialize)]
-struct FieldProblem<'a> {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FieldProblem<'a> {
     field: &'a str,
     message: &'a str,
 }
@@ -79,7 +85,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -116,8 +122,14 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        match self {
+            Self::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            _ => {}
         }
         // Serializing this struct of strings and numbers cannot fail; the fallback keeps the
         // promise of a problem body all the same.

@@ -103,17 +103,26 @@ pub(crate) fn humanize(message: &str) -> String {
     text
 }
 
+/// The one spelling of an id the API reads: the hyphenated form (any case), which is what
+/// it writes and what OpenAPI's `uuid` format means. `Uuid::parse_str` would also take the
+/// braced, URN and unhyphenated forms.
+fn uuid(text: &str) -> Option<Uuid> {
+    (text.len() == 36)
+        .then(|| Uuid::parse_str(text).ok())
+        .flatten()
+}
+
 /// A path segment that must be a UUID: anything else is a 400, not actix's 404.
 pub fn parse_id(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .map_err(|_| ApiError::Malformed(format!("{text:?} is not a valid id (expected a UUID)")))
+    uuid(text)
+        .ok_or_else(|| ApiError::Malformed(format!("{text:?} is not a valid id (expected a UUID)")))
 }
 
 /// An optional id in a body or query: absent, null and "" all mean none.
 pub fn parse_optional_id(field: &str, text: Option<&str>) -> Result<Option<Uuid>, ApiError> {
-    match text.map(str::trim) {
+    match text {
         None | Some("") => Ok(None),
-        Some(text) => Uuid::parse_str(text).map(Some).map_err(|_| {
+        Some(text) => uuid(text).map(Some).ok_or_else(|| {
             ApiError::Malformed(format!(
                 "{field}: {text:?} is not a valid id (expected a UUID)"
             ))
@@ -135,5 +144,21 @@ mod tests {
             humanize("invalid type: integer `3`, expected struct CreateEvent"),
             "invalid type: integer `3`, expected an object"
         );
+    }
+
+    #[test]
+    fn ids_are_read_in_their_hyphenated_form_only() {
+        let id = "01a21012-A37A-70a9-8ec6-bd29c8224bb5";
+        assert!(parse_id(id).is_ok());
+        for other in [
+            "01a21012a37a70a98ec6bd29c8224bb5",
+            "{01a21012-a37a-70a9-8ec6-bd29c8224bb5}",
+            "urn:uuid:01a21012-a37a-70a9-8ec6-bd29c8224bb5",
+            " 01a21012-a37a-70a9-8ec6-bd29c8224bb5",
+        ] {
+            assert!(parse_id(other).is_err(), "{other}");
+        }
+        assert_eq!(parse_optional_id("event_id", Some("")).ok(), Some(None));
+        assert!(parse_optional_id("event_id", Some(" ")).is_err());
     }
 }

@@ -7,6 +7,7 @@ mod events;
 mod extract;
 mod generations;
 mod health;
+mod openapi;
 mod routes;
 mod serde_util;
 mod timestamp;
@@ -78,6 +79,10 @@ pub fn serve(
     state: AppState,
     config: HttpConfig,
 ) -> std::io::Result<Server> {
+    let openapi = web::Data::new(
+        openapi::OpenApiJson::new(state.chat.limits().max_message_chars)
+            .map_err(std::io::Error::other)?,
+    );
     let state = web::Data::new(state);
     let workers = config.workers;
     let grace = config.shutdown_grace;
@@ -87,6 +92,7 @@ pub fn serve(
             .wrap(cors(&config.cors_allowed_origins))
             .wrap(TracingLogger::default())
             .app_data(state.clone())
+            .app_data(openapi.clone())
             .app_data(extract::BodyLimit(config.max_body_bytes))
             .app_data(web::PayloadConfig::new(config.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
@@ -137,7 +143,7 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
-/// Errors actix answers itself (405 for a known path with another method, CORS refusals)
+/// Errors actix answers itself (CORS refusals, a payload error before our extractor)
 /// come without a body; give them the same problem+json as ours.
 fn problem_for_bare_errors<B>(
     res: ServiceResponse<B>,
@@ -151,7 +157,6 @@ fn problem_for_bare_errors<B>(
     }
     let status = res.status();
     let error = match status {
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         StatusCode::NOT_FOUND => ApiError::NotFound("no such endpoint".into()),
         s if s.is_server_error() => ApiError::Internal,
         s => ApiError::Malformed(s.canonical_reason().unwrap_or("bad request").to_lowercase()),

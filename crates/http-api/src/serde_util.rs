@@ -35,19 +35,21 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
         .and_then(|t| DateTime::from_timestamp_micros(t.timestamp_micros()))
 }
 
-/// A nullable date-time: absent or null is `None`, anything unreadable is an error.
+/// A nullable date-time: absent, null or "" (an empty date field) is `None`, anything
+/// unreadable is an error.
 pub fn optional_datetime<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<DateTime<Utc>>, D::Error> {
     let text: Option<String> = Option::deserialize(d)?;
-    text.map(|text| {
-        parse_datetime(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "{text:?} is not a date-time (expected e.g. 2026-06-27T05:00:00Z)"
-            ))
+    text.filter(|text| !text.is_empty())
+        .map(|text| {
+            parse_datetime(&text).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not a date-time (expected e.g. 2026-06-27T05:00:00Z)"
+                ))
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 /// For partial updates: absent stays `None` (through `#[serde(default)]`), `null` becomes
@@ -63,6 +65,34 @@ pub fn double_option_datetime<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
     optional_datetime(d).map(Some)
+}
+
+/// An integer field that also takes a number written with a zero fraction (`713.0`): JSON,
+/// JavaScript and JSON Schema see no difference between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub i32);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(d)?;
+        let whole = number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= f64::from(i32::MAX))
+                // Exact: a whole number within i32's range.
+                .map(|f| f as i64)
+        });
+        whole
+            .and_then(|n| i32::try_from(n).ok())
+            .map(Self)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{number} is not a whole number from {} to {}",
+                    i32::MIN,
+                    i32::MAX
+                ))
+            })
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +117,17 @@ mod tests {
             parse_datetime("2026-06-27T00:00:00Z").map(|t| t.timestamp())
         );
         assert_eq!(parse_datetime("next saturday"), None);
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction_but_not_a_real_one() {
+        let read = |json: &str| serde_json::from_str::<WholeNumber>(json).map(|n| n.0).ok();
+        assert_eq!(read("713"), Some(713));
+        assert_eq!(read("713.0"), Some(713));
+        assert_eq!(read("-2.0e1"), Some(-20));
+        assert_eq!(read("713.5"), None);
+        assert_eq!(read("1e300"), None);
+        assert_eq!(read("2147483648"), None);
+        assert_eq!(read("\"7\""), None);
     }
 }

@@ -92,6 +92,10 @@ async fn other_errors_have_their_own_status() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    let response = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
     assert_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
     let response = app.post_json("/api/events", &json!({"distance": 5})).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::FieldError;
+use crate::models::text::{Blank, check_text};
 
 /// What a runner says about a race; the identity and timestamps live on [`Event`].
 #[derive(Debug, Clone, PartialEq)]
@@ -114,22 +115,15 @@ pub struct WaypointPatch {
     pub distance_from_start: Option<Option<f64>>,
 }
 
-const MAX_NAME_CHARS: usize = 200;
-const MAX_COMMENTS_CHARS: usize = 10_000;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_COMMENTS_CHARS: usize = 10_000;
 /// A week; no aid-station stop is longer, and it keeps sums far from overflow.
 const MAX_MINUTES: i32 = 7 * 24 * 60;
 /// Longer than any foot race on record, small enough that pace arithmetic stays sane.
 const MAX_MILES: f64 = 10_000.0;
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
-    if name.trim().is_empty() {
-        errors.push(FieldError::new("name", "must not be blank"));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new(
-            "name",
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
+    errors.extend(check_text("name", name, MAX_NAME_CHARS, Blank::Refused));
 }
 
 fn check_range(
@@ -233,14 +227,12 @@ impl WaypointFields {
         if self.order_index < 0 {
             errors.push(FieldError::new("order_index", "must not be negative"));
         }
-        if self
-            .comments
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > MAX_COMMENTS_CHARS)
-        {
-            errors.push(FieldError::new(
+        if let Some(comments) = &self.comments {
+            errors.extend(check_text(
                 "comments",
-                format!("must be at most {MAX_COMMENTS_CHARS} characters"),
+                comments,
+                MAX_COMMENTS_CHARS,
+                Blank::Allowed,
             ));
         }
         errors

@@ -1,4 +1,5 @@
 pub mod chat;
 pub mod event;
 pub mod prompt;
+pub mod text;
 pub mod title;

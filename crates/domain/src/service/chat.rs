@@ -8,12 +8,13 @@ use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use uuid::Uuid;
 
-use crate::error::{FieldError, ServiceError};
+use crate::error::ServiceError;
 use crate::models::chat::{
     ChatMessage, ChatSession, MessageStatus, SessionWithMessages, TokenUsage,
 };
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
+use crate::models::text::{Blank, check_text};
 use crate::models::title::session_title;
 use crate::ports::{ChatStore, Clock, EventStore, IdSource, LanguageModel};
 use crate::service::prompt::build_prompt;
@@ -107,6 +108,10 @@ where
             ids,
             limits,
         }
+    }
+
+    pub fn limits(&self) -> ChatLimits {
+        self.limits
     }
 
     pub async fn list_sessions(
@@ -291,16 +296,11 @@ where
 
     fn check_message(&self, message: &str) -> Result<(), ServiceError> {
         let max = self.limits.max_message_chars;
-        let mut errors = Vec::new();
-        if message.trim().is_empty() {
-            errors.push(FieldError::new("message", "must not be blank"));
-        } else if message.chars().count() > max {
-            errors.push(FieldError::new(
-                "message",
-                format!("must be at most {max} characters"),
-            ));
-        }
-        ServiceError::invalid_if_any(errors)
+        ServiceError::invalid_if_any(
+            check_text("message", message, max, Blank::Refused)
+                .into_iter()
+                .collect(),
+        )
     }
 }
 

@@ -1,16 +1,23 @@
 use chrono::{DateTime, Utc};
 use domain::{ChatMessage, ChatSession, SessionWithMessages};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::openapi::{message_status_schema, role_schema, uuid_or_empty_schema};
 
 /// `?event_id=`: kept as text so a bad id is a 400 in our words, and an empty one means
 /// "all sessions".
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionsQuery {
+    /// Only this event's sessions; all when absent or empty.
+    #[param(schema_with = uuid_or_empty_schema)]
     pub event_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatSession)]
 pub struct SessionDto {
     pub id: Uuid,
     pub event_id: Option<Uuid>,
@@ -45,23 +52,29 @@ impl From<SessionWithMessages> for SessionDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = TokenUsage)]
 pub struct UsageDto {
     pub prompt_tokens: Option<i32>,
     pub completion_tokens: Option<i32>,
     pub total_tokens: Option<i32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatMessage)]
 pub struct MessageDto {
     pub id: Uuid,
     pub session_id: Uuid,
+    #[schema(schema_with = role_schema)]
     pub role: &'static str,
     pub content: String,
+    /// Retrieval sources; `null` until retrieval exists.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub sources: Option<serde_json::Value>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
     /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
+    #[schema(schema_with = message_status_schema)]
     pub status: &'static str,
     /// Why an interrupted answer stopped; `null` otherwise.
     pub status_reason: Option<String>,
@@ -92,7 +105,8 @@ impl From<&ChatMessage> for MessageDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeletedChatSession)]
 pub struct DeletedSessionDto {
     pub success: bool,
     pub id: Uuid,

@@ -6,6 +6,13 @@ use crate::error::ApiError;
 use crate::extract::parse_optional_id;
 
 /// `GET /api/chat/sessions?event_id=`: the sessions (without messages), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/chat/sessions",
+    tag = "chat",
+    params(SessionsQuery),
+    responses((status = 200, description = "Sessions newest first, `messages` null", body = Vec<SessionDto>)),
+)]
 pub async fn list_sessions(
     state: web::Data<AppState>,
     query: web::Query<SessionsQuery>,

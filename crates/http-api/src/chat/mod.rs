@@ -3,4 +3,4 @@ pub mod dto;
 pub mod get_session;
 pub mod list_sessions;
 pub mod post_turn;
-mod sse;
+pub mod sse;

@@ -3,17 +3,26 @@ use actix_web::{HttpResponse, web};
 use domain::{TurnOutcome, TurnRequest};
 use serde::Deserialize;
 use tokio::sync::mpsc;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::chat::sse;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, parse_optional_id};
+use crate::openapi::{message_schema, optional_uuid_schema};
 
 /// `{message, event_id?, session_id?}`; ids as text so a bad one is a 400 in our words.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ChatRequest {
+    /// The question; not blank. The longest accepted is MAX_MESSAGE_CHARS characters (the
+    /// served document gives the configured figure).
+    #[schema(schema_with = message_schema)]
     pub message: String,
+    /// A new chat about this event; ignored when `session_id` is given.
+    #[schema(schema_with = optional_uuid_schema)]
     pub event_id: Option<String>,
+    /// Continue this chat (it keeps its own event).
+    #[schema(schema_with = optional_uuid_schema)]
     pub session_id: Option<String>,
 }
 
@@ -31,6 +40,26 @@ impl ChatRequest {
 /// (`session_id`, `chunk`s, then `done` or `error`). Bad input is a problem+json answer
 /// before any stream starts. The answer is generated in a task of its own, so it is
 /// finished and stored even if the client goes away.
+#[utoipa::path(
+    post,
+    path = "/api/chat",
+    tag = "chat",
+    request_body = ChatRequest,
+    responses((
+        status = 200,
+        description = "Server-sent events, each `data: <one line of JSON>` and a blank line: \
+            first `ChatStarted` (as soon as the question is stored), then `ChatChunk`s, then \
+            `ChatDone` (after the answer is stored) or `ChatFailed`. `: ping` comments keep a \
+            silent stream open.",
+        content_type = "text/event-stream",
+        body = String,
+    ), (
+        status = 404,
+        description = "No such session or event; nothing was stored",
+        content_type = "application/problem+json",
+        body = Problem,
+    )),
+)]
 pub async fn post_turn(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<ChatRequest>,

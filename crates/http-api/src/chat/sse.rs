@@ -9,6 +9,7 @@ use actix_web::web::{Bytes, BytesMut};
 use futures_util::{Stream, stream};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
+use utoipa::ToSchema;
 
 /// Sent when nothing else was for a while, so proxies and browsers keep the stream open.
 const PING: &[u8] = b": ping\n\n";
@@ -49,27 +50,38 @@ pub fn body(
     })
 }
 
-#[derive(Serialize)]
+/// First event: the question is stored.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatStarted)]
 pub struct Started {
     pub session_id: uuid::Uuid,
+    /// The question's id.
     pub message_id: uuid::Uuid,
     pub title: String,
 }
 
-#[derive(Serialize)]
+/// The next piece of the answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatChunk)]
 pub struct Chunk<'a> {
     pub chunk: &'a str,
 }
 
-#[derive(Serialize)]
+/// Last event of an answer that is stored complete.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatDone)]
 pub struct Done {
     pub done: bool,
+    #[schema(value_type = Vec<Object>)]
     pub sources: Vec<serde_json::Value>,
+    /// The answer's id.
     pub message_id: uuid::Uuid,
     pub finish_reason: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Last event of an answer that failed: what went wrong, for a person.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatFailed)]
 pub struct Failed {
     pub error: String,
     /// The interrupted answer as stored, when it could be.

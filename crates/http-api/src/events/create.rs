@@ -6,6 +6,13 @@ use crate::events::dto::{CreateEventRequest, EventDto};
 use crate::extract::JsonBody;
 
 /// `POST /api/events`: 201 with the stored event.
+#[utoipa::path(
+    post,
+    path = "/api/events",
+    tag = "events",
+    request_body = CreateEventRequest,
+    responses((status = 201, description = "The stored event", body = EventDto)),
+)]
 pub async fn create_event(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<CreateEventRequest>,

@@ -6,6 +6,13 @@ use crate::events::dto::DeletedDto;
 use crate::extract::parse_id;
 
 /// `DELETE /api/events/{id}`: with its waypoints and chat sessions, by cascade.
+#[utoipa::path(
+    delete,
+    path = "/api/events/{id}",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id")),
+    responses((status = 200, description = "Deleted with its waypoints and chats", body = DeletedDto)),
+)]
 pub async fn delete_event(
     state: web::Data<AppState>,
     id: web::Path<String>,

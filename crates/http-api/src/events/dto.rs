@@ -1,13 +1,16 @@
 use chrono::{DateTime, Utc};
 use domain::{Event, EventFields, EventPatch};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::serde_util::{double_option, double_option_datetime, optional_datetime};
+use crate::openapi::{name_schema, optional_datetime_schema, optional_name_schema};
+use crate::serde_util::{WholeNumber, double_option, double_option_datetime, optional_datetime};
 
 /// The original planner's event JSON. `distance` is a number or null, never a string: its
 /// frontend calls `.toFixed` on it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
 pub struct EventDto {
     pub id: Uuid,
     pub name: String,
@@ -42,15 +45,25 @@ impl From<Event> for EventDto {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewEvent)]
 pub struct CreateEventRequest {
+    #[schema(schema_with = name_schema)]
     pub name: String,
+    /// RFC 3339, or an ISO date-time without offset taken as UTC; "" is none.
     #[serde(default, deserialize_with = "optional_datetime")]
+    #[schema(schema_with = optional_datetime_schema)]
     pub planned_date: Option<DateTime<Utc>>,
+    /// Miles.
+    #[schema(minimum = 0, maximum = 10000)]
     pub distance: Option<f64>,
-    pub target_duration_minutes: Option<i32>,
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10080)]
+    pub target_duration_minutes: Option<WholeNumber>,
+    #[schema(minimum = -100, maximum = 1000)]
     pub elevation_gain_adjustment_percent: Option<f64>,
+    #[schema(minimum = -100, maximum = 1000)]
     pub elevation_descent_adjustment_percent: Option<f64>,
+    #[schema(minimum = -100, maximum = 1000)]
     pub fatigue_slowdown_percent: Option<f64>,
 }
 
@@ -60,7 +73,7 @@ impl CreateEventRequest {
             name: self.name,
             planned_date: self.planned_date,
             distance: self.distance,
-            target_duration_minutes: self.target_duration_minutes,
+            target_duration_minutes: self.target_duration_minutes.map(|n| n.0),
             elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
             elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
             fatigue_slowdown_percent: self.fatigue_slowdown_percent,
@@ -70,20 +83,29 @@ impl CreateEventRequest {
 
 /// A partial update: fields left out keep their value, `null` clears a nullable one. Extra
 /// fields (a client echoing `id` or `created_at` back) are ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = EventChanges)]
 pub struct UpdateEventRequest {
+    /// `null` or absent keeps the name.
+    #[schema(schema_with = optional_name_schema)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option_datetime")]
+    #[schema(schema_with = optional_datetime_schema)]
     pub planned_date: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10000)]
     pub distance: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
-    pub target_duration_minutes: Option<Option<i32>>,
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10080)]
+    pub target_duration_minutes: Option<Option<WholeNumber>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
     pub elevation_gain_adjustment_percent: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
     pub elevation_descent_adjustment_percent: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
     pub fatigue_slowdown_percent: Option<Option<f64>>,
 }
 
@@ -93,7 +115,7 @@ impl UpdateEventRequest {
             name: self.name,
             planned_date: self.planned_date,
             distance: self.distance,
-            target_duration_minutes: self.target_duration_minutes,
+            target_duration_minutes: self.target_duration_minutes.map(|n| n.map(|n| n.0)),
             elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
             elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
             fatigue_slowdown_percent: self.fatigue_slowdown_percent,
@@ -101,7 +123,8 @@ impl UpdateEventRequest {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Deleted)]
 pub struct DeletedDto {
     pub success: bool,
     pub id: Uuid,

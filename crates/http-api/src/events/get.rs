@@ -6,6 +6,13 @@ use crate::events::dto::EventDto;
 use crate::extract::parse_id;
 
 /// `GET /api/events/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/events/{id}",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id")),
+    responses((status = 200, description = "The event", body = EventDto)),
+)]
 pub async fn get_event(
     state: web::Data<AppState>,
     id: web::Path<String>,

@@ -1,8 +1,15 @@
 use actix_web::HttpResponse;
-use serde_json::json;
+
+use crate::health::HealthDto;
 
 /// `GET /healthz`: the process is alive and serving; says nothing about the database, so a
 /// database outage does not get the process restarted.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "The process is serving", body = HealthDto)),
+)]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(HealthDto { status: "ok" })
 }

@@ -1,11 +1,21 @@
 use actix_web::{HttpResponse, web};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::waypoints::dto::{CreateWaypointRequest, WaypointDto};
 
 /// `POST /api/waypoints`: 201 with the stored waypoint (placed last without `order_index`).
+#[utoipa::path(
+    post,
+    path = "/api/waypoints",
+    tag = "waypoints",
+    request_body = CreateWaypointRequest,
+    responses(
+        (status = 201, description = "The stored waypoint", body = WaypointDto),
+        (status = 404, description = "No such event", content_type = "application/problem+json", body = Problem),
+    ),
+)]
 pub async fn create_waypoint(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<CreateWaypointRequest>,

@@ -6,6 +6,13 @@ use crate::events::dto::DeletedDto;
 use crate::extract::parse_id;
 
 /// `DELETE /api/waypoints/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/waypoints/{id}",
+    tag = "waypoints",
+    params(("id" = Uuid, Path, description = "The waypoint's id")),
+    responses((status = 200, description = "Deleted", body = DeletedDto)),
+)]
 pub async fn delete_waypoint(
     state: web::Data<AppState>,
     id: web::Path<String>,

@@ -6,6 +6,13 @@ use crate::extract::parse_id;
 use crate::waypoints::dto::WaypointDto;
 
 /// `GET /api/waypoints/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/waypoints/{id}",
+    tag = "waypoints",
+    params(("id" = Uuid, Path, description = "The waypoint's id")),
+    responses((status = 200, description = "The waypoint", body = WaypointDto)),
+)]
 pub async fn get_waypoint(
     state: web::Data<AppState>,
     id: web::Path<String>,

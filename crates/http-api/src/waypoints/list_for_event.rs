@@ -6,6 +6,13 @@ use crate::extract::parse_id;
 use crate::waypoints::dto::WaypointDto;
 
 /// `GET /api/events/{id}/waypoints`: in `order_index` order; 404 for an unknown event.
+#[utoipa::path(
+    get,
+    path = "/api/events/{id}/waypoints",
+    tag = "waypoints",
+    params(("id" = Uuid, Path, description = "The event's id")),
+    responses((status = 200, description = "The event's waypoints by `order_index`", body = Vec<WaypointDto>)),
+)]
 pub async fn list_waypoints(
     state: web::Data<AppState>,
     id: web::Path<String>,

@@ -6,6 +6,14 @@ use crate::extract::{JsonBody, parse_id};
 use crate::waypoints::dto::{UpdateWaypointRequest, WaypointDto};
 
 /// `PUT /api/waypoints/{id}`: a partial update; the stored waypoint comes back.
+#[utoipa::path(
+    put,
+    path = "/api/waypoints/{id}",
+    tag = "waypoints",
+    params(("id" = Uuid, Path, description = "The waypoint's id")),
+    request_body = UpdateWaypointRequest,
+    responses((status = 200, description = "The waypoint as stored", body = WaypointDto)),
+)]
 pub async fn update_waypoint(
     state: web::Data<AppState>,
     id: web::Path<String>,
