@@ -78,6 +78,15 @@ pub struct Cli {
     #[arg(long, env = "HTTP_WORKERS", global = true)]
     pub workers: Option<usize>,
 
+    /// Milliseconds a client may take to send a request's head, and again its body (408 after).
+    #[arg(
+        long,
+        env = "CLIENT_REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub client_request_timeout_ms: u64,
+
     /// Seconds that answers being generated (and open streams) get to finish on shutdown
     /// before they are stored as interrupted.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]

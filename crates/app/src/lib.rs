@@ -56,6 +56,7 @@ impl From<cli::Cli> for Settings {
                 max_body_bytes: cli.max_body_bytes,
                 workers: cli.workers,
                 shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
+                client_request_timeout: Duration::from_millis(cli.client_request_timeout_ms),
             },
             chat: ChatLimits {
                 max_message_chars: cli.max_message_chars,

@@ -14,6 +14,11 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// How long a client may take to send its body, set by configuration: a client that
+/// trickles it would otherwise hold its connection and memory for as long as it likes.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
 /// A JSON object body. Not JSON, or not an object: 400. A field of the wrong type or a
 /// missing required field: 422 naming the field, in words a person reads (no Rust types).
 pub struct JsonBody<T>(pub T);
@@ -35,22 +40,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let limit = req
             .app_data::<BodyLimit>()
             .map_or(64 * 1024, |limit| limit.0);
-        let bytes = web::Bytes::from_request(req, payload);
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .map_or(std::time::Duration::from_secs(10), |timeout| timeout.0);
+        let bytes = tokio::time::timeout(timeout, web::Bytes::from_request(req, payload));
         Box::pin(async move {
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
                     "the body must be application/json".into(),
                 ));
             }
-            let bytes = bytes.await.map_err(|error| {
-                if error.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    ApiError::PayloadTooLarge(limit)
-                } else {
-                    ApiError::Malformed("the request body could not be read".into())
-                }
-            })?;
+            let bytes = bytes
+                .await
+                .map_err(|_| ApiError::RequestTimeout)?
+                .map_err(|error| {
+                    if error.as_response_error().status_code()
+                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                    {
+                        ApiError::PayloadTooLarge(limit)
+                    } else {
+                        ApiError::Malformed("the request body could not be read".into())
+                    }
+                })?;
             let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
                 ApiError::Malformed(format!(
                     "the body is not valid JSON (line {}, column {})",

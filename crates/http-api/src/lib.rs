@@ -51,6 +51,9 @@ pub struct HttpConfig {
     pub workers: Option<usize>,
     /// How long open requests (chat streams included) may run on after a stop signal.
     pub shutdown_grace: std::time::Duration,
+    /// How long a client may take to send a request's head, and again its body: a slow or
+    /// stalled client gets a 408 instead of holding a connection open.
+    pub client_request_timeout: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -67,6 +70,7 @@ impl Default for HttpConfig {
             max_body_bytes: 256 * 1024,
             workers: None,
             shutdown_grace: std::time::Duration::from_secs(20),
+            client_request_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -86,6 +90,7 @@ pub fn serve(
     let state = web::Data::new(state);
     let workers = config.workers;
     let grace = config.shutdown_grace;
+    let client_request_timeout = config.client_request_timeout;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
@@ -94,6 +99,7 @@ pub fn serve(
             .app_data(state.clone())
             .app_data(openapi.clone())
             .app_data(extract::BodyLimit(config.max_body_bytes))
+            .app_data(extract::BodyTimeout(config.client_request_timeout))
             .app_data(web::PayloadConfig::new(config.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::Malformed(format!(
@@ -108,6 +114,9 @@ pub fn serve(
             }))
     })
     .shutdown_timeout(grace.as_secs())
+    // The request head (line and headers) must arrive within this; actix answers 408. Its
+    // size is bounded by actix too (431 beyond its buffer or 96 headers).
+    .client_request_timeout(client_request_timeout)
     // Chat streams are many small writes: with Nagle's algorithm each waits for the client's
     // delayed ACK (~40 ms a turn, measured by the bench).
     .tcp_nodelay(true)

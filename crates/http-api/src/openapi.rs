@@ -312,6 +312,7 @@ fn errors_of(operation: &Operation, uses_database: bool) -> Vec<ApiError> {
     if operation.request_body.is_some() {
         errors.extend([
             ApiError::Malformed("the body is not a JSON object".into()),
+            ApiError::RequestTimeout,
             ApiError::PayloadTooLarge(0),
             ApiError::UnsupportedMediaType("the body is not JSON".into()),
             ApiError::Invalid(Vec::new()),

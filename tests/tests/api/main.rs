@@ -9,4 +9,5 @@ mod errors;
 mod events;
 mod health;
 mod helpers;
+mod limits;
 mod waypoints;
