@@ -260,3 +260,21 @@ async fn no_answer_to_bad_input_shows_sql_types_paths_or_keys() {
     }
     assert_problem(app.get("/api/events/x").await, StatusCode::BAD_REQUEST).await;
 }
+
+#[tokio::test]
+async fn ui_pages_carry_security_headers_and_no_inline_script() {
+    let app = spawn_app().await;
+    for path in ["/", "/events/some-id", "/static/app.js"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+    }
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(!page.contains("<script>"), "inline script in the page");
+}
