@@ -83,7 +83,8 @@ pub trait ChatStore: Send + Sync + 'static {
     /// Writes the final state of an answer that is still `generating` (text, status, finish
     /// reason, model, usage) and moves the session's `updated_at` forward to `at`, in one
     /// transaction; returns the session as updated. `SessionNotFound` when the session or the
-    /// generating row is gone.
+    /// generating row is gone. This is the write that must not be lost: an adapter retries it
+    /// for a few seconds while its database is unreachable before answering `Unavailable`.
     async fn finish_message(
         &self,
         message: &ChatMessage,

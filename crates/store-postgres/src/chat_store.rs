@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -217,22 +219,19 @@ impl ChatStore for PgStore {
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError> {
         let row = MessageRow::from(message);
-        let mut conn = self.conn().await?;
-        let session = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                let Some(session) = touch_session(conn, row.session_id, at).await? else {
-                    return Ok(None);
-                };
-                let updated = diesel::update(generating(row.id))
-                    .set(AnswerChanges::from(&row))
-                    .execute(conn)
-                    .await?;
-                Ok((updated == 1).then_some(session))
-            })
-            .await?;
-        session
-            .map(ChatSession::from)
-            .ok_or(ChatStoreError::SessionNotFound)
+        let mut waits = FINISH_RETRY_WAITS.iter();
+        loop {
+            match self.finish(&row, at).await {
+                Err(ChatStoreError::Unavailable(cause)) => match waits.next() {
+                    Some(wait) => {
+                        tracing::warn!(%cause, ?wait, "database unavailable for an answer's last write; retrying");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(ChatStoreError::Unavailable(cause)),
+                },
+                other => return other,
+            }
+        }
     }
 
     async fn interrupt_generating(&self, reason: &str) -> Result<u64, ChatStoreError> {
@@ -252,6 +251,40 @@ impl ChatStore for PgStore {
         .await
         .map_err(DbError::from)?;
         Ok(updated as u64)
+    }
+}
+
+/// Waits between attempts at an answer's last write while the database is unreachable: it
+/// is the write that must not be lost, and a database restart takes about a second.
+const FINISH_RETRY_WAITS: [Duration; 4] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
+impl PgStore {
+    async fn finish(
+        &self,
+        row: &MessageRow,
+        at: DateTime<Utc>,
+    ) -> Result<ChatSession, ChatStoreError> {
+        let mut conn = self.conn().await?;
+        let session = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                let Some(session) = touch_session(conn, row.session_id, at).await? else {
+                    return Ok(None);
+                };
+                let updated = diesel::update(generating(row.id))
+                    .set(AnswerChanges::from(row))
+                    .execute(conn)
+                    .await?;
+                Ok((updated == 1).then_some(session))
+            })
+            .await?;
+        session
+            .map(ChatSession::from)
+            .ok_or(ChatStoreError::SessionNotFound)
     }
 }
 
