@@ -1,6 +1,7 @@
 //! Faults, with the real `aidstation` binary as a process of its own, a real PostgreSQL
 //! cluster of each test's own (so it can be stopped) and the fake model over HTTP: a database
 //! restart under streaming turns, SIGKILL mid-answer, SIGTERM mid-answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
