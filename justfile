@@ -12,6 +12,14 @@ migrate:
 test *ARGS:
     cargo test --workspace {{ARGS}}
 
+# Fuzz the upstream stream reader and the request bodies for longer (CASES per target).
+fuzz CASES="200000":
+    PROPTEST_CASES={{CASES}} cargo test --release -p llm-openai -p http-api --lib fuzz
+
+# schemathesis against the running app: every check, stateful phase (SECONDS of budget).
+api-fuzz SECONDS="120":
+    API_FUZZ_SECONDS={{SECONDS}} scripts/api-fuzz
+
 # Formatting, clippy with warnings as errors, and the dependency arrows of the architecture.
 lint:
     cargo fmt --all --check

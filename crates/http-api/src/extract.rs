@@ -62,27 +62,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         ApiError::Malformed("the request body could not be read".into())
                     }
                 })?;
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
-                ApiError::Malformed(format!(
-                    "the body is not valid JSON (line {}, column {})",
-                    error.line(),
-                    error.column()
-                ))
-            })?;
-            if !value.is_object() {
-                return Err(ApiError::Malformed("the body must be a JSON object".into()));
-            }
-            serde_path_to_error::deserialize(value)
-                .map(JsonBody)
-                .map_err(|error| {
-                    let field = error.path().to_string();
-                    ApiError::Invalid(vec![domain::FieldError::new(
-                        field,
-                        humanize(&error.into_inner().to_string()),
-                    )])
-                })
+            decode(&bytes).map(JsonBody)
         })
     }
+}
+
+/// A request body read as `T`: not JSON or not an object is `Malformed` (400), a field of the
+/// wrong type or a missing one is `Invalid` (422) naming the field.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::Malformed(format!(
+            "the body is not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::Malformed("the body must be a JSON object".into()));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        ApiError::Invalid(vec![domain::FieldError::new(
+            field,
+            humanize(&error.into_inner().to_string()),
+        )])
+    })
 }
 
 /// serde speaks in Rust types ("expected f64"); a person wants "expected a number".

@@ -5,6 +5,8 @@ mod chat;
 mod error;
 mod events;
 mod extract;
+#[cfg(test)]
+mod fuzz;
 mod generations;
 mod health;
 mod openapi;

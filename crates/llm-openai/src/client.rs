@@ -271,6 +271,13 @@ fn answer_stream(
             Some((item, bytes))
         },
     );
+    read_answer(bytes)
+}
+
+/// Server-sent events, read from the body's bytes however they were cut, as answer pieces.
+fn read_answer<B: AsRef<[u8]> + Send + 'static>(
+    bytes: impl Stream<Item = Result<B, Broken>> + Send + 'static,
+) -> impl Stream<Item = Result<ReplyChunk, StreamError>> + Send {
     let state = AnswerState {
         events: Box::pin(bytes.eventsource()),
         parser: ChunkParser::default(),
@@ -331,5 +338,69 @@ impl AnswerState {
                 .unwrap_or_else(|| "the model's answer was cut off before it finished".into()),
             server_side: true,
         })
+    }
+}
+
+/// The stream reader under random input: pieces of OpenAI streams and of SSE syntax mixed
+/// with random text and bytes (so inputs get past the first line), cut at random places.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        let fixed: [&[u8]; 12] = [
+            b"data: ",
+            b"data:",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"data: [DONE]\n\n",
+            b": keep-alive\n\n",
+            b"event: error\nid: 7\nretry: 10\n",
+            br#"{"choices":[{"index":0,"delta":{"content":""#,
+            br#""},"finish_reason":null}]}"#,
+            br#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
+            br#"{"error":{"message":"boom","type":"server_error"}}"#,
+        ];
+        prop_oneof![
+            4 => prop::sample::select(fixed.to_vec()).prop_map(<[u8]>::to_vec),
+            1 => "\\PC{0,12}".prop_map(String::into_bytes),
+            1 => prop::collection::vec(any::<u8>(), 0..8),
+        ]
+    }
+
+    fn read_all(chunks: Vec<Vec<u8>>) -> Vec<Result<ReplyChunk, StreamError>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read_answer(stream::iter(chunks.into_iter().map(Ok))).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn any_input_cut_anywhere_reads_as_if_sent_whole_and_never_panics(
+            pieces in prop::collection::vec(piece(), 0..40),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let whole = pieces.concat();
+            let mut at: Vec<usize> = cuts.iter().map(|cut| cut.index(whole.len() + 1)).collect();
+            at.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut start = 0;
+            for end in at {
+                chunks.push(whole[start..end].to_vec());
+                start = end;
+            }
+            chunks.push(whole[start..].to_vec());
+
+            let read = read_all(chunks);
+            prop_assert_eq!(&read, &read_all(vec![whole]));
+            // At most one ending, and it is last: nothing follows a finish or an error.
+            let endings = read.iter().filter(|item| !matches!(item, Ok(ReplyChunk::Text(_)))).count();
+            prop_assert!(endings <= 1);
+            prop_assert!(endings == 0 || !matches!(read.last(), Some(Ok(ReplyChunk::Text(_)))));
+        }
     }
 }
