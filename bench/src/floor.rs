@@ -26,10 +26,9 @@ m.content, m.sources, m.status, m.status_reason, m.finish_reason, m.model, m.pro
 m.total_tokens, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
 WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
 
-const EVENT_AND_WAYPOINTS: &str = "SELECT id, name, planned_date, distance, target_duration_minutes, \
-elevation_gain_adjustment_percent, elevation_descent_adjustment_percent, fatigue_slowdown_percent, created_at, \
-updated_at FROM events WHERE id = :event LIMIT 1;
-SELECT e.id, w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
+const EVENT_AND_WAYPOINTS: &str = "SELECT e.id, e.name, e.planned_date, e.distance, e.target_duration_minutes, \
+e.elevation_gain_adjustment_percent, e.elevation_descent_adjustment_percent, e.fatigue_slowdown_percent, e.created_at, \
+e.updated_at, w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
 w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEFT JOIN waypoints w ON w.event_id = e.id \
 WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 

@@ -126,6 +126,12 @@ pub trait EventStore: Send + Sync + 'static {
     /// Waypoints of the event by `order_index`, then creation. `EventNotFound` when the
     /// event does not exist, so that an empty list means "no waypoints yet".
     async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError>;
+    /// The event and its waypoints (ordered as by `list_waypoints`) at once, as a prompt
+    /// needs them. `EventNotFound` when the event does not exist.
+    async fn get_event_with_waypoints(
+        &self,
+        id: Uuid,
+    ) -> Result<(Event, Vec<Waypoint>), EventStoreError>;
     /// `WaypointNotFound` when absent.
     async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError>;
     /// Stores the waypoint, placing it after the event's last one when it has no

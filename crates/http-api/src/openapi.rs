@@ -398,7 +398,9 @@ mod tests {
         };
         assert_eq!(
             answers("/api/events/{id}", "put"),
-            ["200", "400", "404", "408", "413", "415", "422", "500", "503"]
+            [
+                "200", "400", "404", "408", "413", "415", "422", "500", "503"
+            ]
         );
         assert_eq!(answers("/api/events", "get"), ["200", "500", "503"]);
         assert_eq!(answers("/healthz", "get"), ["200"]);

@@ -86,28 +86,39 @@ impl EventStore for PgStore {
     }
 
     async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError> {
+        let (_, waypoints) = self.get_event_with_waypoints(event_id).await?;
+        Ok(waypoints)
+    }
+
+    async fn get_event_with_waypoints(
+        &self,
+        id: Uuid,
+    ) -> Result<(Event, Vec<Waypoint>), EventStoreError> {
         let mut conn = self.conn().await?;
-        // Joined from the event so that "no such event" and "no waypoints yet" differ, in
-        // one round trip.
-        let rows: Vec<(Uuid, Option<WaypointRow>)> = events::table
+        // One round trip: the event's columns repeat on each of its waypoints' rows, and an
+        // event without waypoints is one row with none.
+        let rows: Vec<(EventRow, Option<WaypointRow>)> = events::table
             .left_join(waypoints::table)
-            .filter(events::id.eq(event_id))
+            .filter(events::id.eq(id))
             .order((
                 waypoints::order_index.asc(),
                 waypoints::created_at.asc(),
                 waypoints::id.asc(),
             ))
-            .select((events::id, Option::<WaypointRow>::as_select()))
+            .select((EventRow::as_select(), Option::<WaypointRow>::as_select()))
             .load(&mut conn)
             .await
             .map_err(DbError::from)?;
-        if rows.is_empty() {
+        let mut rows = rows.into_iter();
+        let Some((event, first)) = rows.next() else {
             return Err(EventStoreError::EventNotFound);
-        }
-        rows.into_iter()
-            .filter_map(|(_, row)| row)
+        };
+        let waypoints = first
+            .into_iter()
+            .chain(rows.filter_map(|(_, row)| row))
             .map(to_waypoint)
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((Event::from(event), waypoints))
     }
 
     async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError> {

@@ -431,6 +431,10 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
     let e = event("race");
     store.insert_event(&e).await.unwrap();
     assert_eq!(store.list_waypoints(e.id).await.unwrap(), []);
+    assert_eq!(
+        store.get_event_with_waypoints(e.id).await.unwrap(),
+        (e.clone(), vec![])
+    );
 
     let first = store
         .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Start", None), at(0))
@@ -452,6 +456,11 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
     assert_eq!((first.fields.order_index, last.fields.order_index), (0, 11));
     let listed = store.list_waypoints(e.id).await.unwrap();
     assert_eq!(listed, [first, second, third, last.clone()]);
+    // What a prompt reads, in one round trip: the same event and the same order.
+    assert_eq!(
+        store.get_event_with_waypoints(e.id).await.unwrap(),
+        (e.clone(), listed)
+    );
 
     let mut fields: WaypointFields = last.fields.clone();
     fields.waypoint_type = WaypointType::Rest;

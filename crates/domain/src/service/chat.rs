@@ -289,9 +289,7 @@ where
     }
 
     async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
-        let event = self.events.get_event(id).await?;
-        let waypoints = self.events.list_waypoints(id).await?;
-        Ok((event, waypoints))
+        Ok(self.events.get_event_with_waypoints(id).await?)
     }
 
     fn check_message(&self, message: &str) -> Result<(), ServiceError> {
@@ -530,7 +528,7 @@ mod tests {
     async fn a_turn_on_an_unknown_event_is_not_found_and_creates_nothing() {
         let mut events = MockEventStore::new();
         events
-            .expect_get_event()
+            .expect_get_event_with_waypoints()
             .returning(|_| Err(EventStoreError::EventNotFound));
         let chat = service_with(MockChatStore::new(), events, MockLanguageModel::new());
         let result = chat
@@ -563,16 +561,11 @@ mod tests {
         let mut store = MockChatStore::new();
         let mut model = MockLanguageModel::new();
         events
-            .expect_get_event()
+            .expect_get_event_with_waypoints()
             .with(eq(event_id))
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|id| Ok(event(id)));
-        events
-            .expect_list_waypoints()
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(|_| Ok(vec![]));
+            .returning(|id| Ok((event(id), vec![])));
         store
             .expect_create_session()
             .times(1)
@@ -661,15 +654,10 @@ mod tests {
         let mut events = MockEventStore::new();
         // The request names no event: the session's own is used.
         events
-            .expect_get_event()
+            .expect_get_event_with_waypoints()
             .with(eq(event_id))
             .times(1)
-            .returning(|id| Ok(event(id)));
-        events
-            .expect_list_waypoints()
-            .with(eq(event_id))
-            .times(1)
-            .returning(|_| Ok(vec![]));
+            .returning(|id| Ok((event(id), vec![])));
         let chat = service_with(store, events, MockLanguageModel::new());
 
         let turn = chat
