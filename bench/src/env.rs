@@ -105,6 +105,9 @@ impl App {
             .env("OPENAI_BASE_URL", model_url)
             .env("OPENAI_API_KEY", "sk-bench")
             .env("OPENAI_MODEL", "fake-gpt")
+            // Answers share one h2c connection to the model: 10,000 open streams then take
+            // 10,000 sockets in the app rather than 20,000 (the hard descriptor limit here).
+            .env("OPENAI_HTTP2", "true")
             .env("RUST_LOG", "warn")
             .env("SHUTDOWN_GRACE_SECS", "1")
             .stdout(Stdio::null())

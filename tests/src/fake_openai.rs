@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -60,9 +61,7 @@ impl Behavior {
 
 pub struct FakeOpenAi {
     pub base_url: String,
-    script: Arc<Mutex<VecDeque<Behavior>>>,
-    fallback: Arc<Mutex<Behavior>>,
-    requests: Arc<Mutex<Vec<Value>>>,
+    shared: Shared,
 }
 
 impl FakeOpenAi {
@@ -84,21 +83,18 @@ impl FakeOpenAi {
         let base_url = format!("http://{}/v1", listener.local_addr()?);
         let server = Self {
             base_url,
-            script: Arc::default(),
-            fallback: Arc::new(Mutex::new(fallback)),
-            requests: Arc::default(),
+            shared: Shared {
+                script: Arc::default(),
+                fallback: Arc::new(Mutex::new(fallback)),
+                requests: Arc::default(),
+            },
         };
-        let (script, fallback, requests) = (
-            server.script.clone(),
-            server.fallback.clone(),
-            server.requests.clone(),
-        );
+        let shared = server.shared.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (script, fallback, requests) =
-                    (script.clone(), fallback.clone(), requests.clone());
+                let shared = shared.clone();
                 tokio::spawn(async move {
-                    let _ = serve(socket, script, fallback, requests).await;
+                    let _ = serve(socket, shared).await;
                 });
             }
         });
@@ -107,101 +103,257 @@ impl FakeOpenAi {
 
     /// Changes what every request without a queued behaviour gets.
     pub fn set_fallback(&self, behavior: Behavior) {
-        *lock(&self.fallback) = behavior;
+        *lock(&self.shared.fallback) = behavior;
     }
 
     /// Queues behaviours for the next requests, in order.
     pub fn then(&self, behaviors: impl IntoIterator<Item = Behavior>) {
-        lock(&self.script).extend(behaviors);
+        lock(&self.shared.script).extend(behaviors);
     }
 
     pub fn requests(&self) -> Vec<Value> {
-        lock(&self.requests).clone()
+        lock(&self.shared.requests).clone()
     }
 }
 
-/// Serves requests on one connection until the client closes it, like a real keep-alive
-/// server: streams use chunked encoding, errors a content length. Cuts and stalls end the
-/// connection the way a failing server would.
-async fn serve(
-    mut socket: TcpStream,
+/// What a behaviour does on the wire, whatever the protocol.
+enum Step {
+    /// A whole error answer.
+    Error {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// The head of a `text/event-stream` answer.
+    StartStream,
+    Event(String),
+    Wait(Duration),
+    /// The stream ends properly.
+    End,
+    /// The connection (HTTP/1.1) or the stream (HTTP/2) is cut.
+    Cut,
+    /// Nothing more is sent for a minute, then the stream is cut.
+    Stall,
+}
+
+fn event(chunk: &Value) -> Step {
+    Step::Event(format!("data: {chunk}\n\n"))
+}
+
+fn deltas_then<'a>(deltas: &'a [String]) -> impl Iterator<Item = Step> + 'a {
+    std::iter::once(Step::StartStream).chain(deltas.iter().map(|d| event(&delta_chunk(d))))
+}
+
+fn steps(behavior: Behavior) -> Vec<Step> {
+    match behavior {
+        Behavior::Status {
+            status,
+            headers,
+            body,
+        } => vec![Step::Error {
+            status,
+            headers,
+            body: body.to_string(),
+        }],
+        Behavior::Answer { deltas, delay } => {
+            let mut steps = vec![Step::StartStream];
+            for delta in &deltas {
+                // Even a zero sleep waits for the timer's next millisecond tick.
+                if !delay.is_zero() {
+                    steps.push(Step::Wait(delay));
+                }
+                steps.push(event(&delta_chunk(delta)));
+            }
+            let usage = json!({"prompt_tokens": 42, "completion_tokens": deltas.len(), "total_tokens": 42 + deltas.len()});
+            steps.extend([
+                event(&json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})),
+                event(&json!({"choices": [], "usage": usage})),
+                Step::Event("data: [DONE]\n\n".into()),
+                Step::End,
+            ]);
+            steps
+        }
+        Behavior::DropAfter(deltas) => deltas_then(&deltas).chain([Step::Cut]).collect(),
+        Behavior::ErrorAfter(deltas, message) => deltas_then(&deltas)
+            .chain([
+                event(&json!({"error": {"message": message, "type": "server_error"}})),
+                Step::Event("data: [DONE]\n\n".into()),
+                Step::End,
+            ])
+            .collect(),
+        Behavior::StallAfter(deltas) => deltas_then(&deltas).chain([Step::Stall]).collect(),
+    }
+}
+
+/// The shared state of a server, cloned into each connection.
+#[derive(Clone)]
+struct Shared {
     script: Arc<Mutex<VecDeque<Behavior>>>,
     fallback: Arc<Mutex<Behavior>>,
     requests: Arc<Mutex<Vec<Value>>>,
-) -> std::io::Result<()> {
+}
+
+impl Shared {
+    /// Records the request body and picks its behaviour.
+    fn next(&self, body: &[u8]) -> Behavior {
+        lock(&self.requests).push(serde_json::from_slice(body).unwrap_or(Value::Null));
+        lock(&self.script)
+            .pop_front()
+            .unwrap_or_else(|| lock(&self.fallback).clone())
+    }
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+/// Serves one connection in the protocol its first bytes speak: HTTP/2 with prior knowledge
+/// (h2c) or HTTP/1.1.
+async fn serve(socket: TcpStream, shared: Shared) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
+    let mut first = [0u8; H2_PREFACE.len()];
+    let mut seen = 0;
+    while seen < first.len() {
+        let n = socket.peek(&mut first).await?;
+        if n == 0 || first[..n] != H2_PREFACE[..n] {
+            break;
+        }
+        seen = n;
+    }
+    if seen == first.len() {
+        serve_h2(socket, shared).await
+    } else {
+        serve_h1(socket, shared).await
+    }
+}
+
+/// HTTP/1.1 until the client closes, like a real keep-alive server: streams use chunked
+/// encoding, errors a content length; cuts and stalls end the connection.
+async fn serve_h1(mut socket: TcpStream, shared: Shared) -> std::io::Result<()> {
     loop {
         let (head, body) = read_request(&mut socket).await?;
         if head.is_empty() {
             return Ok(());
         }
-        lock(&requests).push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-        let behavior = lock(&script)
-            .pop_front()
-            .unwrap_or_else(|| lock(&fallback).clone());
-        match behavior {
-            Behavior::Status {
+        for step in steps(shared.next(&body)) {
+            match step {
+                Step::Error {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let mut head = format!(
+                        "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                        body.len()
+                    );
+                    for (name, value) in headers {
+                        head.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    head.push_str(&body);
+                    socket.write_all(head.as_bytes()).await?;
+                }
+                Step::StartStream => {
+                    socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n").await?;
+                }
+                // One SSE event as one HTTP chunk.
+                Step::Event(event) => {
+                    socket
+                        .write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())
+                        .await?;
+                }
+                Step::Wait(delay) => tokio::time::sleep(delay).await,
+                Step::End => socket.write_all(b"0\r\n\r\n").await?,
+                Step::Cut => return socket.shutdown().await,
+                Step::Stall => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    return socket.shutdown().await;
+                }
+            }
+        }
+    }
+}
+
+/// HTTP/2: every request a stream of its own on the one connection; cuts and stalls reset
+/// the stream.
+async fn serve_h2(socket: TcpStream, shared: Shared) -> std::io::Result<()> {
+    let mut connection = h2::server::Builder::new()
+        // The bench opens thousands of answers on one connection.
+        .max_concurrent_streams(100_000)
+        .handshake::<_, Bytes>(socket)
+        .await
+        .map_err(std::io::Error::other)?;
+    while let Some(accepted) = connection.accept().await {
+        let (request, respond) = accepted.map_err(std::io::Error::other)?;
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _ = answer_h2(request, respond, shared).await;
+        });
+    }
+    Ok(())
+}
+
+async fn answer_h2(
+    request: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    shared: Shared,
+) -> Result<(), h2::Error> {
+    let mut incoming = request.into_body();
+    let mut body = Vec::new();
+    while let Some(chunk) = incoming.data().await {
+        let chunk = chunk?;
+        body.extend_from_slice(&chunk);
+        let _ = incoming.flow_control().release_capacity(chunk.len());
+    }
+    let mut stream = None;
+    for step in steps(shared.next(&body)) {
+        match step {
+            Step::Error {
                 status,
                 headers,
                 body,
             } => {
-                let body = body.to_string();
-                let mut head = format!(
-                    "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-                    body.len()
-                );
+                let mut response = http::Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json");
                 for (name, value) in headers {
-                    head.push_str(&format!("{name}: {value}\r\n"));
+                    response = response.header(name, value);
                 }
-                head.push_str("\r\n");
-                head.push_str(&body);
-                socket.write_all(head.as_bytes()).await?;
+                let response = response.body(()).unwrap_or_default();
+                respond
+                    .send_response(response, false)?
+                    .send_data(Bytes::from(body), true)?;
             }
-            Behavior::Answer { deltas, delay } => {
-                start_stream(&mut socket).await?;
-                for delta in &deltas {
-                    // Even a zero sleep waits for the timer's next millisecond tick.
-                    if !delay.is_zero() {
-                        tokio::time::sleep(delay).await;
-                    }
-                    send(&mut socket, &delta_chunk(delta)).await?;
-                }
-                send(&mut socket, &json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})).await?;
-                let usage = json!({"prompt_tokens": 42, "completion_tokens": deltas.len(), "total_tokens": 42 + deltas.len()});
-                send(&mut socket, &json!({"choices": [], "usage": usage})).await?;
-                send_raw(&mut socket, "data: [DONE]\n\n").await?;
-                end_stream(&mut socket).await?;
+            Step::StartStream => {
+                let response = http::Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .body(())
+                    .unwrap_or_default();
+                stream = Some(respond.send_response(response, false)?);
             }
-            Behavior::DropAfter(deltas) => {
-                start_stream(&mut socket).await?;
-                for delta in &deltas {
-                    send(&mut socket, &delta_chunk(delta)).await?;
+            Step::Event(event) => {
+                if let Some(stream) = &mut stream {
+                    stream.send_data(Bytes::from(event), false)?;
                 }
-                return socket.shutdown().await;
             }
-            Behavior::ErrorAfter(deltas, message) => {
-                start_stream(&mut socket).await?;
-                for delta in &deltas {
-                    send(&mut socket, &delta_chunk(delta)).await?;
+            Step::Wait(delay) => tokio::time::sleep(delay).await,
+            Step::End => {
+                if let Some(stream) = &mut stream {
+                    stream.send_data(Bytes::new(), true)?;
                 }
-                send(
-                    &mut socket,
-                    &json!({"error": {"message": message, "type": "server_error"}}),
-                )
-                .await?;
-                send_raw(&mut socket, "data: [DONE]\n\n").await?;
-                end_stream(&mut socket).await?;
             }
-            Behavior::StallAfter(deltas) => {
-                start_stream(&mut socket).await?;
-                for delta in &deltas {
-                    send(&mut socket, &delta_chunk(delta)).await?;
+            Step::Cut | Step::Stall => {
+                // A reset may overtake data the client has not read yet: let it arrive first.
+                let pause = match step {
+                    Step::Stall => Duration::from_secs(60),
+                    _ => Duration::from_millis(100),
+                };
+                tokio::time::sleep(pause).await;
+                if let Some(stream) = &mut stream {
+                    stream.send_reset(h2::Reason::INTERNAL_ERROR);
                 }
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                return socket.shutdown().await;
             }
         }
     }
+    Ok(())
 }
 
 /// A poisoned lock only means another connection's task panicked; the data is still good.
@@ -214,25 +366,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn delta_chunk(text: &str) -> Value {
     json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": "fake-gpt",
            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
-}
-
-async fn start_stream(socket: &mut TcpStream) -> std::io::Result<()> {
-    socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n").await
-}
-
-/// One SSE event as one HTTP chunk.
-async fn send_raw(socket: &mut TcpStream, event: &str) -> std::io::Result<()> {
-    socket
-        .write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())
-        .await
-}
-
-async fn send(socket: &mut TcpStream, chunk: &Value) -> std::io::Result<()> {
-    send_raw(socket, &format!("data: {chunk}\n\n")).await
-}
-
-async fn end_stream(socket: &mut TcpStream) -> std::io::Result<()> {
-    socket.write_all(b"0\r\n\r\n").await
 }
 
 /// Reads one HTTP/1.1 request from `socket`: its head (request line and headers) and its

@@ -105,6 +105,11 @@ pub struct Cli {
     )]
     pub max_history_chars: usize,
 
+    /// Speak HTTP/2 (h2c on plain TCP) to the model server: one connection for all answers
+    /// instead of a socket each.
+    #[arg(long, env = "OPENAI_HTTP2", default_value_t = false, global = true)]
+    pub openai_http2: bool,
+
     /// Seconds between saves of an answer's text while it streams: what a crash can lose.
     #[arg(
         long,

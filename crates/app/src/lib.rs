@@ -67,6 +67,7 @@ impl From<cli::Cli> for Settings {
                 connect_timeout: Duration::from_secs(cli.openai_connect_timeout_secs),
                 first_token_timeout: Duration::from_secs(cli.openai_first_token_timeout_secs),
                 idle_timeout: Duration::from_secs(cli.openai_idle_timeout_secs),
+                http2: cli.openai_http2,
                 ..OpenAiConfig::new(
                     cli.openai_base_url,
                     cli.openai_api_key

@@ -34,8 +34,13 @@ impl OpenAiClient {
     pub fn new(config: OpenAiConfig) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("aidstation/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("aidstation/", env!("CARGO_PKG_VERSION")));
+        let http = if config.http2 {
+            http.http2_prior_knowledge()
+        } else {
+            http.http1_only()
+        }
+        .build()?;
         let endpoint = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
         Ok(Self {
             http,

@@ -31,6 +31,10 @@ pub struct OpenAiConfig {
     pub max_retries: u32,
     /// First backoff step when the server gives no `retry-after`; doubles each retry.
     pub retry_base_delay: Duration,
+    /// Speak HTTP/2 to the model server from the first byte (also h2c over plain TCP), so
+    /// every answer streams over one connection instead of a socket each. Off by default:
+    /// a server that caps concurrent streams per connection would make answers queue.
+    pub http2: bool,
 }
 
 impl OpenAiConfig {
@@ -44,6 +48,7 @@ impl OpenAiConfig {
             idle_timeout: Duration::from_secs(60),
             max_retries: 2,
             retry_base_delay: Duration::from_millis(500),
+            http2: false,
         }
     }
 

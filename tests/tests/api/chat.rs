@@ -464,3 +464,27 @@ async fn on_shutdown_an_answer_gets_the_grace_period_then_what_it_has_is_stored_
     );
     assert_eq!(db.count(&sql).await, 1);
 }
+
+#[tokio::test]
+async fn with_openai_http2_every_answer_streams_over_one_h2c_connection() {
+    let app = spawn_app_with(
+        Behavior::slow_answer(&["Over ", "one ", "connection."], Duration::from_millis(20)),
+        |s| s.openai.http2 = true,
+    )
+    .await;
+    let questions: Vec<Value> = (0..5)
+        .map(|i| json!({"message": format!("Question {i}")}))
+        .collect();
+    let turns = futures_util::future::join_all(questions.iter().map(|q| app.chat_events(q))).await;
+    for events in &turns {
+        assert_eq!(chunks(events), "Over one connection.");
+        assert_eq!(events.last().unwrap()["done"], true, "{events:?}");
+        let session = wait_for_answer(&app, &session_id(events)).await;
+        assert_eq!(session["messages"][1]["status"], "complete");
+    }
+    // A cut stream over HTTP/2 is a reset stream: the answer so far is kept as interrupted.
+    app.model.then([Behavior::DropAfter(vec!["Half ".into()])]);
+    let events = app.chat_events(&json!({"message": "Will it hold?"})).await;
+    let session = wait_for_answer(&app, &session_id(&events)).await;
+    assert_failed_turn(&events, &session, "Half ", "");
+}
