@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, ResponseError};
 use domain::models::event::{MAX_COMMENTS_CHARS, MAX_NAME_CHARS};
+use domain::models::text::Blank;
 use domain::{ChatLimits, MessageStatus, Role, WaypointType};
 use serde_json::Value;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -72,36 +73,45 @@ const NOT_BLANK: &str =
 /// Text that may be blank, but holds no NUL.
 const NO_NUL: &str = r"^[^\x00]*$";
 
-fn text(pattern: &str, max_chars: usize, nullable: bool) -> Object {
+/// The document's side of `check_text`: the same blank rule, NUL ban and length.
+fn text(blank: Blank, max_chars: usize, nullable: bool) -> Object {
     let kinds = if nullable {
         SchemaType::from_iter([Type::String, Type::Null])
     } else {
         SchemaType::Type(Type::String)
     };
+    let (pattern, min_length) = match blank {
+        Blank::Refused => (NOT_BLANK, Some(1)),
+        Blank::Allowed => (NO_NUL, None),
+    };
     ObjectBuilder::new()
         .schema_type(kinds)
-        .min_length((pattern == NOT_BLANK).then_some(1))
+        .min_length(min_length)
         .max_length(Some(max_chars))
         .pattern(Some(pattern))
         .build()
 }
 
 pub fn name_schema() -> Object {
-    text(NOT_BLANK, MAX_NAME_CHARS, false)
+    text(Blank::Refused, MAX_NAME_CHARS, false)
 }
 
 /// In a partial update: `null` keeps the name.
 pub fn optional_name_schema() -> Object {
-    text(NOT_BLANK, MAX_NAME_CHARS, true)
+    text(Blank::Refused, MAX_NAME_CHARS, true)
 }
 
 pub fn comments_schema() -> Object {
-    text(NO_NUL, MAX_COMMENTS_CHARS, true)
+    text(Blank::Allowed, MAX_COMMENTS_CHARS, true)
 }
 
 pub fn message_schema() -> Object {
     // The configured limit replaces this default when the document is rendered.
-    text(NOT_BLANK, ChatLimits::default().max_message_chars, false)
+    text(
+        Blank::Refused,
+        ChatLimits::default().max_message_chars,
+        false,
+    )
 }
 
 /// The served document, rendered once at start-up with the configured message limit.
