@@ -6,8 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use local_postgres::{Durability, LocalCluster, PgBinaries};
 use secrecy::ExposeSecret;
-use store_postgres::local::{Durability, LocalCluster, PgBinaries};
 
 pub struct Database {
     pub cluster: LocalCluster,

@@ -15,11 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aidstation_tests::fake_openai::{Behavior, FakeOpenAi};
 use anyhow::Context;
 use clap::Parser;
 use serde::Serialize;
 use serde_json::json;
+use test_support::fake_openai::{Behavior, FakeOpenAi};
 
 use crate::env::{App, Database, Seed};
 use crate::floor::FloorResult;

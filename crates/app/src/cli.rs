@@ -3,7 +3,18 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
+use domain::ChatLimits;
+use http_api::HttpConfig;
+use llm_openai::OpenAiConfig;
+use store_postgres::PoolConfig;
+
+/// Whole milliseconds, as the `_MS` settings take them.
+const fn millis(duration: Duration) -> u64 {
+    duration.as_millis() as u64
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,14 +41,14 @@ pub struct Cli {
     pub data_dir: PathBuf,
 
     /// Most database connections open at once.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = PoolConfig::DEFAULT.max_size, global = true)]
     pub pool_size: usize,
 
     /// Milliseconds a request waits for a database connection before it is answered 503.
     #[arg(
         long,
         env = "DATABASE_POOL_TIMEOUT_MS",
-        default_value_t = 2_000,
+        default_value_t = millis(PoolConfig::DEFAULT.timeout),
         global = true
     )]
     pub pool_timeout_ms: u64,
@@ -52,24 +63,25 @@ pub struct Cli {
     pub bind_addr: String,
 
     /// Comma-separated origins allowed by CORS (`*` for any). Default: the original
-    /// frontend's, http://localhost:3000 and http://localhost:5173 and their 127.0.0.1 forms.
+    /// frontend's.
     #[arg(
         long,
         env = "CORS_ALLOWED_ORIGINS",
         value_delimiter = ',',
+        default_values_t = HttpConfig::DEFAULT_CORS_ALLOWED_ORIGINS.map(String::from),
         global = true
     )]
     pub cors_allowed_origins: Vec<String>,
 
     /// Largest request body in bytes (larger: 413).
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = HttpConfig::DEFAULT_MAX_BODY_BYTES, global = true)]
     pub max_body_bytes: usize,
 
     /// Longest chat message in characters (longer: 422).
     #[arg(
         long,
         env = "MAX_MESSAGE_CHARS",
-        default_value_t = 32_000,
+        default_value_t = ChatLimits::DEFAULT.max_message_chars,
         global = true
     )]
     pub max_message_chars: usize,
@@ -82,25 +94,35 @@ pub struct Cli {
     #[arg(
         long,
         env = "CLIENT_REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000,
+        default_value_t = millis(HttpConfig::DEFAULT_CLIENT_REQUEST_TIMEOUT),
         global = true
     )]
     pub client_request_timeout_ms: u64,
 
     /// Seconds that answers being generated (and open streams) get to finish on shutdown
     /// before they are stored as interrupted.
-    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_SECS",
+        default_value_t = HttpConfig::DEFAULT_SHUTDOWN_GRACE.as_secs(),
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
 
     /// Seconds of model silence after which a chat stream gets a `: ping` keep-alive.
-    #[arg(long, env = "SSE_PING_SECS", default_value_t = 15, global = true)]
+    #[arg(
+        long,
+        env = "SSE_PING_SECS",
+        default_value_t = HttpConfig::DEFAULT_SSE_PING_EVERY.as_secs(),
+        global = true
+    )]
     pub sse_ping_secs: u64,
 
     /// Characters of earlier conversation sent with each question (the newest are kept).
     #[arg(
         long,
         env = "MAX_HISTORY_CHARS",
-        default_value_t = 48_000,
+        default_value_t = ChatLimits::DEFAULT.max_history_chars,
         global = true
     )]
     pub max_history_chars: usize,
@@ -114,7 +136,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "ANSWER_CHECKPOINT_SECS",
-        default_value_t = 2,
+        default_value_t = ChatLimits::DEFAULT.checkpoint_every.as_secs(),
         global = true
     )]
     pub answer_checkpoint_secs: u64,
@@ -124,14 +146,14 @@ pub struct Cli {
     pub openai_api_key: Option<String>,
 
     /// Base URL of any OpenAI-compatible server (Azure, Ollama, vLLM, llama.cpp, OpenRouter...).
-    #[arg(long, env = "OPENAI_BASE_URL", default_value = llm_openai::DEFAULT_BASE_URL, global = true)]
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = OpenAiConfig::DEFAULT_BASE_URL, global = true)]
     pub openai_base_url: String,
 
     /// Model name sent with each request.
     #[arg(
         long,
         env = "OPENAI_MODEL",
-        default_value = "gpt-4o-mini",
+        default_value = OpenAiConfig::DEFAULT_MODEL,
         global = true
     )]
     pub openai_model: String,
@@ -140,7 +162,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "OPENAI_CONNECT_TIMEOUT_SECS",
-        default_value_t = 10,
+        default_value_t = OpenAiConfig::DEFAULT_CONNECT_TIMEOUT.as_secs(),
         global = true
     )]
     pub openai_connect_timeout_secs: u64,
@@ -149,7 +171,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "OPENAI_FIRST_TOKEN_TIMEOUT_SECS",
-        default_value_t = 60,
+        default_value_t = OpenAiConfig::DEFAULT_FIRST_TOKEN_TIMEOUT.as_secs(),
         global = true
     )]
     pub openai_first_token_timeout_secs: u64,
@@ -158,7 +180,7 @@ pub struct Cli {
     #[arg(
         long,
         env = "OPENAI_IDLE_TIMEOUT_SECS",
-        default_value_t = 60,
+        default_value_t = OpenAiConfig::DEFAULT_IDLE_TIMEOUT.as_secs(),
         global = true
     )]
     pub openai_idle_timeout_secs: u64,

@@ -13,8 +13,8 @@ use domain::ports::{ChatStore, EventStore, LanguageModel, SystemClock, TimeOrder
 use domain::{ChatLimits, ChatService, EventService};
 use http_api::{AppState, Generations, HttpConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
+use local_postgres::{Durability, LocalCluster, PgBinaries};
 use secrecy::SecretString;
-use store_postgres::local::{Durability, LocalCluster, PgBinaries};
 use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +35,6 @@ pub struct Settings {
 
 impl From<cli::Cli> for Settings {
     fn from(cli: cli::Cli) -> Self {
-        let defaults = HttpConfig::default();
         Self {
             database_url: cli
                 .database_url
@@ -48,11 +47,7 @@ impl From<cli::Cli> for Settings {
                 timeout: Duration::from_millis(cli.pool_timeout_ms),
             },
             http: HttpConfig {
-                cors_allowed_origins: if cli.cors_allowed_origins.is_empty() {
-                    defaults.cors_allowed_origins
-                } else {
-                    cli.cors_allowed_origins
-                },
+                cors_allowed_origins: cli.cors_allowed_origins,
                 max_body_bytes: cli.max_body_bytes,
                 workers: cli.workers,
                 shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),

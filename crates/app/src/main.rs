@@ -1,3 +1,5 @@
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -15,6 +17,8 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         // One line per finished request span from the HTTP logger: method, path, status, time.
         .with_span_events(FmtSpan::CLOSE)
+        // Colours for a person at a terminal, never escape codes in a file or a collector.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

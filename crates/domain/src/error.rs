@@ -1,20 +1,22 @@
 use std::error::Error as StdError;
 
+use crate::models::rules::FieldError;
 use crate::ports::{ChatStoreError, EventStoreError, HealthError};
 
-/// A rule of an input value that was broken, named by the field that broke it so a person
-/// (or a form) can point at it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
+/// What a request named that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Event,
+    Waypoint,
+    ChatSession,
 }
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
+impl Missing {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Waypoint => "waypoint",
+            Self::ChatSession => "chat session",
         }
     }
 }
@@ -23,8 +25,8 @@ impl FieldError {
 /// (404, 422, 503, opaque 500); the underlying cause travels as `source` for logging only.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{} not found", .0.as_str())]
+    NotFound(Missing),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("storage is unavailable")]
@@ -46,9 +48,12 @@ impl ServiceError {
 impl From<ChatStoreError> for ServiceError {
     fn from(error: ChatStoreError) -> Self {
         match error {
-            ChatStoreError::SessionNotFound => Self::NotFound("chat session"),
-            ChatStoreError::EventNotFound => Self::NotFound("event"),
+            ChatStoreError::SessionNotFound => Self::NotFound(Missing::ChatSession),
+            ChatStoreError::EventNotFound => Self::NotFound(Missing::Event),
             ChatStoreError::Unavailable(source) => Self::Unavailable(source),
+            // Only the answer's own writes meet a row that stopped generating; a request
+            // reaching it means the store broke its contract.
+            error @ ChatStoreError::NotGenerating => Self::Unexpected(Box::new(error)),
             ChatStoreError::Unexpected(source) => Self::Unexpected(source),
         }
     }
@@ -57,8 +62,8 @@ impl From<ChatStoreError> for ServiceError {
 impl From<EventStoreError> for ServiceError {
     fn from(error: EventStoreError) -> Self {
         match error {
-            EventStoreError::EventNotFound => Self::NotFound("event"),
-            EventStoreError::WaypointNotFound => Self::NotFound("waypoint"),
+            EventStoreError::EventNotFound => Self::NotFound(Missing::Event),
+            EventStoreError::WaypointNotFound => Self::NotFound(Missing::Waypoint),
             EventStoreError::Unavailable(source) => Self::Unavailable(source),
             EventStoreError::Unexpected(source) => Self::Unexpected(source),
         }

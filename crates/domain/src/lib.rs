@@ -2,22 +2,22 @@
 //! rules they obey, the ports the outside world must implement, and the use cases.
 //!
 //! Nothing here performs I/O or names a framework, a database driver or an HTTP client, so
-//! every rule is testable with the mocks of the ports (feature `mock`).
+//! every rule is testable with the mocks of the ports (feature `mock`). The modules form
+//! layers: `models` (with `rules` at the bottom) ← `ports` ← `error` ← `service`.
 
 pub mod error;
 pub mod models;
 pub mod ports;
 pub mod service;
 
-pub use error::{FieldError, ServiceError};
+pub use error::{Missing, ServiceError};
+pub use models::answer::{Interruption, LanguageModelError};
 pub use models::chat::{
     ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };
-pub use models::event::{
-    Event, EventFields, EventPatch, NewWaypoint, Waypoint, WaypointFields, WaypointPatch,
-    WaypointType,
-};
+pub use models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields, WaypointType};
 pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
+pub use models::rules::FieldError;
 pub use models::title::session_title;
 pub use service::chat::{ChatLimits, ChatService, PendingTurn, TurnOutcome, TurnRequest};
-pub use service::events::EventService;
+pub use service::events::{EventService, WaypointEdit};

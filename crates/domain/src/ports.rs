@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
 
+use crate::models::answer::Interruption;
+pub use crate::models::answer::LanguageModelError;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
-use crate::models::event::{Event, NewWaypoint, Waypoint, WaypointFields};
+use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 
 type Cause = Box<dyn StdError + Send + Sync>;
@@ -23,6 +25,9 @@ pub enum ChatStoreError {
     SessionNotFound,
     #[error("event not found")]
     EventNotFound,
+    /// The answer's row is no longer `generating`: it was finished or recovered already.
+    #[error("the answer is no longer being written")]
+    NotGenerating,
     /// The database cannot be reached or no connection could be had in time.
     #[error("chat store unavailable")]
     Unavailable(#[source] Cause),
@@ -77,13 +82,13 @@ pub trait ChatStore: Send + Sync + 'static {
     ) -> Result<ChatSession, ChatStoreError>;
 
     /// Overwrites the text of an answer that is still `generating`, so a crash loses at most
-    /// what arrived since. `SessionNotFound` when no such answer is generating any more.
+    /// what arrived since. `NotGenerating` when no such answer is generating any more.
     async fn save_progress(&self, message_id: Uuid, content: &str) -> Result<(), ChatStoreError>;
 
     /// Writes the final state of an answer that is still `generating` (text, status, finish
     /// reason, model, usage) and moves the session's `updated_at` forward to `at`, in one
-    /// transaction; returns the session as updated. `SessionNotFound` when the session or the
-    /// generating row is gone. This is the write that must not be lost: an adapter retries it
+    /// transaction; returns the session as updated. `SessionNotFound` when the session is
+    /// gone, `NotGenerating` when the answer's row is no longer generating. This is the write that must not be lost: an adapter retries it
     /// for a few seconds while its database is unreachable before answering `Unavailable`.
     async fn finish_message(
         &self,
@@ -93,7 +98,7 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Marks every answer still `generating` as interrupted with `reason`: at start-up these
     /// are answers whose process died. Returns how many there were.
-    async fn interrupt_generating(&self, reason: &str) -> Result<u64, ChatStoreError>;
+    async fn interrupt_generating(&self, reason: &Interruption) -> Result<u64, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,32 +147,11 @@ pub trait EventStore: Send + Sync + 'static {
         waypoint: &NewWaypoint,
         created_at: DateTime<Utc>,
     ) -> Result<Waypoint, EventStoreError>;
+    /// Replaces the waypoint's fields and order (never its event or creation time);
     /// `WaypointNotFound` when absent.
-    async fn update_waypoint(
-        &self,
-        id: Uuid,
-        fields: &WaypointFields,
-    ) -> Result<Waypoint, EventStoreError>;
+    async fn update_waypoint(&self, waypoint: &Waypoint) -> Result<Waypoint, EventStoreError>;
     /// `WaypointNotFound` when absent.
     async fn delete_waypoint(&self, id: Uuid) -> Result<(), EventStoreError>;
-}
-
-/// Why a model could not answer. Each message is short and true enough to show a person;
-/// none carries credentials.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LanguageModelError {
-    /// No model is configured; the message says which settings to give.
-    #[error("{0}")]
-    NotConfigured(String),
-    /// The model server could not be reached, timed out, or failed (connection errors, 5xx).
-    #[error("{0}")]
-    Unavailable(String),
-    /// The model server refused the request (bad key, quota, rate limit, bad request).
-    #[error("{0}")]
-    Rejected(String),
-    /// The stream broke or reported an error after it started; the text so far stands.
-    #[error("{0}")]
-    Interrupted(String),
 }
 
 /// A streamed answer: text pieces, then [`ReplyChunk::Finished`]. An `Err` item, or the end

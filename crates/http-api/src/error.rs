@@ -20,7 +20,7 @@ pub enum ApiError {
     NotFound(String),
     /// With the methods the resource does serve, for the `Allow` header.
     #[error("method not allowed; this resource serves {0}")]
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     #[error("the request was not received in time")]
     RequestTimeout,
     #[error("request body is larger than {0} bytes")]
@@ -39,26 +39,20 @@ pub enum ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::NotFound(what) => Self::NotFound(format!("{} not found", what.as_str())),
             ServiceError::Invalid(errors) => Self::Invalid(errors),
             ServiceError::Unavailable(cause) => {
-                tracing::warn!(cause = %error_chain(cause.as_ref()), "storage unavailable");
+                let cause: &dyn std::error::Error = cause.as_ref();
+                tracing::warn!(cause, "storage unavailable");
                 Self::Unavailable
             }
             ServiceError::Unexpected(cause) => {
-                tracing::error!(cause = %error_chain(cause.as_ref()), "unexpected failure");
+                let cause: &dyn std::error::Error = cause.as_ref();
+                tracing::error!(cause, "unexpected failure");
                 Self::Internal
             }
         }
     }
-}
-
-/// An error with its causes, for the log.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(error), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 /// RFC 9457 problem details: every error answer of the API.
@@ -130,7 +124,9 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             Self::MethodNotAllowed(allow) => {
-                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    response.insert_header((header::ALLOW, allow));
+                }
             }
             _ => {}
         }

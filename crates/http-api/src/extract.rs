@@ -8,6 +8,10 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+
 use crate::error::ApiError;
 
 /// Largest accepted request body, set by configuration.
@@ -143,6 +147,49 @@ pub fn parse_optional_id(field: &str, text: Option<&str>) -> Result<Option<Uuid>
             ))
         }),
     }
+}
+
+/// The `{id}` of a path naming one kind of resource: a UUID, or a 400 (never actix's 404),
+/// and its parameter in the OpenAPI document.
+macro_rules! path_id {
+    ($name:ident, $description:literal) => {
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub Uuid);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = std::future::Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let id = req.match_info().get("id").unwrap_or_default();
+                std::future::ready(parse_id(id).map(Self))
+            }
+        }
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                vec![id_parameter($description)]
+            }
+        }
+    };
+}
+
+path_id!(EventId, "The event's id");
+path_id!(WaypointId, "The waypoint's id");
+path_id!(SessionId, "The session's id");
+
+fn id_parameter(description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        ))
+        .build()
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! panic, and a refusal is always a 400 or a 422. Objects mostly use the API's own field
 //! names, so values reach the conversions and the domain's rules.
 
-use domain::{EventFields, WaypointFields};
+use domain::{EventFields, WaypointEdit, WaypointFields};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::chat::post_turn::ChatRequest;
+use crate::chat_turns::dto::ChatRequest;
 use crate::error::ApiError;
 use crate::events::dto::{CreateEventRequest, UpdateEventRequest};
 use crate::extract::decode;
@@ -118,7 +118,7 @@ proptest! {
                     elevation_descent_adjustment_percent: None,
                     fatigue_slowdown_percent: None,
                 };
-                fields.apply(r.into_domain());
+                r.apply(&mut fields);
                 let _ = fields.validate();
                 Ok(())
             }),
@@ -132,11 +132,11 @@ proptest! {
                     elevation: None,
                     stop_time_minutes: None,
                     comments: None,
-                    order_index: 0,
                     distance_from_start: None,
                 };
-                fields.apply(r.try_into_domain()?);
-                let _ = fields.validate();
+                let mut order_index = 0;
+                r.try_into_edit()?(&mut WaypointEdit { fields: &mut fields, order_index: &mut order_index });
+                let _ = fields.validate(Some(order_index));
                 Ok(())
             }),
         ];

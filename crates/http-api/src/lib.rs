@@ -1,7 +1,9 @@
 //! The HTTP face of aidstation: actix-web routes over the domain's services, problem+json
 //! errors, CORS for the original planner's frontend, and request logging.
 
-mod chat;
+mod chat_sessions;
+mod chat_turns;
+mod deleted;
 mod error;
 mod events;
 mod extract;
@@ -11,71 +13,27 @@ mod generations;
 mod health;
 mod openapi;
 mod routes;
+mod schema;
 mod serde_util;
+mod state;
 mod timestamp;
 mod ui;
 mod waypoints;
+mod words;
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
-use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel};
-use domain::{ChatService, EventService};
 use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
 
 pub use error::ApiError;
 pub use generations::Generations;
-
-/// The services every handler reaches through `web::Data`. Ports are trait objects here:
-/// which adapter sits behind them is decided by the binary at start-up.
-pub struct AppState {
-    pub chat: ChatService<dyn ChatStore, dyn EventStore, dyn LanguageModel>,
-    pub events: EventService<dyn EventStore>,
-    pub health: Arc<dyn HealthCheck>,
-    pub generations: Arc<Generations>,
-    /// Silence after which a chat stream gets a `: ping` comment.
-    pub sse_ping_every: std::time::Duration,
-}
-
-/// What the HTTP layer takes from configuration.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Origins allowed by CORS; `*` allows any.
-    pub cors_allowed_origins: Vec<String>,
-    /// Largest request body in bytes; larger ones are answered 413.
-    pub max_body_bytes: usize,
-    /// Worker threads; `None` is one per core.
-    pub workers: Option<usize>,
-    /// How long open requests (chat streams included) may run on after a stop signal.
-    pub shutdown_grace: std::time::Duration,
-    /// How long a client may take to send a request's head, and again its body: a slow or
-    /// stalled client gets a 408 instead of holding a connection open.
-    pub client_request_timeout: std::time::Duration,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            cors_allowed_origins: [
-                "http://localhost:3000",
-                "http://127.0.0.1:3000",
-                "http://localhost:5173",
-                "http://127.0.0.1:5173",
-            ]
-            .map(String::from)
-            .to_vec(),
-            max_body_bytes: 256 * 1024,
-            workers: None,
-            shutdown_grace: std::time::Duration::from_secs(20),
-            client_request_timeout: std::time::Duration::from_secs(10),
-        }
-    }
-}
+pub use state::{AppState, HttpConfig};
 
 /// Starts serving on `listener` (bound by the caller, so tests can use port 0); await the
 /// returned [`Server`] to run it. It installs no signal handlers: the caller stops it through
@@ -85,8 +43,9 @@ pub fn serve(
     state: AppState,
     config: HttpConfig,
 ) -> std::io::Result<Server> {
+    let document = routes::ApiDoc::openapi();
     let openapi = web::Data::new(
-        openapi::OpenApiJson::new(state.chat.limits().max_message_chars)
+        openapi::OpenApiJson::new(&document, state.chat.limits().max_message_chars)
             .map_err(std::io::Error::other)?,
     );
     let state = web::Data::new(state);
@@ -110,7 +69,7 @@ pub fn serve(
                 ))
                 .into()
             }))
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &document))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no such endpoint".into()))
             }))

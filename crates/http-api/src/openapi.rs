@@ -1,126 +1,29 @@
-//! The OpenAPI 3.1 document, generated from the handlers' and DTOs' annotations and served at
-//! `/api/openapi.json`. What every operation shares (its problem+json error answers, and the
-//! links from a created resource to the operations on it) is added here, once, rather than
-//! repeated on each handler.
+//! The OpenAPI 3.1 document, generated from the handlers' and DTOs' annotations (listed
+//! once, in the route table) and served at `/api/openapi.json`. What every operation shares
+//! (its problem+json error answers, and the links from a created resource to the
+//! operations on it) is added here, once, rather than repeated on each handler.
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, ResponseError};
-use domain::models::event::{MAX_COMMENTS_CHARS, MAX_NAME_CHARS};
-use domain::models::text::Blank;
-use domain::{ChatLimits, MessageStatus, Role, WaypointType};
 use serde_json::Value;
+use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{
-    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
-};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Object, Ref, RefOr, Response, ResponseBuilder,
-};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder};
 
-use crate::error::{ApiError, FieldProblem, PROBLEM_JSON, Problem};
-use crate::{chat, events, health, waypoints};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "aidstation",
-        description = "The AI assistant of an ultra-running race planner: events, their \
-            waypoints, and chats about them that are stored as they stream. Every error is \
-            `application/problem+json`.",
-    ),
-    paths(
-        chat::post_turn::post_turn,
-        chat::list_sessions::list_sessions,
-        chat::get_session::get_session,
-        chat::delete_session::delete_session,
-        events::list::list_events,
-        events::create::create_event,
-        events::get::get_event,
-        events::update::update_event,
-        events::delete::delete_event,
-        waypoints::list_for_event::list_waypoints,
-        waypoints::create::create_waypoint,
-        waypoints::get::get_waypoint,
-        waypoints::update::update_waypoint,
-        waypoints::delete::delete_waypoint,
-        health::healthz::healthz,
-        health::readyz::readyz,
-    ),
-    components(schemas(
-        Problem,
-        FieldProblem,
-        chat::sse::Started,
-        chat::sse::Chunk,
-        chat::sse::Done,
-        chat::sse::Failed,
-    )),
-    modifiers(&ErrorAnswers),
-    tags(
-        (name = "chat", description = "Chats, stored per event and streamed as they are written"),
-        (name = "events", description = "Races being planned"),
-        (name = "waypoints", description = "Aid stations and checkpoints of an event"),
-        (name = "health", description = "Liveness and readiness"),
-    ),
-)]
-struct ApiDoc;
-
-/// Text a person must fill in (`check_text` in the domain): something besides whitespace
-/// (Unicode White_Space, spelled out so every regex engine reads it alike) and no NUL.
-const NOT_BLANK: &str =
-    r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$";
-/// Text that may be blank, but holds no NUL.
-const NO_NUL: &str = r"^[^\x00]*$";
-
-/// The document's side of `check_text`: the same blank rule, NUL ban and length.
-fn text(blank: Blank, max_chars: usize, nullable: bool) -> Object {
-    let kinds = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::Type(Type::String)
-    };
-    let (pattern, min_length) = match blank {
-        Blank::Refused => (NOT_BLANK, Some(1)),
-        Blank::Allowed => (NO_NUL, None),
-    };
-    ObjectBuilder::new()
-        .schema_type(kinds)
-        .min_length(min_length)
-        .max_length(Some(max_chars))
-        .pattern(Some(pattern))
-        .build()
-}
-
-pub fn name_schema() -> Object {
-    text(Blank::Refused, MAX_NAME_CHARS, false)
-}
-
-/// In a partial update: `null` keeps the name.
-pub fn optional_name_schema() -> Object {
-    text(Blank::Refused, MAX_NAME_CHARS, true)
-}
-
-pub fn comments_schema() -> Object {
-    text(Blank::Allowed, MAX_COMMENTS_CHARS, true)
-}
-
-pub fn message_schema() -> Object {
-    // The configured limit replaces this default when the document is rendered.
-    text(
-        Blank::Refused,
-        ChatLimits::default().max_message_chars,
-        false,
-    )
-}
+use crate::error::{ApiError, PROBLEM_JSON};
 
 /// The served document, rendered once at start-up with the configured message limit.
 #[derive(Clone)]
-pub struct OpenApiJson(Bytes);
+pub struct OpenApiJson(pub(crate) Bytes);
 
 impl OpenApiJson {
-    pub fn new(max_message_chars: usize) -> Result<Self, serde_json::Error> {
-        let mut document = serde_json::to_value(ApiDoc::openapi())?;
+    pub fn new(
+        document: &utoipa::openapi::OpenApi,
+        max_message_chars: usize,
+    ) -> Result<Self, serde_json::Error> {
+        let mut document = serde_json::to_value(document)?;
         if let Some(limit) =
             document.pointer_mut("/components/schemas/ChatRequest/properties/message/maxLength")
         {
@@ -146,7 +49,7 @@ fn chat_event_schema() -> Value {
         "type": "object",
         "required": ["data"],
         "properties": {
-            "event": {"type": "string", "const": "message"},
+            "event": {"type": "string", "enum": ["started", "chunk", "done", "error"]},
             "data": {
                 "type": "string",
                 "contentMediaType": "application/json",
@@ -206,78 +109,10 @@ pub async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
         .body(document.0.clone())
 }
 
-fn strings(values: impl IntoIterator<Item = &'static str>, nullable: bool) -> Object {
-    let mut kinds = vec![Type::String];
-    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
-    if nullable {
-        kinds.push(Type::Null);
-        values.push(Value::Null);
-    }
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter(kinds))
-        .enum_values(Some(values))
-        .build()
-}
-
-fn string(format: KnownFormat) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(format)))
-}
-
-/// `format`, or "" meaning none given (an empty form field, the original frontend's
-/// `?event_id=`), or also `null` when `nullable`.
-fn or_empty(format: KnownFormat, nullable: bool) -> Schema {
-    let empty = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(0));
-    let mut any = AnyOfBuilder::new().item(string(format)).item(empty);
-    if nullable {
-        any = any.item(ObjectBuilder::new().schema_type(Type::Null));
-    }
-    Schema::AnyOf(any.build())
-}
-
-pub fn uuid_or_empty_schema() -> Schema {
-    or_empty(KnownFormat::Uuid, false)
-}
-
-pub fn optional_uuid_schema() -> Schema {
-    or_empty(KnownFormat::Uuid, true)
-}
-
-pub fn optional_datetime_schema() -> Schema {
-    or_empty(KnownFormat::DateTime, true)
-}
-
-pub fn role_schema() -> Object {
-    strings([Role::User, Role::Assistant].map(Role::as_str), false)
-}
-
-pub fn message_status_schema() -> Object {
-    let interrupted = MessageStatus::Interrupted {
-        reason: String::new(),
-    };
-    let all = [
-        MessageStatus::Complete,
-        interrupted,
-        MessageStatus::Generating,
-    ];
-    strings(all.iter().map(MessageStatus::as_str), false)
-}
-
-pub fn waypoint_type_schema() -> Object {
-    strings(WaypointType::ALL.map(WaypointType::as_str), false)
-}
-
-pub fn optional_waypoint_type_schema() -> Object {
-    strings(WaypointType::ALL.map(WaypointType::as_str), true)
-}
-
 /// The problem+json answers each operation can give, derived from what it takes: a path id
 /// can be malformed or unknown, a body can be malformed, too large, of another media type or
 /// break a rule, and anything that reaches the database can find it unavailable.
-struct ErrorAnswers;
+pub struct ErrorAnswers;
 
 impl Modify for ErrorAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -354,79 +189,4 @@ fn problem_answer(error: &ApiError) -> RefOr<Response> {
         );
     }
     RefOr::T(answer.build())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn document(max_message_chars: usize) -> Value {
-        let served = OpenApiJson::new(max_message_chars).unwrap();
-        serde_json::from_slice(&served.0).unwrap()
-    }
-
-    #[test]
-    fn the_document_is_openapi_3_1_with_every_api_route_and_the_configured_message_limit() {
-        let doc = document(1_234);
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        let paths: Vec<&str> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        for path in [
-            "/api/chat",
-            "/api/chat/sessions",
-            "/api/chat/sessions/{id}",
-            "/api/events",
-            "/api/events/{id}",
-            "/api/events/{id}/waypoints",
-            "/api/waypoints",
-            "/api/waypoints/{id}",
-            "/healthz",
-            "/readyz",
-        ] {
-            assert!(paths.contains(&path), "{path} missing from {paths:?}");
-        }
-        assert_eq!(
-            doc.pointer("/components/schemas/ChatRequest/properties/message/maxLength"),
-            Some(&Value::from(1_234))
-        );
-    }
-
-    #[test]
-    fn every_error_an_operation_can_give_is_a_documented_problem() {
-        let doc = document(100);
-        let answers = |path: &str, method: &str| -> Vec<String> {
-            doc["paths"][path][method]["responses"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .cloned()
-                .collect()
-        };
-        assert_eq!(
-            answers("/api/events/{id}", "put"),
-            [
-                "200", "400", "404", "408", "413", "415", "422", "500", "503"
-            ]
-        );
-        assert_eq!(answers("/api/events", "get"), ["200", "500", "503"]);
-        assert_eq!(answers("/healthz", "get"), ["200"]);
-        assert_eq!(
-            doc["paths"]["/api/waypoints/{id}"]["delete"]["responses"]["404"]["content"]["application/problem+json"]
-                ["schema"]["$ref"],
-            "#/components/schemas/Problem"
-        );
-        assert!(doc["components"]["schemas"]["ChatDone"].is_object());
-    }
-
-    #[test]
-    fn a_created_event_links_to_the_operations_on_it() {
-        let doc = document(100);
-        let links = &doc["paths"]["/api/events"]["post"]["responses"]["201"]["links"];
-        assert_eq!(links["get_event"]["operationId"], "get_event");
-        assert_eq!(links["get_event"]["parameters"]["id"], "$response.body#/id");
-    }
 }

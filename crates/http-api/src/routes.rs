@@ -1,56 +1,215 @@
-//! The route table: every endpoint of the API in one place. One resource per path, so a
-//! known path asked with another method is a 405 naming the methods it has, not a 404.
+//! The route table: every endpoint in one place, registered once. Each API operation is
+//! listed here by its handler, and both the served routes and the OpenAPI document are made
+//! from that one list: a handler's path and method come from its `#[utoipa::path]`, so an
+//! operation cannot be served undocumented or documented unserved. One resource per path,
+//! so a known path asked with another method is a 405 naming the methods it has.
 
-use actix_web::{HttpResponse, Resource, web};
+use actix_web::http::Method;
+use actix_web::{HttpResponse, Resource, Route, web};
+use utoipa::OpenApi;
+use utoipa::openapi::path::PathItem;
 
-use crate::error::ApiError;
-use crate::{chat, events, health, openapi, ui, waypoints};
+use crate::error::{ApiError, FieldProblem, Problem};
+use crate::openapi::{ErrorAnswers, openapi_json};
+use crate::{chat_sessions, chat_turns, events, health, ui, waypoints};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Lists the operations once, as `resource::action::handler`: the document's `paths` and
+/// [`route`], which finds each handler by its operation id (the handler's name).
+macro_rules! operations {
+    ($($resource:ident::$action:ident::$handler:ident),* $(,)?) => {
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "aidstation",
+                description = "The AI assistant of an ultra-running race planner: events, \
+                    their waypoints, and chats about them that are stored as they stream. \
+                    Every error is `application/problem+json`.",
+            ),
+            paths($($resource::$action::$handler),*),
+            components(schemas(
+                Problem,
+                FieldProblem,
+                chat_turns::sse::Started,
+                chat_turns::sse::Chunk,
+                chat_turns::sse::Done,
+                chat_turns::sse::Failed,
+            )),
+            modifiers(&ErrorAnswers),
+            tags(
+                (name = "chat", description = "Chats, stored per event and streamed as they are written"),
+                (name = "events", description = "Races being planned"),
+                (name = "waypoints", description = "Aid stations and checkpoints of an event"),
+                (name = "health", description = "Liveness and readiness"),
+            ),
+        )]
+        pub struct ApiDoc;
+
+        fn route(operation_id: &str) -> Option<Route> {
+            match operation_id {
+                $(stringify!($handler) => Some(web::to($resource::$action::$handler)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+operations! {
+    chat_turns::create::post_turn,
+    chat_sessions::list::list_sessions,
+    chat_sessions::get::get_session,
+    chat_sessions::delete::delete_session,
+    events::list::list_events,
+    events::create::create_event,
+    events::get::get_event,
+    events::update::update_event,
+    events::delete::delete_event,
+    waypoints::list::list_waypoints,
+    waypoints::create::create_waypoint,
+    waypoints::get::get_waypoint,
+    waypoints::update::update_waypoint,
+    waypoints::delete::delete_waypoint,
+    health::healthz::healthz,
+    health::readyz::readyz,
+}
+
+/// Registers the pages, the document, and every operation of `document` (which is
+/// [`ApiDoc`]'s) at its path.
+pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenApi) {
     cfg.service(resource("/", "GET").get(ui::page))
         .service(resource("/events/{rest:.*}", "GET").get(ui::page))
         .service(resource("/static/{name}", "GET").get(ui::asset))
-        .service(resource("/healthz", "GET").get(health::healthz::healthz))
-        .service(resource("/readyz", "GET").get(health::readyz::readyz))
-        .service(
-            web::scope("/api")
-                .service(resource("/openapi.json", "GET").get(openapi::openapi_json))
-                .service(resource("/chat", "POST").post(chat::post_turn::post_turn))
-                .service(resource("/chat/sessions", "GET").get(chat::list_sessions::list_sessions))
-                .service(
-                    resource("/chat/sessions/{id}", "GET, DELETE")
-                        .get(chat::get_session::get_session)
-                        .delete(chat::delete_session::delete_session),
-                )
-                .service(
-                    resource("/events", "GET, POST")
-                        .get(events::list::list_events)
-                        .post(events::create::create_event),
-                )
-                .service(
-                    resource("/events/{id}", "GET, PUT, DELETE")
-                        .get(events::get::get_event)
-                        .put(events::update::update_event)
-                        .delete(events::delete::delete_event),
-                )
-                .service(
-                    resource("/events/{id}/waypoints", "GET")
-                        .get(waypoints::list_for_event::list_waypoints),
-                )
-                .service(resource("/waypoints", "POST").post(waypoints::create::create_waypoint))
-                .service(
-                    resource("/waypoints/{id}", "GET, PUT, DELETE")
-                        .get(waypoints::get::get_waypoint)
-                        .put(waypoints::update::update_waypoint)
-                        .delete(waypoints::delete::delete_waypoint),
-                ),
+        .service(resource("/api/openapi.json", "GET").get(openapi_json));
+    for (path, item) in &document.paths.paths {
+        let operations = operations(item);
+        let allow = operations
+            .iter()
+            .map(|(method, _)| method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let resource = operations.into_iter().fold(
+            resource(path, allow),
+            |resource, (method, operation_id)| match route(operation_id) {
+                Some(route) => resource.route(route.method(method)),
+                None => resource,
+            },
         );
+        cfg.service(resource);
+    }
+}
+
+/// The methods a path serves, with each one's operation id.
+fn operations(item: &PathItem) -> Vec<(Method, &str)> {
+    [
+        (Method::GET, &item.get),
+        (Method::POST, &item.post),
+        (Method::PUT, &item.put),
+        (Method::DELETE, &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation.as_ref()?.operation_id.as_deref()?)))
+    .collect()
 }
 
 /// A resource that answers the methods it does not serve with 405 and `Allow: <allow>`, as
-/// RFC 9110 asks; `allow` lists the methods given to it below.
-fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow))
+/// RFC 9110 asks.
+fn resource(path: &str, allow: impl Into<String>) -> Resource {
+    let allow: String = allow.into();
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::openapi::OpenApiJson;
+
+    #[test]
+    fn every_documented_operation_has_its_handler() {
+        let document = ApiDoc::openapi();
+        let mut count = 0;
+        for item in document.paths.paths.values() {
+            for (_, operation_id) in operations(item) {
+                assert!(
+                    route(operation_id).is_some(),
+                    "{operation_id} is not served"
+                );
+                count += 1;
+            }
+        }
+        assert_eq!(count, 16);
+    }
+
+    fn document(max_message_chars: usize) -> Value {
+        let served = OpenApiJson::new(&ApiDoc::openapi(), max_message_chars).unwrap();
+        serde_json::from_slice(&served.0).unwrap()
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_api_route_and_the_configured_message_limit() {
+        let doc = document(1_234);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for path in [
+            "/api/chat",
+            "/api/chat/sessions",
+            "/api/chat/sessions/{id}",
+            "/api/events",
+            "/api/events/{id}",
+            "/api/events/{id}/waypoints",
+            "/api/waypoints",
+            "/api/waypoints/{id}",
+            "/healthz",
+            "/readyz",
+        ] {
+            assert!(paths.contains(&path), "{path} missing from {paths:?}");
+        }
+        assert_eq!(
+            doc.pointer("/components/schemas/ChatRequest/properties/message/maxLength"),
+            Some(&Value::from(1_234))
+        );
+    }
+
+    #[test]
+    fn every_error_an_operation_can_give_is_a_documented_problem() {
+        let doc = document(100);
+        let answers = |path: &str, method: &str| -> Vec<String> {
+            doc["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            answers("/api/events/{id}", "put"),
+            [
+                "200", "400", "404", "408", "413", "415", "422", "500", "503"
+            ]
+        );
+        assert_eq!(answers("/api/events", "get"), ["200", "500", "503"]);
+        assert_eq!(answers("/healthz", "get"), ["200"]);
+        assert_eq!(
+            doc["paths"]["/api/waypoints/{id}"]["delete"]["responses"]["404"]["content"]["application/problem+json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
+        assert!(doc["components"]["schemas"]["ChatDone"].is_object());
+    }
+
+    #[test]
+    fn a_created_event_links_to_the_operations_on_it() {
+        let doc = document(100);
+        let links = &doc["paths"]["/api/events"]["post"]["responses"]["201"]["links"];
+        assert_eq!(links["get_event"]["operationId"], "get_event");
+        assert_eq!(links["get_event"]["parameters"]["id"], "$response.body#/id");
+    }
 }

@@ -54,23 +54,37 @@ pub fn optional_datetime<'de, D: Deserializer<'de>>(
 
 /// For partial updates: absent stays `None` (through `#[serde(default)]`), `null` becomes
 /// `Some(None)`, a value becomes `Some(Some(v))`.
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub fn update<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+    serde_with::rust::double_option::deserialize(d)
 }
 
-/// [`double_option`] for date-times.
-pub fn double_option_datetime<'de, D: Deserializer<'de>>(
+/// [`update`] for date-times, which are read by [`optional_datetime`] (serde_with reads a
+/// value with its own `Deserialize`, and `DateTime`'s takes RFC 3339 only).
+pub fn update_datetime<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
     optional_datetime(d).map(Some)
+}
+
+/// Stores a partial update's value, if it has one.
+pub fn set<T>(slot: &mut T, change: Option<T>) {
+    if let Some(value) = change {
+        *slot = value;
+    }
 }
 
 /// An integer field that also takes a number written with a zero fraction (`713.0`): JSON,
 /// JavaScript and JSON Schema see no difference between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WholeNumber(pub i32);
+
+impl WholeNumber {
+    pub const fn get(self) -> i32 {
+        self.0
+    }
+}
 
 impl<'de> Deserialize<'de> for WholeNumber {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

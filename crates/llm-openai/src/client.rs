@@ -1,7 +1,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{LanguageModel, LanguageModelError, ReplyStream};
@@ -88,7 +88,7 @@ impl OpenAiClient {
             request = request.bearer_auth(key);
         }
         let response = request.send().await.map_err(|error| {
-            tracing::warn!(error = %error_chain(&error), endpoint = %self.endpoint, "model request failed to send");
+            tracing::warn!(error = &error as &dyn std::error::Error, endpoint = %self.endpoint, "model request failed to send");
             let what = if error.is_timeout() { "timed out connecting to" } else { "could not reach" };
             Failure::retryable(LanguageModelError::Unavailable(format!("The app {what} the model service at {}.", self.endpoint)))
         })?;
@@ -180,26 +180,13 @@ async fn read_bounded(response: reqwest::Response) -> Vec<u8> {
     body
 }
 
-/// An error with its causes ("error sending request: connection refused"), for the log.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(error), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
 /// Exponential backoff from `base`, capped, with a little jitter so that many clients
 /// failing together do not retry together.
 fn backoff(base: Duration, retry: u32) -> Duration {
     let exponential = base
         .saturating_mul(2u32.saturating_pow(retry))
         .min(MAX_BACKOFF);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let jitter = 0.75 + f64::from(nanos % 1000) / 4000.0;
-    exponential.mul_f64(jitter)
+    exponential.mul_f64(0.75 + fastrand::f64() / 4.0)
 }
 
 #[async_trait]

@@ -12,9 +12,6 @@ use secrecy::SecretString;
 
 pub use client::OpenAiClient;
 
-/// The public OpenAI endpoint, used when no base URL is configured.
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-
 /// Where and how to reach the model.
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
@@ -38,16 +35,26 @@ pub struct OpenAiConfig {
 }
 
 impl OpenAiConfig {
+    /// The public OpenAI endpoint, used when no base URL is configured.
+    pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+    pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_FIRST_TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// As the OpenAI SDKs.
+    pub const DEFAULT_MAX_RETRIES: u32 = 2;
+    pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+
     pub fn new(base_url: String, api_key: Option<SecretString>, model: String) -> Self {
         Self {
             base_url,
             api_key,
             model,
-            connect_timeout: Duration::from_secs(10),
-            first_token_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(60),
-            max_retries: 2,
-            retry_base_delay: Duration::from_millis(500),
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            first_token_timeout: Self::DEFAULT_FIRST_TOKEN_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            retry_base_delay: Self::DEFAULT_RETRY_BASE_DELAY,
             http2: false,
         }
     }
@@ -55,7 +62,7 @@ impl OpenAiConfig {
     /// A model is usable with an API key, or with a self-hosted server (which often needs
     /// none) named by a non-default base URL.
     pub fn is_configured(&self) -> bool {
-        self.api_key.is_some() || self.base_url.trim_end_matches('/') != DEFAULT_BASE_URL
+        self.api_key.is_some() || self.base_url.trim_end_matches('/') != Self::DEFAULT_BASE_URL
     }
 }
 
@@ -69,9 +76,10 @@ mod tests {
 
     #[test]
     fn a_key_or_a_self_hosted_server_makes_it_configured() {
-        assert!(!config(DEFAULT_BASE_URL, None).is_configured());
+        let default = OpenAiConfig::DEFAULT_BASE_URL;
+        assert!(!config(default, None).is_configured());
         assert!(!config("https://api.openai.com/v1/", None).is_configured());
-        assert!(config(DEFAULT_BASE_URL, Some("sk-test")).is_configured());
+        assert!(config(default, Some("sk-test")).is_configured());
         assert!(config("http://127.0.0.1:11434/v1", None).is_configured());
     }
 }

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aidstation_tests::fake_openai::read_request;
 use domain::ports::{LanguageModel, LanguageModelError};
 use domain::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 use futures_util::StreamExt;
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use serde_json::Value;
+use test_support::fake_openai::read_request;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -457,7 +457,7 @@ async fn a_stream_that_goes_silent_is_cut_by_the_idle_timeout() {
 #[tokio::test]
 async fn without_a_key_or_a_self_hosted_server_nothing_is_sent() {
     let client = OpenAiClient::new(OpenAiConfig::new(
-        llm_openai::DEFAULT_BASE_URL.into(),
+        llm_openai::OpenAiConfig::DEFAULT_BASE_URL.into(),
         None,
         "m".into(),
     ))

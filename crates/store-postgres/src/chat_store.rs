@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError};
-use domain::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
+use domain::{ChatMessage, ChatSession, Interruption, MessageStatus, SessionWithMessages};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::DbError;
-use crate::rows::{AnswerChanges, MessageRow, SessionRow};
+use crate::rows::{MessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
 
 diesel::define_sql_function! {
@@ -208,7 +208,7 @@ impl ChatStore for PgStore {
             .await
             .map_err(DbError::from)?;
         if updated == 0 {
-            return Err(ChatStoreError::SessionNotFound);
+            return Err(ChatStoreError::NotGenerating);
         }
         Ok(())
     }
@@ -234,18 +234,16 @@ impl ChatStore for PgStore {
         }
     }
 
-    async fn interrupt_generating(&self, reason: &str) -> Result<u64, ChatStoreError> {
-        let interrupted = MessageStatus::Interrupted {
-            reason: reason.to_owned(),
-        };
+    async fn interrupt_generating(&self, reason: &Interruption) -> Result<u64, ChatStoreError> {
         let mut conn = self.conn().await?;
         let updated = diesel::update(
             chat_messages::table
                 .filter(chat_messages::status.eq(MessageStatus::Generating.as_str())),
         )
         .set((
-            chat_messages::status.eq(interrupted.as_str()),
-            chat_messages::status_reason.eq(interrupted.reason()),
+            chat_messages::status.eq(MessageStatus::Interrupted(reason.clone()).as_str()),
+            chat_messages::status_code.eq(reason.code()),
+            chat_messages::status_detail.eq(reason.detail()),
         ))
         .execute(&mut conn)
         .await
@@ -270,21 +268,21 @@ impl PgStore {
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError> {
         let mut conn = self.conn().await?;
-        let session = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                let Some(session) = touch_session(conn, row.session_id, at).await? else {
-                    return Ok(None);
-                };
-                let updated = diesel::update(generating(row.id))
-                    .set(AnswerChanges::from(row))
-                    .execute(conn)
-                    .await?;
-                Ok((updated == 1).then_some(session))
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let Some(session) = touch_session(conn, row.session_id, at).await? else {
+                return Ok(Err(ChatStoreError::SessionNotFound));
+            };
+            let updated = diesel::update(generating(row.id))
+                .set(row)
+                .execute(conn)
+                .await?;
+            Ok(if updated == 1 {
+                Ok(ChatSession::from(session))
+            } else {
+                Err(ChatStoreError::NotGenerating)
             })
-            .await?;
-        session
-            .map(ChatSession::from)
-            .ok_or(ChatStoreError::SessionNotFound)
+        })
+        .await?
     }
 }
 

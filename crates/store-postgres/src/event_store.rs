@@ -3,12 +3,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{EventStore, EventStoreError};
-use domain::{Event, NewWaypoint, Waypoint, WaypointFields};
+use domain::{Event, NewWaypoint, Waypoint};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::DbError;
-use crate::rows::{EventRow, WaypointChanges, WaypointRow};
+use crate::rows::{EventRow, WaypointRow};
 use crate::schema::{events, waypoints};
 
 fn found<T>(rows: usize, missing: EventStoreError, value: T) -> Result<T, EventStoreError> {
@@ -55,21 +55,9 @@ impl EventStore for PgStore {
     }
 
     async fn update_event(&self, event: &Event) -> Result<(), EventStoreError> {
-        let mut row = EventRow::from(event);
         let mut conn = self.conn().await?;
-        // Only the fields and updated_at change; the creation time stays the stored one.
         let updated = diesel::update(events::table.find(event.id))
-            .set((
-                events::name.eq(std::mem::take(&mut row.name)),
-                events::planned_date.eq(row.planned_date),
-                events::distance.eq(row.distance),
-                events::target_duration_minutes.eq(row.target_duration_minutes),
-                events::elevation_gain_adjustment_percent.eq(row.elevation_gain_adjustment_percent),
-                events::elevation_descent_adjustment_percent
-                    .eq(row.elevation_descent_adjustment_percent),
-                events::fatigue_slowdown_percent.eq(row.fatigue_slowdown_percent),
-                events::updated_at.eq(row.updated_at),
-            ))
+            .set(EventRow::from(event))
             .execute(&mut conn)
             .await
             .map_err(DbError::from)?;
@@ -176,14 +164,10 @@ impl EventStore for PgStore {
         to_waypoint(row.ok_or(EventStoreError::EventNotFound)?)
     }
 
-    async fn update_waypoint(
-        &self,
-        id: Uuid,
-        fields: &WaypointFields,
-    ) -> Result<Waypoint, EventStoreError> {
+    async fn update_waypoint(&self, waypoint: &Waypoint) -> Result<Waypoint, EventStoreError> {
         let mut conn = self.conn().await?;
-        let row = diesel::update(waypoints::table.find(id))
-            .set(WaypointChanges::from(fields))
+        let row = diesel::update(waypoints::table.find(waypoint.id))
+            .set(WaypointRow::from(waypoint))
             .returning(WaypointRow::as_returning())
             .get_result(&mut conn)
             .await

@@ -1,18 +1,14 @@
 //! The PostgreSQL adapter: implements the domain's store ports with diesel-async over a
-//! deadpool pool, applies the embedded migrations, and can run a local cluster when no
-//! database URL is configured.
+//! deadpool pool, and applies the embedded migrations.
 
 mod chat_store;
 mod error;
 mod event_store;
 mod health;
-pub mod local;
 mod migrations;
 mod pool;
 mod rows;
 mod schema;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;

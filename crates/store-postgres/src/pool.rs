@@ -21,12 +21,16 @@ pub struct PoolConfig {
     pub timeout: Duration,
 }
 
+impl PoolConfig {
+    pub const DEFAULT: Self = Self {
+        max_size: 16,
+        timeout: Duration::from_secs(2),
+    };
+}
+
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self {
-            max_size: 16,
-            timeout: Duration::from_secs(2),
-        }
+        Self::DEFAULT
     }
 }
 

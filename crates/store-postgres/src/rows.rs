@@ -1,11 +1,12 @@
-//! Row structs: the shape of each table as Diesel reads and writes it, and the mapping to
+//! Row structs: the shape of each table as Diesel reads and writes it (one struct per table,
+//! its column list written once and used to select, insert and update), and the mapping to
 //! and from the domain's entities. They never leave this crate.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{
-    ChatMessage, ChatSession, Event, EventFields, MessageStatus, NewWaypoint, Role, TokenUsage,
-    Waypoint, WaypointFields, WaypointType,
+    ChatMessage, ChatSession, Event, EventFields, Interruption, MessageStatus, NewWaypoint, Role,
+    TokenUsage, Waypoint, WaypointFields, WaypointType,
 };
 use uuid::Uuid;
 
@@ -20,6 +21,17 @@ pub struct UnknownValue {
     value: String,
 }
 
+impl UnknownValue {
+    fn new(column: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            column,
+            value: value.into(),
+        }
+    }
+}
+
+/// As a changeset it writes every column but the key: an update stores the whole event it
+/// was given, whose creation time is the stored one.
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = events, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct EventRow {
@@ -37,10 +49,10 @@ pub struct EventRow {
 
 impl From<&Event> for EventRow {
     fn from(event: &Event) -> Self {
-        let f = &event.fields;
+        let f = event.fields.clone();
         Self {
             id: event.id,
-            name: f.name.clone(),
+            name: f.name,
             planned_date: f.planned_date,
             distance: f.distance,
             target_duration_minutes: f.target_duration_minutes,
@@ -72,8 +84,10 @@ impl From<EventRow> for Event {
     }
 }
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = waypoints, check_for_backend(diesel::pg::Pg))]
+/// As a changeset: see [`EventRow`]; an update never moves a waypoint to another event, as
+/// the domain hands back the stored one.
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = waypoints, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct WaypointRow {
     pub id: Uuid,
     pub event_id: Uuid,
@@ -89,52 +103,34 @@ pub struct WaypointRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// The columns a waypoint update may change: never its event or creation time.
-#[derive(AsChangeset)]
-#[diesel(table_name = waypoints, treat_none_as_null = true)]
-pub struct WaypointChanges<'a> {
-    pub name: &'a str,
-    pub waypoint_type: &'a str,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub elevation: Option<f64>,
-    pub stop_time_minutes: Option<i32>,
-    pub comments: Option<&'a str>,
-    pub order_index: i32,
-    pub distance_from_start: Option<f64>,
+impl WaypointRow {
+    pub fn new(id: Uuid, new: &NewWaypoint, order_index: i32, created_at: DateTime<Utc>) -> Self {
+        Self::from(&Waypoint {
+            id,
+            event_id: new.event_id,
+            order_index,
+            fields: new.fields.clone(),
+            created_at,
+        })
+    }
 }
 
-impl<'a> From<&'a WaypointFields> for WaypointChanges<'a> {
-    fn from(f: &'a WaypointFields) -> Self {
+impl From<&Waypoint> for WaypointRow {
+    fn from(w: &Waypoint) -> Self {
+        let f = w.fields.clone();
         Self {
-            name: &f.name,
-            waypoint_type: f.waypoint_type.as_str(),
+            id: w.id,
+            event_id: w.event_id,
+            name: f.name,
+            waypoint_type: f.waypoint_type.as_str().to_owned(),
             latitude: f.latitude,
             longitude: f.longitude,
             elevation: f.elevation,
             stop_time_minutes: f.stop_time_minutes,
-            comments: f.comments.as_deref(),
-            order_index: f.order_index,
+            comments: f.comments,
+            order_index: w.order_index,
             distance_from_start: f.distance_from_start,
-        }
-    }
-}
-
-impl WaypointRow {
-    pub fn new(id: Uuid, w: &NewWaypoint, order_index: i32, created_at: DateTime<Utc>) -> Self {
-        Self {
-            id,
-            event_id: w.event_id,
-            name: w.name.clone(),
-            waypoint_type: w.waypoint_type.as_str().to_owned(),
-            latitude: w.latitude,
-            longitude: w.longitude,
-            elevation: w.elevation,
-            stop_time_minutes: w.stop_time_minutes,
-            comments: w.comments.clone(),
-            order_index,
-            distance_from_start: w.distance_from_start,
-            created_at,
+            created_at: w.created_at,
         }
     }
 }
@@ -143,13 +139,12 @@ impl TryFrom<WaypointRow> for Waypoint {
     type Error = UnknownValue;
 
     fn try_from(row: WaypointRow) -> Result<Self, UnknownValue> {
-        let waypoint_type = WaypointType::parse(&row.waypoint_type).ok_or(UnknownValue {
-            column: "waypoints.waypoint_type",
-            value: row.waypoint_type,
-        })?;
+        let waypoint_type = WaypointType::parse(&row.waypoint_type)
+            .ok_or_else(|| UnknownValue::new("waypoints.waypoint_type", row.waypoint_type))?;
         Ok(Self {
             id: row.id,
             event_id: row.event_id,
+            order_index: row.order_index,
             fields: WaypointFields {
                 name: row.name,
                 waypoint_type,
@@ -158,7 +153,6 @@ impl TryFrom<WaypointRow> for Waypoint {
                 elevation: row.elevation,
                 stop_time_minutes: row.stop_time_minutes,
                 comments: row.comments,
-                order_index: row.order_index,
                 distance_from_start: row.distance_from_start,
             },
             created_at: row.created_at,
@@ -178,31 +172,47 @@ pub struct SessionRow {
 
 impl From<&ChatSession> for SessionRow {
     fn from(s: &ChatSession) -> Self {
+        let ChatSession {
+            id,
+            event_id,
+            title,
+            created_at,
+            updated_at,
+        } = s.clone();
         Self {
-            id: s.id,
-            event_id: s.event_id,
-            title: s.title.clone(),
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            id,
+            event_id,
+            title,
+            created_at,
+            updated_at,
         }
     }
 }
 
 impl From<SessionRow> for ChatSession {
     fn from(r: SessionRow) -> Self {
+        let SessionRow {
+            id,
+            event_id,
+            title,
+            created_at,
+            updated_at,
+        } = r;
         Self {
-            id: r.id,
-            event_id: r.event_id,
-            title: r.title,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            id,
+            event_id,
+            title,
+            created_at,
+            updated_at,
         }
     }
 }
 
-/// `seq` is left to the database: it is the insertion order that breaks timestamp ties.
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg))]
+/// `seq` is left to the database: it is the insertion order that breaks timestamp ties. As a
+/// changeset it is what finishing an answer writes; the answer's identity, session, role and
+/// creation time are those it was stored with.
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct MessageRow {
     pub id: Uuid,
     pub session_id: Uuid,
@@ -210,7 +220,8 @@ pub struct MessageRow {
     pub content: String,
     pub sources: Option<serde_json::Value>,
     pub status: String,
-    pub status_reason: Option<String>,
+    pub status_code: Option<String>,
+    pub status_detail: Option<String>,
     pub finish_reason: Option<String>,
     pub model: Option<String>,
     pub prompt_tokens: Option<i32>,
@@ -221,6 +232,7 @@ pub struct MessageRow {
 
 impl From<&ChatMessage> for MessageRow {
     fn from(m: &ChatMessage) -> Self {
+        let why = m.status.interruption();
         Self {
             id: m.id,
             session_id: m.session_id,
@@ -228,44 +240,14 @@ impl From<&ChatMessage> for MessageRow {
             content: m.content.clone(),
             sources: m.sources.clone(),
             status: m.status.as_str().to_owned(),
-            status_reason: m.status.reason().map(str::to_owned),
+            status_code: why.map(|why| why.code().to_owned()),
+            status_detail: why.and_then(Interruption::detail).map(str::to_owned),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             prompt_tokens: m.usage.and_then(|u| u.prompt_tokens),
             completion_tokens: m.usage.and_then(|u| u.completion_tokens),
             total_tokens: m.usage.and_then(|u| u.total_tokens),
             created_at: m.created_at,
-        }
-    }
-}
-
-/// What finishing an answer writes: everything but its identity, role and creation time.
-#[derive(AsChangeset)]
-#[diesel(table_name = chat_messages, treat_none_as_null = true)]
-pub struct AnswerChanges<'a> {
-    pub content: &'a str,
-    pub sources: Option<&'a serde_json::Value>,
-    pub status: &'a str,
-    pub status_reason: Option<&'a str>,
-    pub finish_reason: Option<&'a str>,
-    pub model: Option<&'a str>,
-    pub prompt_tokens: Option<i32>,
-    pub completion_tokens: Option<i32>,
-    pub total_tokens: Option<i32>,
-}
-
-impl<'a> From<&'a MessageRow> for AnswerChanges<'a> {
-    fn from(row: &'a MessageRow) -> Self {
-        Self {
-            content: &row.content,
-            sources: row.sources.as_ref(),
-            status: &row.status,
-            status_reason: row.status_reason.as_deref(),
-            finish_reason: row.finish_reason.as_deref(),
-            model: row.model.as_deref(),
-            prompt_tokens: row.prompt_tokens,
-            completion_tokens: row.completion_tokens,
-            total_tokens: row.total_tokens,
         }
     }
 }
@@ -277,25 +259,19 @@ impl TryFrom<MessageRow> for ChatMessage {
         let role = match r.role.as_str() {
             "user" => Role::User,
             "assistant" => Role::Assistant,
-            _ => {
-                return Err(UnknownValue {
-                    column: "chat_messages.role",
-                    value: r.role,
-                });
-            }
+            _ => return Err(UnknownValue::new("chat_messages.role", r.role)),
         };
-        let status = match (r.status.as_str(), r.status_reason) {
-            ("complete", _) => MessageStatus::Complete,
-            ("generating", _) => MessageStatus::Generating,
-            ("interrupted", reason) => MessageStatus::Interrupted {
-                reason: reason.unwrap_or_default(),
-            },
-            _ => {
-                return Err(UnknownValue {
-                    column: "chat_messages.status",
-                    value: r.status,
-                });
+        let status = match r.status.as_str() {
+            "complete" => MessageStatus::Complete,
+            "generating" => MessageStatus::Generating,
+            "interrupted" => {
+                let code = r.status_code.unwrap_or_default();
+                MessageStatus::Interrupted(
+                    Interruption::from_code(&code, r.status_detail)
+                        .ok_or_else(|| UnknownValue::new("chat_messages.status_code", code))?,
+                )
             }
+            _ => return Err(UnknownValue::new("chat_messages.status", r.status)),
         };
         let usage = (r.prompt_tokens.is_some()
             || r.completion_tokens.is_some()

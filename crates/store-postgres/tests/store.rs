@@ -1,16 +1,18 @@
 //! The PostgreSQL adapter against a real server: a throwaway cluster per test process and a
 //! fresh database per test, cloned from a migrated template.
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck};
 use domain::{
-    ChatMessage, ChatSession, Event, EventFields, MessageStatus, NewWaypoint, Role, TokenUsage,
-    WaypointFields, WaypointType,
+    ChatMessage, ChatSession, Event, EventFields, Interruption, LanguageModelError, MessageStatus,
+    NewWaypoint, Role, TokenUsage, WaypointFields, WaypointType,
 };
-use store_postgres::testing::{TestCluster, TestDatabase};
-use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
+use local_postgres::testing::{TestCluster, TestDatabase};
+use secrecy::SecretString;
+use store_postgres::{MigrationError, PgStore, PoolConfig, build_pool, run_migrations};
 use uuid::Uuid;
 
 fn at(minute: u32) -> DateTime<Utc> {
@@ -48,13 +50,21 @@ fn event(name: &str) -> Event {
     }
 }
 
+async fn migrate(url: SecretString) -> Result<usize, MigrationError> {
+    run_migrations(&url).await
+}
+
+async fn new_database() -> TestDatabase {
+    TestDatabase::new(migrate).await
+}
+
 async fn store(db: &TestDatabase) -> PgStore {
-    PgStore::new(db.pool())
+    PgStore::new(build_pool(db.url(), PoolConfig::default()).unwrap())
 }
 
 #[tokio::test]
 async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let mut sessions = vec![
         session(None, at(1)),
@@ -77,7 +87,7 @@ async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
 
 #[tokio::test]
 async fn sessions_can_be_filtered_by_event() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (a, b) = (event("A"), event("B"));
     store.insert_event(&a).await.unwrap();
@@ -99,7 +109,7 @@ async fn sessions_can_be_filtered_by_event() {
 
 #[tokio::test]
 async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timestamps() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let s = session(None, at(0));
     store
@@ -109,9 +119,9 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
     let answer = ChatMessage {
         role: Role::Assistant,
         sources: Some(serde_json::json!([{"title": "WSER guide"}])),
-        status: MessageStatus::Interrupted {
-            reason: "upstream closed".into(),
-        },
+        status: MessageStatus::Interrupted(Interruption::ModelFailed(
+            LanguageModelError::Interrupted("upstream closed".into()),
+        )),
         finish_reason: Some("length".into()),
         model: Some("gpt-test".into()),
         usage: Some(TokenUsage {
@@ -143,7 +153,7 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
 
 #[tokio::test]
 async fn appending_moves_updated_at_forward_but_never_back() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let s = session(None, at(5));
     store
@@ -166,7 +176,7 @@ async fn appending_moves_updated_at_forward_but_never_back() {
 
 #[tokio::test]
 async fn a_session_for_an_unknown_event_is_refused_and_nothing_is_stored() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let s = session(Some(Uuid::new_v4()), at(0));
 
@@ -184,7 +194,7 @@ async fn a_session_for_an_unknown_event_is_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn appending_to_an_unknown_session_is_not_found() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let result = store
         .append_messages(&[user_message(Uuid::new_v4(), "hi", at(0))])
@@ -209,7 +219,7 @@ async fn turn_started(store: &PgStore) -> Result<(ChatSession, ChatMessage), Cha
 
 #[tokio::test]
 async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwritten() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (s, mut answer) = turn_started(&store).await.unwrap();
 
@@ -236,20 +246,20 @@ async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwr
     // Finished is final: a late checkpoint or a second finish changes nothing.
     assert!(matches!(
         store.save_progress(answer.id, "late").await,
-        Err(ChatStoreError::SessionNotFound)
+        Err(ChatStoreError::NotGenerating)
     ));
     let mut again = answer.clone();
     again.content = "overwritten".into();
     assert!(matches!(
         store.finish_message(&again, at(5)).await,
-        Err(ChatStoreError::SessionNotFound)
+        Err(ChatStoreError::NotGenerating)
     ));
     assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
 }
 
 #[tokio::test]
 async fn answers_left_generating_are_interrupted_with_their_saved_text_and_others_are_untouched() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (dead, dead_answer) = turn_started(&store).await.unwrap();
     store
@@ -261,26 +271,25 @@ async fn answers_left_generating_are_interrupted_with_their_saved_text_and_other
     done_answer.status = MessageStatus::Complete;
     store.finish_message(&done_answer, at(1)).await.unwrap();
 
-    assert_eq!(store.interrupt_generating("the app died").await.unwrap(), 1);
+    let died = Interruption::ProcessDied;
+    assert_eq!(store.interrupt_generating(&died).await.unwrap(), 1);
 
     let recovered = &store.get_session(dead.id).await.unwrap().messages[1];
     assert_eq!(recovered.content, "Walk the");
     assert_eq!(
         recovered.status,
-        MessageStatus::Interrupted {
-            reason: "the app died".into()
-        }
+        MessageStatus::Interrupted(Interruption::ProcessDied)
     );
     assert_eq!(
         store.get_session(done.id).await.unwrap().messages[1],
         done_answer
     );
-    assert_eq!(store.interrupt_generating("again").await.unwrap(), 0);
+    assert_eq!(store.interrupt_generating(&died).await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn finishing_an_answer_whose_session_was_deleted_is_not_found() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (s, mut answer) = turn_started(&store).await.unwrap();
     store.delete_session(s.id).await.unwrap();
@@ -294,7 +303,7 @@ async fn finishing_an_answer_whose_session_was_deleted_is_not_found() {
 
 #[tokio::test]
 async fn deleting_a_session_removes_its_messages_by_cascade_and_nothing_else() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (gone, kept) = (session(None, at(0)), session(None, at(0)));
     for s in [&gone, &kept] {
@@ -328,7 +337,7 @@ async fn deleting_a_session_removes_its_messages_by_cascade_and_nothing_else() {
 
 #[tokio::test]
 async fn deleting_an_event_cascades_to_its_waypoints_sessions_and_messages() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let (doomed, other) = (event("Doomed"), event("Other"));
     for e in [&doomed, &other] {
@@ -364,21 +373,23 @@ async fn deleting_an_event_cascades_to_its_waypoints_sessions_and_messages() {
 fn waypoint(event_id: Uuid, name: &str, order_index: Option<i32>) -> NewWaypoint {
     NewWaypoint {
         event_id,
-        name: name.into(),
-        waypoint_type: WaypointType::Food,
-        latitude: Some(39.1),
-        longitude: Some(-120.2),
-        elevation: Some(6_000.0),
-        stop_time_minutes: Some(5),
-        comments: Some("ice".into()),
         order_index,
-        distance_from_start: Some(10.0),
+        fields: WaypointFields {
+            name: name.into(),
+            waypoint_type: WaypointType::Food,
+            latitude: Some(39.1),
+            longitude: Some(-120.2),
+            elevation: Some(6_000.0),
+            stop_time_minutes: Some(5),
+            comments: Some("ice".into()),
+            distance_from_start: Some(10.0),
+        },
     }
 }
 
 #[tokio::test]
 async fn events_round_trip_and_update_keeps_the_creation_time() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let mut e = event("Western States");
     store.insert_event(&e).await.unwrap();
@@ -404,7 +415,7 @@ async fn events_round_trip_and_update_keeps_the_creation_time() {
 
 #[tokio::test]
 async fn events_are_listed_by_planned_date_with_undated_ones_last() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let mut late = event("late");
     late.fields.planned_date = Some(at(50));
@@ -426,7 +437,7 @@ async fn events_are_listed_by_planned_date_with_undated_ones_last() {
 
 #[tokio::test]
 async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let e = event("race");
     store.insert_event(&e).await.unwrap();
@@ -453,7 +464,7 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
         .await
         .unwrap();
 
-    assert_eq!((first.fields.order_index, last.fields.order_index), (0, 11));
+    assert_eq!((first.order_index, last.order_index), (0, 11));
     let listed = store.list_waypoints(e.id).await.unwrap();
     assert_eq!(listed, [first, second, third, last.clone()]);
     // What a prompt reads, in one round trip: the same event and the same order.
@@ -462,11 +473,12 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
         (e.clone(), listed)
     );
 
-    let mut fields: WaypointFields = last.fields.clone();
-    fields.waypoint_type = WaypointType::Rest;
-    fields.comments = None;
-    let updated = store.update_waypoint(last.id, &fields).await.unwrap();
-    assert_eq!(updated.fields, fields);
+    let mut changed = last.clone();
+    changed.fields.waypoint_type = WaypointType::Rest;
+    changed.fields.comments = None;
+    changed.order_index = 12;
+    let updated = store.update_waypoint(&changed).await.unwrap();
+    assert_eq!(updated, changed);
     assert_eq!(updated.created_at, last.created_at);
     store.delete_waypoint(last.id).await.unwrap();
     assert!(matches!(
@@ -477,7 +489,7 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
 
 #[tokio::test]
 async fn waypoints_of_an_unknown_event_are_not_found() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     assert!(matches!(
         store.list_waypoints(Uuid::new_v4()).await,
@@ -491,7 +503,7 @@ async fn waypoints_of_an_unknown_event_are_not_found() {
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_safe_when_instances_start_together() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     // The template was migrated already: every run after it finds nothing to do, including
     // several at once.
     let runs = futures_util::future::join_all((0..4).map(|_| run_migrations(db.url()))).await;
@@ -518,7 +530,7 @@ async fn concurrent_first_migrations_apply_once() {
 #[tokio::test]
 async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers() {
     let cluster = TestCluster::start().await;
-    let url = cluster.migrated_database("outage").await;
+    let url = cluster.migrated_database("outage", migrate).await;
     let config = PoolConfig {
         max_size: 4,
         timeout: Duration::from_millis(500),
@@ -553,7 +565,7 @@ async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers(
 
 #[tokio::test]
 async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let config = PoolConfig {
         max_size: 1,
         timeout: Duration::from_millis(300),
@@ -576,7 +588,7 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
 
 #[tokio::test]
 async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
-    let db = TestDatabase::new().await;
+    let db = new_database().await;
     let store = store(&db).await;
     let s = session(None, at(0));
     store

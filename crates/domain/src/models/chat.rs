@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::models::answer::Interruption;
+
 /// A conversation, optionally about one event. `updated_at` moves with every stored message
 /// so that lists can show the most recently used chat first.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,29 +30,29 @@ impl Role {
     }
 }
 
-/// Whether a message's text is the whole of it. An assistant answer cut short by a failure
-/// keeps the text that arrived and says why, rather than passing for a finished answer.
+/// Whether a message's text is the whole of it. An assistant answer cut short keeps the text
+/// that arrived and says why, rather than passing for a finished answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageStatus {
     Complete,
-    Interrupted { reason: String },
+    Interrupted(Interruption),
     Generating,
 }
 
 impl MessageStatus {
-    /// Why an interrupted answer stopped; `None` for the other states.
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            Self::Interrupted { reason } => Some(reason),
-            Self::Complete | Self::Generating => None,
-        }
-    }
-
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::Complete => "complete",
-            Self::Interrupted { .. } => "interrupted",
+            Self::Interrupted(_) => "interrupted",
             Self::Generating => "generating",
+        }
+    }
+
+    /// Why an interrupted answer stopped; `None` for the other states.
+    pub const fn interruption(&self) -> Option<&Interruption> {
+        match self {
+            Self::Interrupted(why) => Some(why),
+            Self::Complete | Self::Generating => None,
         }
     }
 }

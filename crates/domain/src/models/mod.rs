@@ -1,5 +1,6 @@
+pub mod answer;
 pub mod chat;
 pub mod event;
 pub mod prompt;
-pub mod text;
+pub mod rules;
 pub mod title;

@@ -1,26 +1,25 @@
 use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::models::chat::{
-    ChatMessage, ChatSession, MessageStatus, SessionWithMessages, TokenUsage,
-};
+use crate::models::answer::Interruption;
+use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
-use crate::models::text::{Blank, check_text};
+use crate::models::rules::{Blank, TextRule};
 use crate::models::title::session_title;
-use crate::ports::{ChatStore, Clock, EventStore, IdSource, LanguageModel};
+use crate::ports::{ChatStore, ChatStoreError, Clock, EventStore, IdSource, LanguageModel};
 use crate::service::prompt::build_prompt;
 
 /// Bounds on what a person may send and on what the model is sent, set by configuration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChatLimits {
     /// Longest accepted message, in Unicode scalar values.
     pub max_message_chars: usize,
@@ -31,13 +30,26 @@ pub struct ChatLimits {
     pub checkpoint_every: Duration,
 }
 
+impl ChatLimits {
+    /// The defaults, which the command line shows and uses.
+    pub const DEFAULT: Self = Self {
+        max_message_chars: 32_000,
+        max_history_chars: 48_000,
+        checkpoint_every: Duration::from_secs(2),
+    };
+
+    /// The rule a question obeys.
+    pub const fn message_rule(&self) -> TextRule {
+        TextRule {
+            max_chars: self.max_message_chars,
+            blank: Blank::Refused,
+        }
+    }
+}
+
 impl Default for ChatLimits {
     fn default() -> Self {
-        Self {
-            max_message_chars: 32_000,
-            max_history_chars: 48_000,
-            checkpoint_every: Duration::from_secs(2),
-        }
+        Self::DEFAULT
     }
 }
 
@@ -60,20 +72,18 @@ pub struct PendingTurn {
     prompt: Prompt,
 }
 
-/// How a turn ended; in both cases the assistant message (if it could be stored) is final.
-#[derive(Debug, Clone, PartialEq)]
+/// How a turn ended.
+#[derive(Debug)]
 pub enum TurnOutcome {
-    Answered(ChatMessage),
-    Failed {
-        reason: String,
-        stored: Option<ChatMessage>,
+    /// The answer is stored: complete, or interrupted with its reason (see its status).
+    Stored(ChatMessage),
+    /// The answer's last write failed, so the store holds at most its last checkpoint;
+    /// `answer` is what would have been stored.
+    NotSaved {
+        answer: ChatMessage,
+        cause: ChatStoreError,
     },
 }
-
-/// Why an answer stopped early, as told to the person and kept with the message.
-const SHUTTING_DOWN: &str = "The server was restarting; the answer was cut short.";
-const PROCESS_DIED: &str =
-    "The server stopped while this answer was being written; it was cut short.";
 
 /// The chat use cases. Generic over its ports so tests use their mocks and the app can pass
 /// trait objects.
@@ -133,7 +143,10 @@ where
     /// Marks answers left `generating` by a process that died as interrupted, keeping the
     /// text saved so far. Run at start-up, before any new turn; returns how many there were.
     pub async fn interrupt_unfinished_answers(&self) -> Result<u64, ServiceError> {
-        Ok(self.store.interrupt_generating(PROCESS_DIED).await?)
+        Ok(self
+            .store
+            .interrupt_generating(&Interruption::ProcessDied)
+            .await?)
     }
 
     /// Stores the question with the (empty, `generating`) row of its answer, in a new session
@@ -177,7 +190,11 @@ where
     /// when none is named) and prepares the prompt. Everything that can refuse the request
     /// happens here, before any answer streams.
     pub async fn begin_turn(&self, request: TurnRequest) -> Result<PendingTurn, ServiceError> {
-        self.check_message(&request.message)?;
+        let broken = self
+            .limits
+            .message_rule()
+            .check("message", &request.message);
+        ServiceError::invalid_if_any(broken.into_iter().collect())?;
         // A continued chat keeps its own event, whatever the request says.
         let (history, event_id) = match request.session_id {
             Some(id) => {
@@ -211,94 +228,83 @@ where
         })
     }
 
-    /// Second half: streams the model's answer, handing each piece of text to `on_text` as
-    /// it arrives and saving the text so far every `checkpoint_every`, then writes the answer's
-    /// final state: complete, or interrupted with the text that arrived and the reason. When
-    /// `stop` resolves first (shutdown), the answer so far is stored as interrupted.
+    /// Second half: streams the model's answer (each piece of text goes to `on_text` as it
+    /// arrives), then writes the answer's final state: complete, or interrupted with the
+    /// text that arrived and the reason. When `stop` resolves first (shutdown), the answer
+    /// so far is stored as interrupted.
     pub async fn answer(
         &self,
         turn: PendingTurn,
-        mut on_text: impl FnMut(&str) + Send,
+        on_text: impl FnMut(&str) + Send,
         stop: impl Future<Output = ()> + Send,
     ) -> TurnOutcome {
-        let mut stop = Box::pin(stop);
         let mut answer = turn.answer;
-        let mut checkpoint = Checkpoint::new(self.clock.now(), self.limits.checkpoint_every);
-        let ended: Result<(String, Option<String>, Option<TokenUsage>), String> =
-            match select(stop.as_mut(), self.model.stream_reply(turn.prompt)).await {
-                Either::Left(((), _)) => Err(SHUTTING_DOWN.into()),
-                Either::Right((Err(error), _)) => Err(error.to_string()),
-                Either::Right((Ok(mut reply), _)) => loop {
-                    match select(stop.as_mut(), reply.next()).await {
-                        Either::Left(((), _)) => break Err(SHUTTING_DOWN.into()),
-                        Either::Right((Some(Ok(ReplyChunk::Text(piece))), _)) => {
-                            on_text(&piece);
-                            answer.content.push_str(&piece);
-                            if checkpoint.is_due(self.clock.now()) {
-                                // Best effort: the final write below is the one that counts.
-                                let _ = self.store.save_progress(answer.id, &answer.content).await;
-                            }
-                        }
-                        Either::Right((
-                            Some(Ok(ReplyChunk::Finished {
-                                finish_reason,
-                                model,
-                                usage,
-                            })),
-                            _,
-                        )) => {
-                            break Ok((finish_reason, model, usage));
-                        }
-                        Either::Right((Some(Err(error)), _)) => break Err(error.to_string()),
-                        Either::Right((None, _)) => {
-                            break Err("The model's answer was cut off before it finished.".into());
-                        }
-                    }
-                },
-            };
-        let reason = match ended {
-            Ok((finish_reason, model, usage)) => {
-                answer.status = MessageStatus::Complete;
-                answer.finish_reason = Some(finish_reason);
-                answer.model = model;
-                answer.usage = usage;
-                None
-            }
-            Err(reason) => {
-                answer.status = MessageStatus::Interrupted {
-                    reason: reason.clone(),
-                };
-                Some(reason)
-            }
+        answer.status = match self.stream(turn.prompt, &mut answer, on_text, stop).await {
+            Ok(()) => MessageStatus::Complete,
+            Err(why) => MessageStatus::Interrupted(why),
         };
-        match (
-            self.store.finish_message(&answer, self.clock.now()).await,
-            reason,
-        ) {
-            (Ok(_), None) => TurnOutcome::Answered(answer),
-            (Ok(_), Some(reason)) => TurnOutcome::Failed {
-                reason,
-                stored: Some(answer),
-            },
-            (Err(error), reason) => TurnOutcome::Failed {
-                reason: reason
-                    .unwrap_or_else(|| format!("The answer could not be saved: {error}.")),
-                stored: None,
-            },
+        self.finish(answer).await
+    }
+
+    /// Fills `answer` from the model: its text as it streams (saved at each checkpoint),
+    /// then what the model says of its finish. `Err` says why it ended early.
+    async fn stream(
+        &self,
+        prompt: Prompt,
+        answer: &mut ChatMessage,
+        mut on_text: impl FnMut(&str) + Send,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<(), Interruption> {
+        let mut stop = pin!(stop);
+        let mut reply = match select(stop.as_mut(), self.model.stream_reply(prompt)).await {
+            Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
+            Either::Right((reply, _)) => reply.map_err(Interruption::ModelFailed)?,
+        };
+        let mut checkpoint = Checkpoint::new(self.clock.now(), self.limits.checkpoint_every);
+        loop {
+            let item = match select(stop.as_mut(), reply.next()).await {
+                Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
+                Either::Right((item, _)) => item,
+            };
+            match item.ok_or(Interruption::CutOff)? {
+                Ok(ReplyChunk::Text(piece)) => {
+                    on_text(&piece);
+                    answer.content.push_str(&piece);
+                    if checkpoint.is_due(self.clock.now()) {
+                        self.save_progress(answer).await;
+                    }
+                }
+                Ok(ReplyChunk::Finished {
+                    finish_reason,
+                    model,
+                    usage,
+                }) => {
+                    answer.finish_reason = Some(finish_reason);
+                    answer.model = model;
+                    answer.usage = usage;
+                    return Ok(());
+                }
+                Err(error) => return Err(Interruption::ModelFailed(error)),
+            }
+        }
+    }
+
+    /// Best effort: the final write is the one that counts, so a failed checkpoint only
+    /// means a crash now would lose more.
+    async fn save_progress(&self, answer: &ChatMessage) {
+        let _ = self.store.save_progress(answer.id, &answer.content).await;
+    }
+
+    /// The answer's last write.
+    async fn finish(&self, answer: ChatMessage) -> TurnOutcome {
+        match self.store.finish_message(&answer, self.clock.now()).await {
+            Ok(_) => TurnOutcome::Stored(answer),
+            Err(cause) => TurnOutcome::NotSaved { answer, cause },
         }
     }
 
     async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
         Ok(self.events.get_event_with_waypoints(id).await?)
-    }
-
-    fn check_message(&self, message: &str) -> Result<(), ServiceError> {
-        let max = self.limits.max_message_chars;
-        ServiceError::invalid_if_any(
-            check_text("message", message, max, Blank::Refused)
-                .into_iter()
-                .collect(),
-        )
     }
 }
 
@@ -336,7 +342,8 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::models::chat::Role;
+    use crate::error::Missing;
+    use crate::models::chat::{Role, TokenUsage};
     use crate::models::event::EventFields;
     use crate::models::prompt::PromptRole;
     use crate::ports::{
@@ -534,7 +541,10 @@ mod tests {
         let result = chat
             .begin_turn(request("hi", Some(Uuid::from_u128(7)), None))
             .await;
-        assert!(matches!(result, Err(ServiceError::NotFound("event"))));
+        assert!(matches!(
+            result,
+            Err(ServiceError::NotFound(Missing::Event))
+        ));
     }
 
     #[tokio::test]
@@ -548,7 +558,7 @@ mod tests {
             .await;
         assert!(matches!(
             result,
-            Err(ServiceError::NotFound("chat session"))
+            Err(ServiceError::NotFound(Missing::ChatSession))
         ));
     }
 
@@ -609,7 +619,9 @@ mod tests {
             .await;
 
         assert_eq!(streamed, ["Start ", "slow."]);
-        assert!(matches!(outcome, TurnOutcome::Answered(m) if m.content == "Start slow."));
+        assert!(
+            matches!(outcome, TurnOutcome::Stored(m) if m.content == "Start slow." && m.status == MessageStatus::Complete)
+        );
     }
 
     #[tokio::test]
@@ -697,11 +709,15 @@ mod tests {
         (outcome, stored, streamed)
     }
 
-    fn interrupted_reason(message: &ChatMessage) -> &str {
+    fn interruption(message: &ChatMessage) -> &Interruption {
         match &message.status {
-            MessageStatus::Interrupted { reason } => reason,
+            MessageStatus::Interrupted(why) => why,
             other => panic!("not interrupted: {other:?}"),
         }
+    }
+
+    fn stored_interrupted(outcome: &TurnOutcome) -> bool {
+        matches!(outcome, TurnOutcome::Stored(m) if matches!(m.status, MessageStatus::Interrupted(_)))
     }
 
     #[tokio::test]
@@ -717,12 +733,12 @@ mod tests {
         let stored = stored.unwrap();
         assert_eq!((stored.content.as_str(), streamed.as_str()), ("", ""));
         assert_eq!(
-            interrupted_reason(&stored),
-            "The model service failed (HTTP 500)"
+            interruption(&stored),
+            &Interruption::ModelFailed(LanguageModelError::Unavailable(
+                "The model service failed (HTTP 500)".into()
+            ))
         );
-        assert!(
-            matches!(outcome, TurnOutcome::Failed { reason, stored: Some(_) } if reason.contains("HTTP 500"))
-        );
+        assert!(stored_interrupted(&outcome));
     }
 
     #[tokio::test]
@@ -739,9 +755,12 @@ mod tests {
         let stored = stored.unwrap();
         assert_eq!(stored.content, "Eat 60 g of carbs");
         assert_eq!(stored.content, streamed);
-        assert_eq!(interrupted_reason(&stored), "connection reset");
+        assert_eq!(
+            interruption(&stored),
+            &Interruption::ModelFailed(LanguageModelError::Interrupted("connection reset".into()))
+        );
         assert_eq!(stored.finish_reason, None);
-        assert!(matches!(outcome, TurnOutcome::Failed { .. }));
+        assert!(stored_interrupted(&outcome));
     }
 
     #[tokio::test]
@@ -753,7 +772,7 @@ mod tests {
         let (_, stored, _) = run_turn(model, never()).await;
         let stored = stored.unwrap();
         assert_eq!(stored.content, "Half an ans");
-        assert!(interrupted_reason(&stored).contains("cut off"));
+        assert_eq!(interruption(&stored), &Interruption::CutOff);
     }
 
     #[tokio::test]
@@ -779,8 +798,8 @@ mod tests {
             (stored.content.as_str(), streamed.as_str()),
             ("Keep going", "Keep going")
         );
-        assert_eq!(interrupted_reason(&stored), SHUTTING_DOWN);
-        assert!(matches!(outcome, TurnOutcome::Failed { .. }));
+        assert_eq!(interruption(&stored), &Interruption::ServerShutdown);
+        assert!(stored_interrupted(&outcome));
     }
 
     #[tokio::test]
@@ -797,9 +816,11 @@ mod tests {
         let chat = service_with(store, MockEventStore::new(), model);
         let turn = chat.begin_turn(request("hi", None, None)).await.unwrap();
         let outcome = chat.answer(turn, |_| {}, never()).await;
-        assert!(
-            matches!(outcome, TurnOutcome::Failed { reason, stored: None } if reason.contains("could not be saved"))
-        );
+        assert!(matches!(
+            outcome,
+            TurnOutcome::NotSaved { answer, cause: ChatStoreError::Unavailable(_) }
+                if answer.content == "ok" && answer.status == MessageStatus::Complete
+        ));
     }
 
     #[tokio::test]
@@ -851,7 +872,7 @@ mod tests {
 
         let outcome = chat.answer(turn, |_| {}, never()).await;
 
-        assert!(matches!(outcome, TurnOutcome::Answered(_)));
+        assert!(matches!(outcome, TurnOutcome::Stored(_)));
         assert_eq!(
             *saved.lock().unwrap(),
             [
@@ -866,7 +887,7 @@ mod tests {
         let mut store = MockChatStore::new();
         store
             .expect_interrupt_generating()
-            .withf(|reason| reason == PROCESS_DIED)
+            .withf(|reason| reason == &Interruption::ProcessDied)
             .times(1)
             .returning(|_| Ok(3));
         assert_eq!(

@@ -3,12 +3,13 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::models::event::{
-    Event, EventFields, EventPatch, NewWaypoint, Waypoint, WaypointFields, WaypointPatch,
-};
+use crate::models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields};
 use crate::ports::{Clock, EventStore, IdSource};
 
 /// Events and their waypoints: validation, identity and timestamps around the store.
+///
+/// Updates take an edit of the stored value rather than a patch type: a client's partial
+/// update is the inbound adapter's to read, and the rules are checked on the result.
 pub struct EventService<S: ?Sized> {
     store: Arc<S>,
     clock: Arc<dyn Clock>,
@@ -41,9 +42,14 @@ impl<S: EventStore + ?Sized> EventService<S> {
         Ok(event)
     }
 
-    pub async fn update_event(&self, id: Uuid, patch: EventPatch) -> Result<Event, ServiceError> {
+    /// Applies `edit` to the stored fields, checks the result and stores it.
+    pub async fn update_event(
+        &self,
+        id: Uuid,
+        edit: impl FnOnce(&mut EventFields) + Send,
+    ) -> Result<Event, ServiceError> {
         let mut event = self.store.get_event(id).await?;
-        event.fields.apply(patch);
+        edit(&mut event.fields);
         ServiceError::invalid_if_any(event.fields.validate())?;
         event.updated_at = self.clock.now();
         self.store.update_event(&event).await?;
@@ -63,33 +69,27 @@ impl<S: EventStore + ?Sized> EventService<S> {
     }
 
     pub async fn create_waypoint(&self, waypoint: NewWaypoint) -> Result<Waypoint, ServiceError> {
-        let as_fields = WaypointFields {
-            name: waypoint.name.clone(),
-            waypoint_type: waypoint.waypoint_type,
-            latitude: waypoint.latitude,
-            longitude: waypoint.longitude,
-            elevation: waypoint.elevation,
-            stop_time_minutes: waypoint.stop_time_minutes,
-            comments: waypoint.comments.clone(),
-            order_index: waypoint.order_index.unwrap_or_default(),
-            distance_from_start: waypoint.distance_from_start,
-        };
-        ServiceError::invalid_if_any(as_fields.validate())?;
+        ServiceError::invalid_if_any(waypoint.fields.validate(waypoint.order_index))?;
         Ok(self
             .store
             .insert_waypoint(self.ids.new_id(), &waypoint, self.clock.now())
             .await?)
     }
 
+    /// Applies `edit` to the stored waypoint (its fields and order), checks the result and
+    /// stores it; its identity, event and creation time stay as stored.
     pub async fn update_waypoint(
         &self,
         id: Uuid,
-        patch: WaypointPatch,
+        edit: impl FnOnce(&mut WaypointEdit<'_>) + Send,
     ) -> Result<Waypoint, ServiceError> {
-        let mut fields = self.store.get_waypoint(id).await?.fields;
-        fields.apply(patch);
-        ServiceError::invalid_if_any(fields.validate())?;
-        Ok(self.store.update_waypoint(id, &fields).await?)
+        let mut waypoint = self.store.get_waypoint(id).await?;
+        edit(&mut WaypointEdit {
+            fields: &mut waypoint.fields,
+            order_index: &mut waypoint.order_index,
+        });
+        ServiceError::invalid_if_any(waypoint.fields.validate(Some(waypoint.order_index)))?;
+        Ok(self.store.update_waypoint(&waypoint).await?)
     }
 
     pub async fn delete_waypoint(&self, id: Uuid) -> Result<(), ServiceError> {
@@ -97,11 +97,18 @@ impl<S: EventStore + ?Sized> EventService<S> {
     }
 }
 
+/// What an update may change of a waypoint.
+pub struct WaypointEdit<'a> {
+    pub fields: &'a mut WaypointFields,
+    pub order_index: &'a mut i32,
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
+    use crate::error::Missing;
     use crate::models::event::WaypointType;
     use crate::ports::{EventStoreError, MockClock, MockEventStore, MockIdSource};
 
@@ -132,15 +139,17 @@ mod tests {
     fn new_waypoint(name: &str, latitude: Option<f64>) -> NewWaypoint {
         NewWaypoint {
             event_id: Uuid::from_u128(1),
-            name: name.into(),
-            waypoint_type: WaypointType::Water,
-            latitude,
-            longitude: None,
-            elevation: None,
-            stop_time_minutes: Some(3),
-            comments: None,
             order_index: None,
-            distance_from_start: Some(12.0),
+            fields: WaypointFields {
+                name: name.into(),
+                waypoint_type: WaypointType::Water,
+                latitude,
+                longitude: None,
+                elevation: None,
+                stop_time_minutes: Some(3),
+                comments: None,
+                distance_from_start: Some(12.0),
+            },
         }
     }
 
@@ -167,7 +176,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn updating_merges_the_patch_and_bumps_updated_at_only() {
+    async fn updating_applies_the_edit_and_bumps_updated_at_only() {
         let mut store = MockEventStore::new();
         store.expect_get_event().returning(|id| {
             Ok(Event {
@@ -187,12 +196,8 @@ mod tests {
             })
             .times(1)
             .returning(|_| Ok(()));
-        let patch = EventPatch {
-            name: Some("New name".into()),
-            ..EventPatch::default()
-        };
         let event = service(store, at(9))
-            .update_event(Uuid::from_u128(3), patch)
+            .update_event(Uuid::from_u128(3), |f| f.name = "New name".into())
             .await
             .unwrap();
         assert_eq!(event.updated_at, at(9));
@@ -209,12 +214,8 @@ mod tests {
                 updated_at: at(1),
             })
         });
-        let patch = EventPatch {
-            distance: Some(Some(-1.0)),
-            ..EventPatch::default()
-        };
         let result = service(store, at(9))
-            .update_event(Uuid::from_u128(3), patch)
+            .update_event(Uuid::from_u128(3), |f| f.distance = Some(-1.0))
             .await;
         assert!(
             matches!(result, Err(ServiceError::Invalid(errors)) if errors[0].field == "distance")
@@ -228,9 +229,12 @@ mod tests {
             .expect_get_event()
             .returning(|_| Err(EventStoreError::EventNotFound));
         let result = service(store, at(9))
-            .update_event(Uuid::from_u128(3), EventPatch::default())
+            .update_event(Uuid::from_u128(3), |_| {})
             .await;
-        assert!(matches!(result, Err(ServiceError::NotFound("event"))));
+        assert!(matches!(
+            result,
+            Err(ServiceError::NotFound(Missing::Event))
+        ));
     }
 
     #[tokio::test]
@@ -246,17 +250,8 @@ mod tests {
                 Ok(Waypoint {
                     id,
                     event_id: w.event_id,
-                    fields: WaypointFields {
-                        name: w.name.clone(),
-                        waypoint_type: w.waypoint_type,
-                        latitude: w.latitude,
-                        longitude: w.longitude,
-                        elevation: w.elevation,
-                        stop_time_minutes: w.stop_time_minutes,
-                        comments: w.comments.clone(),
-                        order_index: 4,
-                        distance_from_start: w.distance_from_start,
-                    },
+                    order_index: 4,
+                    fields: w.fields.clone(),
                     created_at: created,
                 })
             });
@@ -264,7 +259,7 @@ mod tests {
             .create_waypoint(new_waypoint("Duncan Canyon", Some(39.1)))
             .await
             .unwrap();
-        assert_eq!(stored.fields.order_index, 4);
+        assert_eq!(stored.order_index, 4);
     }
 
     #[tokio::test]
@@ -287,16 +282,20 @@ mod tests {
         let result = service(store, at(2))
             .create_waypoint(new_waypoint("Lost", None))
             .await;
-        assert!(matches!(result, Err(ServiceError::NotFound("event"))));
+        assert!(matches!(
+            result,
+            Err(ServiceError::NotFound(Missing::Event))
+        ));
     }
 
     #[tokio::test]
-    async fn a_waypoint_patch_is_validated_after_merging() {
+    async fn a_waypoint_edit_is_validated_after_it_is_applied() {
         let mut store = MockEventStore::new();
         store.expect_get_waypoint().returning(|id| {
             Ok(Waypoint {
                 id,
                 event_id: Uuid::from_u128(1),
+                order_index: 2,
                 fields: WaypointFields {
                     name: "Foresthill".into(),
                     waypoint_type: WaypointType::Food,
@@ -305,7 +304,6 @@ mod tests {
                     elevation: None,
                     stop_time_minutes: None,
                     comments: None,
-                    order_index: 2,
                     distance_from_start: Some(62.0),
                 },
                 created_at: at(1),
@@ -313,24 +311,18 @@ mod tests {
         });
         store
             .expect_update_waypoint()
-            .withf(|_, f| {
-                f.name == "Foresthill" && f.stop_time_minutes == Some(10) && f.order_index == 2
+            .withf(|w| {
+                w.fields.name == "Foresthill"
+                    && w.fields.stop_time_minutes == Some(10)
+                    && w.order_index == 2
+                    && w.created_at == at(1)
             })
             .times(1)
-            .returning(|id, f| {
-                Ok(Waypoint {
-                    id,
-                    event_id: Uuid::from_u128(1),
-                    fields: f.clone(),
-                    created_at: at(1),
-                })
-            });
-        let patch = WaypointPatch {
-            stop_time_minutes: Some(Some(10)),
-            ..WaypointPatch::default()
-        };
+            .returning(|w| Ok(w.clone()));
         let updated = service(store, at(3))
-            .update_waypoint(Uuid::from_u128(5), patch)
+            .update_waypoint(Uuid::from_u128(5), |w| {
+                w.fields.stop_time_minutes = Some(10);
+            })
             .await
             .unwrap();
         assert_eq!(updated.fields.stop_time_minutes, Some(10));

@@ -221,6 +221,7 @@ mod tests {
         let waypoint = |name: &str, mile: f64| Waypoint {
             id: Uuid::nil(),
             event_id: Uuid::nil(),
+            order_index: 0,
             fields: WaypointFields {
                 name: name.into(),
                 waypoint_type: WaypointType::Food,
@@ -229,7 +230,6 @@ mod tests {
                 elevation: Some(6_200.0),
                 stop_time_minutes: Some(5),
                 comments: Some("ice and potatoes".into()),
-                order_index: 0,
                 distance_from_start: Some(mile),
             },
             created_at: Utc::now(),

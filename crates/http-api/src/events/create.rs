@@ -1,20 +1,15 @@
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::events::dto::{CreateEventRequest, EventDto};
 use crate::extract::JsonBody;
+use crate::state::State;
 
 /// `POST /api/events`: 201 with the stored event.
-#[utoipa::path(
-    post,
-    path = "/api/events",
-    tag = "events",
-    request_body = CreateEventRequest,
-    responses((status = 201, description = "The stored event", body = EventDto)),
-)]
+#[utoipa::path(post, path = "/api/events", tag = "events", request_body = CreateEventRequest,
+    responses((status = 201, description = "The stored event", body = EventDto)))]
 pub async fn create_event(
-    state: web::Data<AppState>,
+    state: State,
     JsonBody(body): JsonBody<CreateEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let event = state.events.create_event(body.into_domain()).await?;

@@ -1,23 +1,14 @@
-use actix_web::{HttpResponse, web};
+use actix_web::web::Json;
 
-use crate::AppState;
+use crate::deleted::Deleted;
 use crate::error::ApiError;
-use crate::events::dto::DeletedDto;
-use crate::extract::parse_id;
+use crate::extract::EventId;
+use crate::state::State;
 
 /// `DELETE /api/events/{id}`: with its waypoints and chat sessions, by cascade.
-#[utoipa::path(
-    delete,
-    path = "/api/events/{id}",
-    tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id")),
-    responses((status = 200, description = "Deleted with its waypoints and chats", body = DeletedDto)),
-)]
-pub async fn delete_event(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    state.events.delete_event(id).await?;
-    Ok(HttpResponse::Ok().json(DeletedDto { success: true, id }))
+#[utoipa::path(delete, path = "/api/events/{id}", tag = "events", params(EventId),
+    responses((status = 200, description = "Deleted with its waypoints and chats", body = Deleted)))]
+pub async fn delete_event(state: State, id: EventId) -> Result<Json<Deleted>, ApiError> {
+    state.events.delete_event(id.0).await?;
+    Ok(Json(Deleted::new(id.0)))
 }

@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
-use domain::{Event, EventFields, EventPatch};
+use domain::{Event, EventFields};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::openapi::{name_schema, optional_datetime_schema, optional_name_schema};
-use crate::serde_util::{WholeNumber, double_option, double_option_datetime, optional_datetime};
+use crate::schema;
+use crate::serde_util::{WholeNumber, optional_datetime, set, update, update_datetime};
 
 /// The original planner's event JSON. `distance` is a number or null, never a string: its
 /// frontend calls `.toFixed` on it.
@@ -28,19 +28,27 @@ pub struct EventDto {
 }
 
 impl From<Event> for EventDto {
-    fn from(e: Event) -> Self {
-        let f = e.fields;
+    fn from(event: Event) -> Self {
+        let EventFields {
+            name,
+            planned_date,
+            distance,
+            target_duration_minutes,
+            elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent,
+        } = event.fields;
         Self {
-            id: e.id,
-            name: f.name,
-            planned_date: f.planned_date,
-            distance: f.distance,
-            target_duration_minutes: f.target_duration_minutes,
-            elevation_gain_adjustment_percent: f.elevation_gain_adjustment_percent,
-            elevation_descent_adjustment_percent: f.elevation_descent_adjustment_percent,
-            fatigue_slowdown_percent: f.fatigue_slowdown_percent,
-            created_at: e.created_at,
-            updated_at: e.updated_at,
+            id: event.id,
+            name,
+            planned_date,
+            distance,
+            target_duration_minutes,
+            elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent,
+            created_at: event.created_at,
+            updated_at: event.updated_at,
         }
     }
 }
@@ -48,22 +56,22 @@ impl From<Event> for EventDto {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = NewEvent)]
 pub struct CreateEventRequest {
-    #[schema(schema_with = name_schema)]
+    #[schema(schema_with = schema::name)]
     pub name: String,
     /// RFC 3339, or an ISO date-time without offset taken as UTC; "" is none.
     #[serde(default, deserialize_with = "optional_datetime")]
-    #[schema(schema_with = optional_datetime_schema)]
+    #[schema(schema_with = schema::optional_datetime)]
     pub planned_date: Option<DateTime<Utc>>,
     /// Miles.
-    #[schema(minimum = 0, maximum = 10000)]
+    #[schema(schema_with = schema::miles)]
     pub distance: Option<f64>,
-    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10080)]
+    #[schema(schema_with = schema::target_minutes)]
     pub target_duration_minutes: Option<WholeNumber>,
-    #[schema(minimum = -100, maximum = 1000)]
+    #[schema(schema_with = schema::percent)]
     pub elevation_gain_adjustment_percent: Option<f64>,
-    #[schema(minimum = -100, maximum = 1000)]
+    #[schema(schema_with = schema::percent)]
     pub elevation_descent_adjustment_percent: Option<f64>,
-    #[schema(minimum = -100, maximum = 1000)]
+    #[schema(schema_with = schema::percent)]
     pub fatigue_slowdown_percent: Option<f64>,
 }
 
@@ -73,7 +81,7 @@ impl CreateEventRequest {
             name: self.name,
             planned_date: self.planned_date,
             distance: self.distance,
-            target_duration_minutes: self.target_duration_minutes.map(|n| n.0),
+            target_duration_minutes: self.target_duration_minutes.map(WholeNumber::get),
             elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
             elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
             fatigue_slowdown_percent: self.fatigue_slowdown_percent,
@@ -87,45 +95,71 @@ impl CreateEventRequest {
 #[schema(as = EventChanges)]
 pub struct UpdateEventRequest {
     /// `null` or absent keeps the name.
-    #[schema(schema_with = optional_name_schema)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option_datetime")]
-    #[schema(schema_with = optional_datetime_schema)]
+    #[serde(default, deserialize_with = "update_datetime")]
+    #[schema(schema_with = schema::optional_datetime)]
     pub planned_date: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::miles)]
     pub distance: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10080)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::target_minutes)]
     pub target_duration_minutes: Option<Option<WholeNumber>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::percent)]
     pub elevation_gain_adjustment_percent: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::percent)]
     pub elevation_descent_adjustment_percent: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -100, maximum = 1000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::percent)]
     pub fatigue_slowdown_percent: Option<Option<f64>>,
 }
 
 impl UpdateEventRequest {
-    pub fn into_domain(self) -> EventPatch {
-        EventPatch {
-            name: self.name,
-            planned_date: self.planned_date,
-            distance: self.distance,
-            target_duration_minutes: self.target_duration_minutes.map(|n| n.map(|n| n.0)),
-            elevation_gain_adjustment_percent: self.elevation_gain_adjustment_percent,
-            elevation_descent_adjustment_percent: self.elevation_descent_adjustment_percent,
-            fatigue_slowdown_percent: self.fatigue_slowdown_percent,
-        }
+    /// Writes what the request changes over the stored fields.
+    pub fn apply(self, to: &mut EventFields) {
+        set(&mut to.name, self.name);
+        set(&mut to.planned_date, self.planned_date);
+        set(&mut to.distance, self.distance);
+        let minutes = self.target_duration_minutes;
+        set(
+            &mut to.target_duration_minutes,
+            minutes.map(|n| n.map(WholeNumber::get)),
+        );
+        let gain = self.elevation_gain_adjustment_percent;
+        set(&mut to.elevation_gain_adjustment_percent, gain);
+        let descent = self.elevation_descent_adjustment_percent;
+        set(&mut to.elevation_descent_adjustment_percent, descent);
+        set(
+            &mut to.fatigue_slowdown_percent,
+            self.fatigue_slowdown_percent,
+        );
     }
 }
 
-#[derive(Serialize, ToSchema)]
-#[schema(as = Deleted)]
-pub struct DeletedDto {
-    pub success: bool,
-    pub id: Uuid,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_changes_only_what_it_names_and_null_clears_a_nullable_field() {
+        let mut fields = CreateEventRequest {
+            name: "Western States".into(),
+            planned_date: None,
+            distance: Some(100.2),
+            target_duration_minutes: Some(WholeNumber(1_440)),
+            elevation_gain_adjustment_percent: None,
+            elevation_descent_adjustment_percent: None,
+            fatigue_slowdown_percent: None,
+        }
+        .into_domain();
+        let update: UpdateEventRequest =
+            serde_json::from_str(r#"{"name": "WSER", "distance": null}"#).unwrap();
+        update.apply(&mut fields);
+        assert_eq!(fields.name, "WSER");
+        assert_eq!(fields.distance, None);
+        assert_eq!(fields.target_duration_minutes, Some(1_440));
+    }
 }

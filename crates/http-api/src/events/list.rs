@@ -1,17 +1,13 @@
-use actix_web::{HttpResponse, web};
+use actix_web::web::Json;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::events::dto::EventDto;
+use crate::state::State;
 
 /// `GET /api/events`: by planned date, undated last.
-#[utoipa::path(
-    get,
-    path = "/api/events",
-    tag = "events",
-    responses((status = 200, description = "Events by planned date, undated last", body = Vec<EventDto>)),
-)]
-pub async fn list_events(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/events", tag = "events",
+    responses((status = 200, description = "Events by planned date, undated last", body = Vec<EventDto>)))]
+pub async fn list_events(state: State) -> Result<Json<Vec<EventDto>>, ApiError> {
     let events = state.events.list_events().await?;
-    Ok(HttpResponse::Ok().json(events.into_iter().map(EventDto::from).collect::<Vec<_>>()))
+    Ok(Json(events.into_iter().map(EventDto::from).collect()))
 }

@@ -1,27 +1,19 @@
-use actix_web::{HttpResponse, web};
+use actix_web::web::Json;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::events::dto::{EventDto, UpdateEventRequest};
-use crate::extract::{JsonBody, parse_id};
+use crate::extract::{EventId, JsonBody};
+use crate::state::State;
 
 /// `PUT /api/events/{id}`: a partial update; the stored event comes back.
-#[utoipa::path(
-    put,
-    path = "/api/events/{id}",
-    tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id")),
+#[utoipa::path(put, path = "/api/events/{id}", tag = "events", params(EventId),
     request_body = UpdateEventRequest,
-    responses((status = 200, description = "The event as stored", body = EventDto)),
-)]
+    responses((status = 200, description = "The event as stored", body = EventDto)))]
 pub async fn update_event(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
+    state: State,
+    id: EventId,
     JsonBody(body): JsonBody<UpdateEventRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let event = state
-        .events
-        .update_event(parse_id(&id)?, body.into_domain())
-        .await?;
-    Ok(HttpResponse::Ok().json(EventDto::from(event)))
+) -> Result<Json<EventDto>, ApiError> {
+    let event = state.events.update_event(id.0, |f| body.apply(f)).await?;
+    Ok(Json(event.into()))
 }

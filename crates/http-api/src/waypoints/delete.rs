@@ -1,23 +1,14 @@
-use actix_web::{HttpResponse, web};
+use actix_web::web::Json;
 
-use crate::AppState;
+use crate::deleted::Deleted;
 use crate::error::ApiError;
-use crate::events::dto::DeletedDto;
-use crate::extract::parse_id;
+use crate::extract::WaypointId;
+use crate::state::State;
 
 /// `DELETE /api/waypoints/{id}`.
-#[utoipa::path(
-    delete,
-    path = "/api/waypoints/{id}",
-    tag = "waypoints",
-    params(("id" = Uuid, Path, description = "The waypoint's id")),
-    responses((status = 200, description = "Deleted", body = DeletedDto)),
-)]
-pub async fn delete_waypoint(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    state.events.delete_waypoint(id).await?;
-    Ok(HttpResponse::Ok().json(DeletedDto { success: true, id }))
+#[utoipa::path(delete, path = "/api/waypoints/{id}", tag = "waypoints", params(WaypointId),
+    responses((status = 200, description = "Deleted", body = Deleted)))]
+pub async fn delete_waypoint(state: State, id: WaypointId) -> Result<Json<Deleted>, ApiError> {
+    state.events.delete_waypoint(id.0).await?;
+    Ok(Json(Deleted::new(id.0)))
 }

@@ -1,16 +1,13 @@
 use chrono::{DateTime, Utc};
-use domain::{FieldError, NewWaypoint, Waypoint, WaypointPatch, WaypointType};
+use domain::{FieldError, NewWaypoint, Waypoint, WaypointEdit, WaypointFields, WaypointType};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::parse_optional_id;
-use crate::openapi::{
-    comments_schema, name_schema, optional_name_schema, optional_waypoint_type_schema,
-    waypoint_type_schema,
-};
-use crate::serde_util::{WholeNumber, double_option};
+use crate::schema;
+use crate::serde_util::{WholeNumber, set, update};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Waypoint)]
@@ -18,7 +15,7 @@ pub struct WaypointDto {
     pub id: Uuid,
     pub event_id: Uuid,
     pub name: String,
-    #[schema(schema_with = waypoint_type_schema)]
+    #[schema(schema_with = schema::waypoint_type)]
     pub waypoint_type: &'static str,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -33,19 +30,28 @@ pub struct WaypointDto {
 
 impl From<Waypoint> for WaypointDto {
     fn from(w: Waypoint) -> Self {
-        let f = w.fields;
+        let WaypointFields {
+            name,
+            waypoint_type,
+            latitude,
+            longitude,
+            elevation,
+            stop_time_minutes,
+            comments,
+            distance_from_start,
+        } = w.fields;
         Self {
             id: w.id,
             event_id: w.event_id,
-            name: f.name,
-            waypoint_type: f.waypoint_type.as_str(),
-            latitude: f.latitude,
-            longitude: f.longitude,
-            elevation: f.elevation,
-            stop_time_minutes: f.stop_time_minutes,
-            comments: f.comments,
-            order_index: f.order_index,
-            distance_from_start: f.distance_from_start,
+            name,
+            waypoint_type: waypoint_type.as_str(),
+            latitude,
+            longitude,
+            elevation,
+            stop_time_minutes,
+            comments,
+            order_index: w.order_index,
+            distance_from_start,
             created_at: w.created_at,
         }
     }
@@ -65,27 +71,27 @@ fn parse_type(text: &str) -> Result<WaypointType, ApiError> {
 pub struct CreateWaypointRequest {
     #[schema(value_type = Uuid, required = true)]
     pub event_id: Option<String>,
-    #[schema(schema_with = name_schema)]
+    #[schema(schema_with = schema::name)]
     pub name: String,
     /// `checkpoint` when absent.
-    #[schema(schema_with = optional_waypoint_type_schema)]
+    #[schema(schema_with = schema::optional_waypoint_type)]
     pub waypoint_type: Option<String>,
-    #[schema(minimum = -90, maximum = 90)]
+    #[schema(schema_with = schema::latitude)]
     pub latitude: Option<f64>,
-    #[schema(minimum = -180, maximum = 180)]
+    #[schema(schema_with = schema::longitude)]
     pub longitude: Option<f64>,
     /// Feet.
-    #[schema(minimum = -1500, maximum = 30000)]
+    #[schema(schema_with = schema::elevation_feet)]
     pub elevation: Option<f64>,
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10080)]
+    #[schema(schema_with = schema::stop_minutes)]
     pub stop_time_minutes: Option<WholeNumber>,
-    #[schema(schema_with = comments_schema)]
+    #[schema(schema_with = schema::comments)]
     pub comments: Option<String>,
     /// After the event's last waypoint when absent.
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 2147483647)]
+    #[schema(schema_with = schema::order_index)]
     pub order_index: Option<WholeNumber>,
     /// Miles.
-    #[schema(minimum = 0, maximum = 10000)]
+    #[schema(schema_with = schema::miles)]
     pub distance_from_start: Option<f64>,
 }
 
@@ -95,19 +101,21 @@ impl CreateWaypointRequest {
             .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("event_id", "is required")]))?;
         Ok(NewWaypoint {
             event_id,
-            name: self.name,
-            // The planner's default kind of stop.
-            waypoint_type: self
-                .waypoint_type
-                .as_deref()
-                .map_or(Ok(WaypointType::Checkpoint), parse_type)?,
-            latitude: self.latitude,
-            longitude: self.longitude,
-            elevation: self.elevation,
-            stop_time_minutes: self.stop_time_minutes.map(|n| n.0),
-            comments: self.comments,
-            order_index: self.order_index.map(|n| n.0),
-            distance_from_start: self.distance_from_start,
+            order_index: self.order_index.map(WholeNumber::get),
+            fields: WaypointFields {
+                name: self.name,
+                // The planner's default kind of stop.
+                waypoint_type: self
+                    .waypoint_type
+                    .as_deref()
+                    .map_or(Ok(WaypointType::Checkpoint), parse_type)?,
+                latitude: self.latitude,
+                longitude: self.longitude,
+                elevation: self.elevation,
+                stop_time_minutes: self.stop_time_minutes.map(WholeNumber::get),
+                comments: self.comments,
+                distance_from_start: self.distance_from_start,
+            },
         })
     }
 }
@@ -116,44 +124,52 @@ impl CreateWaypointRequest {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = WaypointChanges)]
 pub struct UpdateWaypointRequest {
-    #[schema(schema_with = optional_name_schema)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
-    #[schema(schema_with = optional_waypoint_type_schema)]
+    #[schema(schema_with = schema::optional_waypoint_type)]
     pub waypoint_type: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -90, maximum = 90)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::latitude)]
     pub latitude: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -180, maximum = 180)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::longitude)]
     pub longitude: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = -1500, maximum = 30000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::elevation_feet)]
     pub elevation: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10080)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::stop_minutes)]
     pub stop_time_minutes: Option<Option<WholeNumber>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(schema_with = comments_schema)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::comments)]
     pub comments: Option<Option<String>>,
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 2147483647)]
+    #[schema(schema_with = schema::order_index)]
     pub order_index: Option<WholeNumber>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10000)]
+    #[serde(default, deserialize_with = "update")]
+    #[schema(schema_with = schema::miles)]
     pub distance_from_start: Option<Option<f64>>,
 }
 
 impl UpdateWaypointRequest {
-    pub fn try_into_domain(self) -> Result<WaypointPatch, ApiError> {
-        Ok(WaypointPatch {
-            name: self.name,
-            waypoint_type: self.waypoint_type.as_deref().map(parse_type).transpose()?,
-            latitude: self.latitude,
-            longitude: self.longitude,
-            elevation: self.elevation,
-            stop_time_minutes: self.stop_time_minutes.map(|n| n.map(|n| n.0)),
-            comments: self.comments,
-            order_index: self.order_index.map(|n| n.0),
-            distance_from_start: self.distance_from_start,
+    /// Checks what can be checked before the stored waypoint is read (the type's name), and
+    /// returns the edit that writes the request's changes over it.
+    pub fn try_into_edit(self) -> Result<impl FnOnce(&mut WaypointEdit<'_>), ApiError> {
+        let waypoint_type = self.waypoint_type.as_deref().map(parse_type).transpose()?;
+        Ok(move |to: &mut WaypointEdit<'_>| {
+            let f = &mut *to.fields;
+            set(&mut f.name, self.name);
+            set(&mut f.waypoint_type, waypoint_type);
+            set(&mut f.latitude, self.latitude);
+            set(&mut f.longitude, self.longitude);
+            set(&mut f.elevation, self.elevation);
+            let stop = self.stop_time_minutes;
+            set(
+                &mut f.stop_time_minutes,
+                stop.map(|n| n.map(WholeNumber::get)),
+            );
+            set(&mut f.comments, self.comments);
+            set(&mut f.distance_from_start, self.distance_from_start);
+            set(to.order_index, self.order_index.map(WholeNumber::get));
         })
     }
 }

@@ -1,0 +1,588 @@
+//! The web UI in a real headless Chromium (Debian's chromium + chromium-driver), driven over
+//! WebDriver against the real app, a real PostgreSQL and the fake model. Each test saves a
+//! screenshot under target/browser-screenshots when it fails; a few also save the pictures
+//! that show a person what the UI looks like.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+use serde_json::{Value, json};
+use test_support::fake_openai::Behavior;
+use tokio::sync::Semaphore;
+
+use test_support::app::{TestApp, spawn_app, spawn_app_with};
+
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
+const SHIFT_ENTER: &str = "\u{E008}\u{E007}\u{E008}";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Chromium is heavy on two cores: a few sessions at a time.
+static SESSIONS: Semaphore = Semaphore::const_new(2);
+
+struct Driver {
+    url: String,
+    _process: Child,
+}
+
+/// One chromedriver per test process; `None` when it is not installed.
+fn driver() -> Option<&'static Driver> {
+    static DRIVER: OnceLock<Option<Driver>> = OnceLock::new();
+    DRIVER
+        .get_or_init(|| {
+            let binary = [
+                "chromedriver",
+                "/usr/bin/chromedriver",
+                "/usr/lib/chromium/chromedriver",
+            ]
+            .into_iter()
+            .find(|candidate| {
+                Command::new(candidate)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })?;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let process = Command::new(binary)
+                .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver");
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some(Driver {
+                url: format!("http://127.0.0.1:{port}"),
+                _process: process,
+            })
+        })
+        .as_ref()
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn save_screenshot(browser: &Client, name: &str) -> PathBuf {
+    let path = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&path, browser.screenshot().await.unwrap()).unwrap();
+    path
+}
+
+/// Runs `test` with a fresh browser session (its own profile, so its own localStorage);
+/// on failure saves a screenshot named after the test, then fails.
+async fn with_browser<F, Fut>(name: &str, test: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(driver) = driver() else {
+        // CI installs the browser, so there a missing one is a failure, never a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver not found: install chromium and chromium-driver"
+        );
+        eprintln!(
+            "SKIPPED browser test {name}: chromedriver not found (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let _slot = SESSIONS.acquire().await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--hide-scrollbars", "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.path().display()),
+        ]}),
+    );
+    let browser = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a chromium session");
+    let outcome = AssertUnwindSafe(test(browser.clone())).catch_unwind().await;
+    if outcome.is_err() {
+        let path = save_screenshot(&browser, &format!("failed-{name}")).await;
+        eprintln!("screenshot of the failure: {}", path.display());
+    }
+    let _ = browser.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn find(browser: &Client, css: &str) -> Element {
+    browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    find(browser, css)
+        .await
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+}
+
+async fn click(browser: &Client, css: &str) {
+    find(browser, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// Waits until the JavaScript expression is truthy.
+async fn until(browser: &Client, what: &str, expression: &str) {
+    let script = format!("return Boolean({expression});");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if browser.execute(&script, vec![]).await.unwrap() == Value::Bool(true) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn js(browser: &Client, expression: &str) -> Value {
+    browser
+        .execute(&format!("return {expression};"), vec![])
+        .await
+        .unwrap()
+}
+
+async fn texts(browser: &Client, css: &str) -> Vec<String> {
+    let script =
+        format!("return [...document.querySelectorAll({css:?})].map(e => e.textContent.trim());");
+    serde_json::from_value(browser.execute(&script, vec![]).await.unwrap()).unwrap()
+}
+
+async fn open_event(browser: &Client, app: &TestApp, name: &str) -> String {
+    let event = app.create_event(name).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    browser
+        .goto(&app.url(&format!("/events/{id}")))
+        .await
+        .unwrap();
+    find(browser, ".assistant-panel textarea").await;
+    id
+}
+
+async fn ask(browser: &Client, question: &str) {
+    let input = find(browser, ".assistant-panel textarea").await;
+    input.send_keys(question).await.unwrap();
+    input.send_keys(ENTER).await.unwrap();
+}
+
+const FULL_ANSWER: &str = "Start easy, then hold on.";
+
+#[tokio::test]
+async fn events_are_listed_created_and_deleted_from_the_events_page() {
+    let app = spawn_app().await;
+    app.create_event("Hardrock 100").await;
+    with_browser("events_page", |browser| async move {
+        browser.goto(&app.url("/")).await.unwrap();
+        until(
+            &browser,
+            "the event list",
+            "document.querySelectorAll('.event-item').length === 1",
+        )
+        .await;
+        type_into(&browser, "input[name=name]", "Western States 100").await;
+        type_into(&browser, "input[name=distance]", "100.2").await;
+        type_into(&browser, "input[name=target_hours]", "24").await;
+        click(&browser, ".create-event button[type=submit]").await;
+        until(
+            &browser,
+            "the new event",
+            "document.querySelectorAll('.event-item').length === 2",
+        )
+        .await;
+        let items = texts(&browser, ".event-item h3").await;
+        assert!(
+            items.contains(&"Western States 100".to_owned()),
+            "{items:?}"
+        );
+        assert!(
+            texts(&browser, ".event-item p")
+                .await
+                .iter()
+                .any(|t| t.contains("100.2 mi"))
+        );
+        save_screenshot(&browser, "events-list").await;
+
+        click(&browser, "button[aria-label='Delete event Hardrock 100']").await;
+        assert!(
+            browser
+                .get_alert_text()
+                .await
+                .unwrap()
+                .contains("Hardrock 100")
+        );
+        browser.accept_alert().await.unwrap();
+        until(
+            &browser,
+            "the deletion",
+            "document.querySelectorAll('.event-item').length === 1",
+        )
+        .await;
+        assert_eq!(
+            app.db
+                .count("SELECT count(*) AS n FROM events WHERE name = 'Hardrock 100'")
+                .await,
+            0
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
+    let app = spawn_app_with(
+        Behavior::slow_answer(
+            &["Start ", "easy, ", "then ", "hold on."],
+            Duration::from_millis(150),
+        ),
+        |_| {},
+    )
+    .await;
+    with_browser("streamed_answer", |browser| async move {
+        let event_id = open_event(&browser, &app, "Western States 100").await;
+        type_into(&browser, "input[name=name]", "Robinson Flat").await;
+        type_into(&browser, "input[name=distance_from_start]", "29.7").await;
+        click(&browser, ".waypoint-form button[type=submit]").await;
+        until(&browser, "the waypoint", "document.querySelectorAll('.waypoint').length === 1").await;
+
+        ask(&browser, "How should I pace the first 30 miles?").await;
+        // Mid-stream: part of the answer is on screen while it is still being generated.
+        until(&browser, "a partial answer", "document.querySelector('.message.assistant.generating')?.textContent.includes('Start')").await;
+        until(&browser, "the whole answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        assert_eq!(texts(&browser, ".message.user").await, ["How should I pace the first 30 miles?"]);
+        save_screenshot(&browser, "event-page-streamed-answer").await;
+
+        let stored = js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await;
+        let session_id = stored.as_str().expect("the session is remembered").to_owned();
+        assert_eq!(app.session_json(&session_id).await["messages"][1]["content"], FULL_ANSWER);
+
+        browser.refresh().await.unwrap();
+        until(&browser, "the restored chat", "document.querySelectorAll('.message').length === 2").await;
+        assert_eq!(texts(&browser, ".message.assistant").await, [FULL_ANSWER]);
+        // Markdown-free text stays text; what the person typed is never interpreted.
+        assert_eq!(texts(&browser, ".message.user").await, ["How should I pace the first 30 miles?"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_the_stored_answer() {
+    let app = spawn_app_with(
+        Behavior::slow_answer(
+            &["One ", "two ", "three ", "four."],
+            Duration::from_millis(700),
+        ),
+        // Every piece is saved as it arrives, so the reloaded page has text to show.
+        |settings| settings.chat.checkpoint_every = Duration::ZERO,
+    )
+    .await;
+    with_browser("reload_mid_answer", |browser| async move {
+        open_event(&browser, &app, "UTMB").await;
+        ask(&browser, "Count slowly").await;
+        until(&browser, "the second piece", "document.querySelector('.message.assistant')?.textContent.includes('two')").await;
+        browser.refresh().await.unwrap();
+        until(&browser, "the stored question", "document.querySelector('.message.user')?.textContent === 'Count slowly'").await;
+        until(&browser, "the text saved so far, still generating", "document.querySelector('.message.assistant.generating')?.textContent.startsWith('One')").await;
+        until(&browser, "the answer, once stored", "document.querySelector('.message.assistant:not(.generating)')?.textContent === 'One two three four.'").await;
+    })
+    .await;
+}
+
+async fn seed_chats(app: &TestApp, event_id: &str, questions: &[&str]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for question in questions {
+        let events = app
+            .chat_events(&json!({"message": question, "event_id": event_id}))
+            .await;
+        ids.push(events[0]["session_id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh() {
+    let app = spawn_app().await;
+    with_browser("history", |browser| async move {
+        let event = app.create_event("Badwater 135").await;
+        let event_id = event["id"].as_str().unwrap().to_owned();
+        let ids = seed_chats(&app, &event_id, &["Heat training plan?", "Crew vehicle checklist", "Heat and salt tablets?"]).await;
+        browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
+        find(&browser, ".assistant-panel textarea").await;
+
+        click(&browser, "button[aria-label='Chat history']").await;
+        until(&browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
+        assert_eq!(texts(&browser, ".session-title").await, ["Heat and salt tablets?", "Crew vehicle checklist", "Heat training plan?"]);
+        let when = find(&browser, ".session time").await;
+        assert_eq!(when.text().await.unwrap(), "just now");
+        assert!(when.attr("title").await.unwrap().is_some_and(|t| !t.is_empty()), "exact time on hover");
+
+        type_into(&browser, ".history input[type=search]", "heat").await;
+        until(&browser, "the filter", "document.querySelectorAll('.history .session').length === 2").await;
+        save_screenshot(&browser, "history-sidebar-filtered").await;
+
+        // Load the oldest chat: its messages appear, it is highlighted and remembered.
+        click(&browser, &format!("[data-session-id='{}'] .session-open", ids[0])).await;
+        until(&browser, "the old chat", "document.querySelector('.message.user')?.textContent === 'Heat training plan?'").await;
+        until(&browser, "the highlight", &format!("document.querySelector('.session.active')?.dataset.sessionId === '{}'", ids[0])).await;
+        assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, json!(ids[0]));
+
+        // Escape closes the sidebar (and, in the search box, clears the filter).
+        type_into(&browser, ".history input[type=search]", ESCAPE).await;
+        until(&browser, "the sidebar to close", "document.querySelector('.history').hidden").await;
+
+        // Delete the active chat, after confirming.
+        click(&browser, "button[aria-label='Chat history']").await;
+        until(&browser, "the whole list", "document.querySelectorAll('.history .session').length === 3").await;
+        click(&browser, &format!("[data-session-id='{}'] .session-delete", ids[0])).await;
+        assert!(browser.get_alert_text().await.unwrap().contains("Heat training plan?"));
+        browser.accept_alert().await.unwrap();
+        until(&browser, "the deletion", &format!("!document.querySelector(\"[data-session-id='{}']\")", ids[0])).await;
+        assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, Value::Null);
+        assert_eq!(app.db.count(&format!("SELECT count(*) AS n FROM chat_sessions WHERE id = '{}'", ids[0])).await, 0);
+        assert_eq!(app.db.count(&format!("SELECT count(*) AS n FROM chat_messages WHERE session_id = '{}'", ids[0])).await, 0);
+
+        // New chat: the panel clears and the next question makes a new session.
+        click(&browser, &format!("[data-session-id='{}'] .session-open", ids[1])).await;
+        until(&browser, "a chat to load", "document.querySelectorAll('.message').length > 0").await;
+        click(&browser, "button[aria-label='New chat']").await;
+        until(&browser, "an empty panel", "document.querySelectorAll('.message').length === 0").await;
+        assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, Value::Null);
+        ask(&browser, "Brand new question").await;
+        until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        let remembered = js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await;
+        assert!(remembered.as_str().is_some_and(|id| !ids.iter().any(|old| old == id)), "{remembered}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_remembered_chat_that_no_longer_exists_is_forgotten_silently() {
+    let app = spawn_app().await;
+    with_browser("stale_session", |browser| async move {
+        let event_id = open_event(&browser, &app, "Leadville").await;
+        js(
+            &browser,
+            &format!(
+                "localStorage.setItem('chat_session_{event_id}', '{}')",
+                uuid::Uuid::new_v4()
+            ),
+        )
+        .await;
+        browser.refresh().await.unwrap();
+        find(&browser, ".assistant-panel textarea").await;
+        until(
+            &browser,
+            "the stale id to go",
+            &format!("localStorage.getItem('chat_session_{event_id}') === null"),
+        )
+        .await;
+        assert!(texts(&browser, ".chat-error").await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_shown_with_the_partial_answer_kept() {
+    let app = spawn_app_with(
+        Behavior::ErrorAfter(
+            vec!["Drink ".into(), "to thirst".into()],
+            "The model crashed".into(),
+        ),
+        |_| {},
+    )
+    .await;
+    with_browser("upstream_error", |browser| async move {
+        open_event(&browser, &app, "Spartathlon").await;
+        ask(&browser, "How much water?").await;
+        until(
+            &browser,
+            "the error",
+            "document.querySelector('.chat-error')?.textContent.includes('The model crashed')",
+        )
+        .await;
+        assert_eq!(
+            texts(&browser, ".message.assistant").await,
+            ["Drink to thirst"]
+        );
+        save_screenshot(&browser, "upstream-error").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shift_enter_makes_a_new_line_and_model_markdown_is_rendered_safely() {
+    let app = spawn_app_with(
+        Behavior::answer(&[
+            "**Bold** plan:\n\n- walk hills\n- run flats\n\n<img src=x onerror=alert(1)> `code`",
+        ]),
+        |_| {},
+    )
+    .await;
+    with_browser("markdown", |browser| async move {
+        open_event(&browser, &app, "Comrades").await;
+        let input = find(&browser, ".assistant-panel textarea").await;
+        input.send_keys("line one").await.unwrap();
+        input.send_keys(SHIFT_ENTER).await.unwrap();
+        input.send_keys("line two").await.unwrap();
+        assert_eq!(
+            input.prop("value").await.unwrap().as_deref(),
+            Some("line one\nline two")
+        );
+        input.send_keys(ENTER).await.unwrap();
+        until(
+            &browser,
+            "the answer",
+            "document.querySelector('.message.assistant:not(.generating) li')",
+        )
+        .await;
+        let answer = find(&browser, ".message.assistant .body")
+            .await
+            .html(true)
+            .await
+            .unwrap();
+        assert!(
+            answer.contains("<strong>Bold</strong>")
+                && answer.contains("<li>walk hills</li>")
+                && answer.contains("<code>code</code>"),
+            "{answer}"
+        );
+        assert!(
+            !answer.contains("<img"),
+            "model HTML must not become markup: {answer}"
+        );
+        assert_eq!(
+            js(
+                &browser,
+                "document.querySelectorAll('.message.assistant img').length"
+            )
+            .await,
+            json!(0)
+        );
+        assert_eq!(
+            texts(&browser, ".message.user").await,
+            ["line one\nline two"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn at_360_pixels_wide_the_event_page_has_no_horizontal_scroll() {
+    let app = spawn_app().await;
+    with_browser("narrow", |browser| async move {
+        browser.set_window_size(360, 740).await.unwrap();
+        let event = app.create_event("A very long race name that should wrap nicely on a small phone screen").await;
+        let id = event["id"].as_str().unwrap();
+        app.post_json("/api/waypoints", &json!({"event_id": id, "name": "Aid station with a long name too", "comments": "Drop bag: socks, lube, headlamp, batteries, jacket"})).await;
+        browser.goto(&app.url(&format!("/events/{id}"))).await.unwrap();
+        until(&browser, "the waypoint", "document.querySelectorAll('.waypoint').length === 1").await;
+        ask(&browser, "Quick tips?").await;
+        until(&browser, "the answer", "document.querySelector('.message.assistant:not(.generating)')").await;
+        let width = js(&browser, "window.innerWidth").await.as_u64().unwrap();
+        assert!(width <= 360, "viewport {width}");
+        assert_eq!(js(&browser, "document.documentElement.scrollWidth <= window.innerWidth").await, json!(true));
+        browser.execute("document.querySelector('.assistant-panel').scrollIntoView()", vec![]).await.unwrap();
+        save_screenshot(&browser, "narrow-360px").await;
+        click(&browser, "button[aria-label='Chat history']").await;
+        until(&browser, "the sidebar", "!document.querySelector('.history').hidden").await;
+        assert_eq!(js(&browser, "document.documentElement.scrollWidth <= window.innerWidth").await, json!(true));
+        save_screenshot(&browser, "narrow-360px-history").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
+    let app = spawn_app().await;
+    with_browser("waypoints", |browser| async move {
+        let event_id = open_event(&browser, &app, "Lavaredo").await;
+        type_into(&browser, "input[name=name]", "Cortina").await;
+        type_into(&browser, "select[name=waypoint_type]", "food").await;
+        type_into(&browser, "input[name=distance_from_start]", "30.5").await;
+        type_into(&browser, "input[name=stop_time_minutes]", "10").await;
+        type_into(&browser, "input[name=comments]", "Drop bag").await;
+        click(&browser, ".waypoint-form button[type=submit]").await;
+        until(
+            &browser,
+            "the waypoint",
+            "document.querySelector('.waypoint')?.textContent.includes('mile 30.5')",
+        )
+        .await;
+        assert!(texts(&browser, ".waypoint").await[0].contains("10 min stop"));
+
+        click(&browser, "button[aria-label='Edit waypoint Cortina']").await;
+        let stop = find(&browser, "input[name=stop_time_minutes]").await;
+        assert_eq!(stop.prop("value").await.unwrap().as_deref(), Some("10"));
+        stop.clear().await.unwrap();
+        stop.send_keys("4").await.unwrap();
+        click(&browser, ".waypoint-form button[type=submit]").await;
+        until(
+            &browser,
+            "the edit",
+            "document.querySelector('.waypoint')?.textContent.includes('4 min stop')",
+        )
+        .await;
+        let stored: Value = app
+            .get(&format!("/api/events/{event_id}/waypoints"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                stored[0]["stop_time_minutes"].clone(),
+                stored[0]["waypoint_type"].clone()
+            ),
+            (json!(4), json!("food"))
+        );
+
+        click(&browser, "button[aria-label='Delete waypoint Cortina']").await;
+        browser.accept_alert().await.unwrap();
+        until(
+            &browser,
+            "the deletion",
+            "document.querySelectorAll('.waypoint').length === 0",
+        )
+        .await;
+        assert_eq!(app.db.count("SELECT count(*) AS n FROM waypoints").await, 0);
+    })
+    .await;
+}

@@ -1,0 +1,170 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use test_support::app::{assert_problem, at, spawn_app};
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_session_list_is_newest_first_with_ties_broken_by_id_and_without_messages() {
+    let app = spawn_app().await;
+    let old = app.seed_session(None, at(1), &["old"]).await;
+    let tie_a = app.seed_session(None, at(5), &["tie a"]).await;
+    let tie_b = app.seed_session(None, at(5), &["tie b"]).await;
+    let new = app.seed_session(None, at(9), &["new"]).await;
+    let (first_tie, second_tie) = if tie_a > tie_b {
+        (tie_a, tie_b)
+    } else {
+        (tie_b, tie_a)
+    };
+
+    let response = app.get("/api/chat/sessions").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let list: Value = response.json().await.unwrap();
+    let expected: Vec<String> = [new, first_tie, second_tie, old]
+        .iter()
+        .map(Uuid::to_string)
+        .collect();
+    assert_eq!(ids(&list), expected);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["messages"].is_null())
+    );
+    assert_eq!(list[0]["title"], "new");
+    assert_eq!(list[0]["updated_at"], "2026-06-27T05:09:00Z");
+}
+
+#[tokio::test]
+async fn sessions_are_filtered_by_event() {
+    let app = spawn_app().await;
+    let (a, b) = (app.seed_event("A").await, app.seed_event("B").await);
+    let of_a = app.seed_session(Some(a), at(1), &["about A"]).await;
+    app.seed_session(Some(b), at(2), &["about B"]).await;
+    app.seed_session(None, at(3), &["about nothing"]).await;
+
+    let list: Value = app
+        .get(&format!("/api/chat/sessions?event_id={a}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&list), [of_a.to_string()]);
+    assert_eq!(list[0]["event_id"], a.to_string());
+
+    let all: Value = app
+        .get("/api/chat/sessions?event_id=")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let none: Value = app
+        .get(&format!("/api/chat/sessions?event_id={}", Uuid::new_v4()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_session_is_returned_with_all_its_messages_in_order() {
+    let app = spawn_app().await;
+    let texts = [
+        "How do I pace 100 miles?",
+        "Start slow.",
+        "And nutrition?",
+        "200-300 kcal an hour.",
+    ];
+    let id = app.seed_session(None, at(4), &texts).await;
+
+    let response = app.get(&format!("/api/chat/sessions/{id}")).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(session["id"], id.to_string());
+    let messages = session["messages"].as_array().unwrap();
+    let contents: Vec<&str> = messages
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, texts);
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
+    for message in messages {
+        assert_eq!(message["session_id"], id.to_string());
+        assert_eq!(message["status"], "complete");
+        assert!(message.get("sources").is_some() && message.get("created_at").is_some());
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_session_removes_it_and_its_messages_from_the_database() {
+    let app = spawn_app().await;
+    let doomed = app.seed_session(None, at(1), &["a", "b", "c"]).await;
+    let kept = app.seed_session(None, at(2), &["d", "e"]).await;
+
+    let response = app.delete(&format!("/api/chat/sessions/{doomed}")).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["deleted_messages"], 3);
+    let sql = format!("SELECT count(*) AS n FROM chat_messages WHERE session_id = '{doomed}'");
+    assert_eq!(app.db.count(&sql).await, 0);
+    let sql = format!("SELECT count(*) AS n FROM chat_sessions WHERE id = '{doomed}'");
+    assert_eq!(app.db.count(&sql).await, 0);
+    let sql = format!("SELECT count(*) AS n FROM chat_messages WHERE session_id = '{kept}'");
+    assert_eq!(app.db.count(&sql).await, 2);
+    assert_problem(
+        app.get(&format!("/api/chat/sessions/{doomed}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.delete(&format!("/api/chat/sessions/{doomed}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
+    let app = spawn_app().await;
+    let event = app.seed_event("Big").await;
+    app.db
+        .execute(&format!(
+            "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) \
+             SELECT gen_random_uuid(), '{event}', 'chat ' || i, now(), now() - i * interval '1 second' \
+             FROM generate_series(1, 2000) AS i"
+        ))
+        .await;
+
+    let response = app
+        .get(&format!("/api/chat/sessions?event_id={event}"))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let list: Value = response.json().await.unwrap();
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2_000);
+    assert_eq!((titles[0], titles[1_999]), ("chat 1", "chat 2000"));
+}

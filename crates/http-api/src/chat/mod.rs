@@ -1,6 +1,0 @@
-pub mod delete_session;
-pub mod dto;
-pub mod get_session;
-pub mod list_sessions;
-pub mod post_turn;
-pub mod sse;

@@ -1,0 +1,18 @@
+use actix_web::web::{self, Json};
+
+use crate::chat_sessions::dto::{SessionDto, SessionsQuery};
+use crate::error::ApiError;
+use crate::extract::parse_optional_id;
+use crate::state::State;
+
+/// `GET /api/chat/sessions?event_id=`: the sessions (without messages), newest first.
+#[utoipa::path(get, path = "/api/chat/sessions", tag = "chat", params(SessionsQuery),
+    responses((status = 200, description = "Sessions newest first, `messages` null", body = Vec<SessionDto>)))]
+pub async fn list_sessions(
+    state: State,
+    query: web::Query<SessionsQuery>,
+) -> Result<Json<Vec<SessionDto>>, ApiError> {
+    let event_id = parse_optional_id("event_id", query.event_id.as_deref())?;
+    let sessions = state.chat.list_sessions(event_id).await?;
+    Ok(Json(sessions.into_iter().map(SessionDto::from).collect()))
+}

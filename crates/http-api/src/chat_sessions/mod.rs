@@ -1,0 +1,4 @@
+pub mod delete;
+pub mod dto;
+pub mod get;
+pub mod list;

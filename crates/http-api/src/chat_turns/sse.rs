@@ -1,0 +1,130 @@
+//! The event stream of `POST /api/chat`. Each event is `event: <name>\ndata: <one line of
+//! JSON>\n\n`, written as one chunk: the original frontend reads only the lines starting with
+//! `data: ` (with the space) and drops a line cut between two network reads; the name lets
+//! other clients tell the events apart without guessing from their fields.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::web::{Bytes, BytesMut};
+use futures_util::{Stream, stream};
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+use utoipa::ToSchema;
+
+/// Sent when nothing else was for a while, so proxies and browsers keep the stream open.
+const PING: &[u8] = b": ping\n\n";
+
+/// A kind of event, by its `event:` name.
+pub trait Named: Serialize {
+    const NAME: &'static str;
+}
+
+/// One event, ready to write. serde_json never writes a raw newline inside a string, so
+/// the JSON stays on one line.
+pub fn event<E: Named>(payload: &E) -> Bytes {
+    let mut line = format!("event: {}\ndata: ", E::NAME).into_bytes();
+    // Serializing our own event structs cannot fail; an empty object keeps the framing.
+    if serde_json::to_writer(&mut line, payload).is_err() {
+        line.extend_from_slice(b"{}");
+    }
+    line.extend_from_slice(b"\n\n");
+    Bytes::from(line)
+}
+
+/// The response body: events as the generation sends them, with a `: ping` comment after
+/// each `ping_every` of silence; ends when the generation drops its sender.
+pub fn body(
+    events: UnboundedReceiver<Bytes>,
+    ping_every: Duration,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream::unfold(events, move |mut events| async move {
+        match tokio::time::timeout(ping_every, events.recv()).await {
+            Ok(Some(event)) => {
+                // Events already waiting go out in the same write, whole.
+                let mut batch: Option<BytesMut> = None;
+                while let Ok(more) = events.try_recv() {
+                    batch
+                        .get_or_insert_with(|| BytesMut::from(&event[..]))
+                        .extend_from_slice(&more);
+                }
+                Some((Ok(batch.map_or(event, BytesMut::freeze)), events))
+            }
+            Ok(None) => None,
+            Err(_) => Some((Ok(Bytes::from_static(PING)), events)),
+        }
+    })
+}
+
+/// First event: the question is stored.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatStarted)]
+pub struct Started {
+    pub session_id: uuid::Uuid,
+    /// The question's id.
+    pub message_id: uuid::Uuid,
+    pub title: String,
+}
+
+impl Named for Started {
+    const NAME: &'static str = "started";
+}
+
+/// The next piece of the answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatChunk)]
+pub struct Chunk<'a> {
+    pub chunk: &'a str,
+}
+
+impl Named for Chunk<'_> {
+    const NAME: &'static str = "chunk";
+}
+
+/// Last event of an answer that is stored complete.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatDone)]
+pub struct Done {
+    pub done: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub sources: Vec<serde_json::Value>,
+    /// The answer's id.
+    pub message_id: uuid::Uuid,
+    pub finish_reason: Option<String>,
+}
+
+impl Named for Done {
+    const NAME: &'static str = "done";
+}
+
+/// Last event of an answer that failed: what went wrong, for a person.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatFailed)]
+pub struct Failed {
+    pub error: String,
+    /// The interrupted answer as stored, when it could be.
+    pub message_id: Option<uuid::Uuid>,
+}
+
+impl Named for Failed {
+    const NAME: &'static str = "error";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_its_name_then_one_data_line_with_a_space_and_a_blank_line() {
+        let bytes = event(&Chunk {
+            chunk: "line one\nline two \u{2028} \"quoted\"",
+        });
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let data = text.strip_prefix("event: chunk\n").unwrap();
+        assert!(data.starts_with("data: {"));
+        assert!(data.ends_with("}\n\n"));
+        assert_eq!(data.matches('\n').count(), 2, "{text:?}");
+        let json: serde_json::Value = serde_json::from_str(&data[6..data.len() - 2]).unwrap();
+        assert_eq!(json["chunk"], "line one\nline two \u{2028} \"quoted\"");
+    }
+}

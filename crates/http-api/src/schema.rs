@@ -1,0 +1,177 @@
+//! The OpenAPI side of the domain's rules: each helper reads the rule validation reads, so
+//! the document states exactly what is checked. A leaf module: it imports nothing of this
+//! crate, so every DTO can use it.
+
+use domain::models::rules::{
+    Blank, COMMENTS, ELEVATION_FEET, LATITUDE, LONGITUDE, MILES, NAME, NumberRule, ORDER_INDEX,
+    PERCENT, STOP_MINUTES, TARGET_MINUTES, TextRule,
+};
+use domain::{ChatLimits, Interruption, MessageStatus, Role, WaypointType};
+use serde_json::Value;
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+
+/// Text a person must fill in: something besides whitespace (Unicode White_Space, spelled
+/// out so every regex engine reads it alike) and no NUL.
+const NOT_BLANK: &str =
+    r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$";
+/// Text that may be blank, but holds no NUL.
+const NO_NUL: &str = r"^[^\x00]*$";
+
+/// What may stand beside the value: `null` (a nullable field, or "keep" in an update).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Null {
+    Refused,
+    Allowed,
+}
+
+fn kinds(kind: Type, null: Null) -> SchemaType {
+    match null {
+        Null::Refused => SchemaType::Type(kind),
+        Null::Allowed => SchemaType::from_iter([kind, Type::Null]),
+    }
+}
+
+fn text(rule: TextRule, null: Null) -> Object {
+    let (pattern, min_length) = match rule.blank {
+        Blank::Refused => (NOT_BLANK, Some(1)),
+        Blank::Allowed => (NO_NUL, None),
+    };
+    ObjectBuilder::new()
+        .schema_type(kinds(Type::String, null))
+        .min_length(min_length)
+        .max_length(Some(rule.max_chars))
+        .pattern(Some(pattern))
+        .build()
+}
+
+fn number(rule: NumberRule) -> Object {
+    let kind = if rule.whole {
+        Type::Integer
+    } else {
+        Type::Number
+    };
+    ObjectBuilder::new()
+        .schema_type(kinds(kind, Null::Allowed))
+        .minimum(Some(rule.min))
+        .maximum(Some(rule.max))
+        .build()
+}
+
+pub fn name() -> Object {
+    text(NAME, Null::Refused)
+}
+
+/// In a partial update: `null` keeps the name.
+pub fn optional_name() -> Object {
+    text(NAME, Null::Allowed)
+}
+
+pub fn comments() -> Object {
+    text(COMMENTS, Null::Allowed)
+}
+
+pub fn message() -> Object {
+    // The configured limit replaces this default when the document is rendered.
+    text(ChatLimits::DEFAULT.message_rule(), Null::Refused)
+}
+
+pub fn miles() -> Object {
+    number(MILES)
+}
+
+pub fn target_minutes() -> Object {
+    number(TARGET_MINUTES)
+}
+
+pub fn stop_minutes() -> Object {
+    number(STOP_MINUTES)
+}
+
+pub fn percent() -> Object {
+    number(PERCENT)
+}
+
+pub fn latitude() -> Object {
+    number(LATITUDE)
+}
+
+pub fn longitude() -> Object {
+    number(LONGITUDE)
+}
+
+pub fn elevation_feet() -> Object {
+    number(ELEVATION_FEET)
+}
+
+pub fn order_index() -> Object {
+    number(ORDER_INDEX)
+}
+
+fn strings(values: impl IntoIterator<Item = &'static str>, null: Null) -> Object {
+    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
+    if null == Null::Allowed {
+        values.push(Value::Null);
+    }
+    ObjectBuilder::new()
+        .schema_type(kinds(Type::String, null))
+        .enum_values(Some(values))
+        .build()
+}
+
+fn string(format: KnownFormat) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(format)))
+}
+
+/// `format`, or "" meaning none given (an empty form field, the original frontend's
+/// `?event_id=`), or also `null` when allowed.
+fn or_empty(format: KnownFormat, null: Null) -> Schema {
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(0));
+    let mut any = AnyOfBuilder::new().item(string(format)).item(empty);
+    if null == Null::Allowed {
+        any = any.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    Schema::AnyOf(any.build())
+}
+
+pub fn uuid_or_empty() -> Schema {
+    or_empty(KnownFormat::Uuid, Null::Refused)
+}
+
+pub fn optional_uuid() -> Schema {
+    or_empty(KnownFormat::Uuid, Null::Allowed)
+}
+
+pub fn optional_datetime() -> Schema {
+    or_empty(KnownFormat::DateTime, Null::Allowed)
+}
+
+pub fn role() -> Object {
+    strings(
+        [Role::User, Role::Assistant].map(Role::as_str),
+        Null::Refused,
+    )
+}
+
+pub fn message_status() -> Object {
+    let all = [
+        MessageStatus::Complete,
+        MessageStatus::Interrupted(Interruption::CutOff),
+        MessageStatus::Generating,
+    ];
+    strings(all.iter().map(MessageStatus::as_str), Null::Refused)
+}
+
+pub fn waypoint_type() -> Object {
+    strings(WaypointType::ALL.map(WaypointType::as_str), Null::Refused)
+}
+
+pub fn optional_waypoint_type() -> Object {
+    strings(WaypointType::ALL.map(WaypointType::as_str), Null::Allowed)
+}
