@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::ports::{ChatStore, EventStore, LanguageModel, SystemClock, TimeOrderedIds};
+use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
 use domain::{ChatLimits, ChatService, EventService};
 use http_api::{AppState, Generations, HttpConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
@@ -143,8 +143,6 @@ impl Application {
         tracing::info!(applied, "database migrations up to date");
         let pool = build_pool(database_url, settings.pool)?;
         let store = Arc::new(PgStore::new(pool));
-        let clock = Arc::new(SystemClock);
-        let ids = Arc::new(TimeOrderedIds);
         if !settings.openai.is_configured() {
             tracing::warn!(
                 "no language model configured (OPENAI_API_KEY or OPENAI_BASE_URL): history works, questions get an error"
@@ -158,8 +156,7 @@ impl Application {
             store.clone(),
             store.clone(),
             model,
-            clock.clone(),
-            ids.clone(),
+            Stamps::system(),
             settings.chat,
         );
         // Before serving: no answer of this process exists yet, so any still `generating`
@@ -173,7 +170,7 @@ impl Application {
         }
         let state = AppState {
             chat,
-            events: EventService::new(store.clone(), clock, ids),
+            events: EventService::new(store.clone(), Stamps::system()),
             health: store,
             generations: generations.clone(),
             sse_ping_every: settings.sse_ping_every,

@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -190,6 +191,23 @@ pub trait Clock: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait IdSource: Send + Sync + 'static {
     fn new_id(&self) -> Uuid;
+}
+
+/// What new records are stamped with: a fresh id and the time.
+#[derive(Clone)]
+pub struct Stamps {
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+}
+
+impl Stamps {
+    /// The wall clock and time-ordered ids: what the app runs with.
+    pub fn system() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(TimeOrderedIds),
+        }
+    }
 }
 
 /// The wall clock, cut to microseconds: what PostgreSQL keeps, so a value read back equals

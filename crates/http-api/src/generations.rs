@@ -55,25 +55,26 @@ impl Generations {
             ?grace,
             "waiting for answers being generated"
         );
-        if tokio::time::timeout(grace, self.tracker.wait())
-            .await
-            .is_err()
-        {
+        if !self.all_ended_within(grace).await {
+            let running = self.running();
             tracing::warn!(
-                running = self.running(),
+                running,
                 "grace period over; storing unfinished answers as interrupted"
             );
             self.stop.cancel();
-            if tokio::time::timeout(STORE_AFTER_STOP, self.tracker.wait())
-                .await
-                .is_err()
-            {
-                tracing::error!(
-                    running = self.running(),
-                    "some answers could not be stored before exit"
-                );
+            if !self.all_ended_within(STORE_AFTER_STOP).await {
+                let running = self.running();
+                tracing::error!(running, "some answers could not be stored before exit");
             }
         }
+    }
+}
+
+impl Generations {
+    async fn all_ended_within(&self, time: Duration) -> bool {
+        tokio::time::timeout(time, self.tracker.wait())
+            .await
+            .is_ok()
     }
 }
 

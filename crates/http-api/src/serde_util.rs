@@ -6,30 +6,25 @@ use serde::{Deserialize, Deserializer};
 /// RFC 3339, or a naive ISO date-time (or a bare date) taken as UTC: the original backend
 /// accepted all three, and its frontend sends `new Date(..).toISOString()`.
 pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    const NAIVE: [&str; 3] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ];
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .ok()
         .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc())
+            let naive = NAIVE
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+                .or_else(|| {
+                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .ok()?
+                        .and_hms_opt(0, 0, 0)
+                });
+            naive.map(|t| t.and_utc())
         })
         // PostgreSQL keeps microseconds; drop the rest so a value reads back as written.
         .and_then(|t| DateTime::from_timestamp_micros(t.timestamp_micros()))
@@ -52,23 +47,42 @@ pub fn optional_datetime<'de, D: Deserializer<'de>>(
         .transpose()
 }
 
-/// For partial updates: absent stays `None` (through `#[serde(default)]`), `null` becomes
-/// `Some(None)`, a value becomes `Some(Some(v))`.
-pub fn update<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    serde_with::rust::double_option::deserialize(d)
+/// A nullable field of a partial update: left out keeps the stored value, `null` clears
+/// it, a value replaces it. (A type of its own rather than serde_with's `double_option`
+/// on an `Option<Option<T>>`: the three cases read as what they mean, and no field needs an
+/// attribute.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
 }
 
-/// [`update`] for date-times, which are read by [`optional_datetime`] (serde_with reads a
-/// value with its own `Deserialize`, and `DateTime`'s takes RFC 3339 only).
-pub fn update_datetime<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
-    optional_datetime(d).map(Some)
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Change<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(d)?.map_or(Self::Clear, Self::Set))
+    }
 }
 
-/// Stores a partial update's value, if it has one.
+impl<T> Change<T> {
+    /// Writes the change over `slot`, reading a set value with `into`.
+    pub fn apply<U>(self, slot: &mut Option<U>, into: impl FnOnce(T) -> U) {
+        match self {
+            Self::Keep => {}
+            Self::Clear => *slot = None,
+            Self::Set(value) => *slot = Some(into(value)),
+        }
+    }
+}
+
+/// A nullable date-time in a partial update, read as [`optional_datetime`] reads it (""
+/// clears it too).
+pub fn change_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Change<DateTime<Utc>>, D::Error> {
+    Ok(optional_datetime(d)?.map_or(Change::Clear, Change::Set))
+}
+
+/// Stores a partial update's value of a field that cannot be cleared, if it has one.
 pub fn set<T>(slot: &mut T, change: Option<T>) {
     if let Some(value) = change {
         *slot = value;

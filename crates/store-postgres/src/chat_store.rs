@@ -9,10 +9,10 @@ use domain::ports::{ChatStore, ChatStoreError};
 use domain::{ChatMessage, ChatSession, Interruption, MessageStatus, SessionWithMessages};
 use uuid::Uuid;
 
-use crate::PgStore;
 use crate::error::DbError;
 use crate::rows::{MessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
+use crate::{PgStore, one_with_many};
 
 diesel::define_sql_function! {
     /// PostgreSQL's GREATEST: `updated_at` only ever moves forward.
@@ -29,17 +29,29 @@ struct DeletedCounts {
     messages: i64,
 }
 
+/// A session left-joined with `$messages` (its messages, or a join of the table that keeps
+/// only some), ordered: one round trip and one snapshot, the session's columns repeating on
+/// each message row. A macro because the two joins are of different Diesel types.
+macro_rules! load_session {
+    ($conn:ident, $id:expr, $messages:expr) => {
+        chat_sessions::table
+            .left_join($messages)
+            .filter(chat_sessions::id.eq($id))
+            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
+            .load::<(SessionRow, Option<MessageRow>)>(&mut $conn)
+            .await
+            .map_err(DbError::from)
+    };
+}
+
 /// Rows of a session left-joined with its messages: the session, and its messages in order.
 fn session_with_messages(
     rows: Vec<(SessionRow, Option<MessageRow>)>,
 ) -> Result<SessionWithMessages, ChatStoreError> {
-    let mut rows = rows.into_iter();
-    let Some((session, first)) = rows.next() else {
-        return Err(ChatStoreError::SessionNotFound);
-    };
-    let messages = first
+    let (session, messages) = one_with_many(rows).ok_or(ChatStoreError::SessionNotFound)?;
+    let messages = messages
         .into_iter()
-        .chain(rows.filter_map(|(_, message)| message))
         .map(ChatMessage::try_from)
         .collect::<Result<Vec<_>, _>>()
         .map_err(DbError::from)?;
@@ -76,16 +88,7 @@ impl ChatStore for PgStore {
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
         let mut conn = self.conn().await?;
-        // One round trip and one snapshot: the session's columns repeat on each message row.
-        let rows: Vec<(SessionRow, Option<MessageRow>)> = chat_sessions::table
-            .left_join(chat_messages::table)
-            .filter(chat_sessions::id.eq(id))
-            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
-            .load(&mut conn)
-            .await
-            .map_err(DbError::from)?;
-        session_with_messages(rows)
+        session_with_messages(load_session!(conn, id, chat_messages::table)?)
     }
 
     async fn get_recent_history(
@@ -105,18 +108,9 @@ impl ChatStore for PgStore {
         .sql(") newest WHERE from_here <= ")
         .bind::<diesel::sql_types::BigInt, _>(max_chars)
         .sql(")");
-        let rows: Vec<(SessionRow, Option<MessageRow>)> = chat_sessions::table
-            .left_join(
-                chat_messages::table
-                    .on(chat_messages::session_id.eq(chat_sessions::id).and(recent)),
-            )
-            .filter(chat_sessions::id.eq(id))
-            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
-            .load(&mut conn)
-            .await
-            .map_err(DbError::from)?;
-        session_with_messages(rows)
+        let messages =
+            chat_messages::table.on(chat_messages::session_id.eq(chat_sessions::id).and(recent));
+        session_with_messages(load_session!(conn, id, messages)?)
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError> {

@@ -6,10 +6,10 @@ use domain::ports::{EventStore, EventStoreError};
 use domain::{Event, NewWaypoint, Waypoint};
 use uuid::Uuid;
 
-use crate::PgStore;
 use crate::error::DbError;
 use crate::rows::{EventRow, WaypointRow};
 use crate::schema::{events, waypoints};
+use crate::{PgStore, one_with_many};
 
 fn found<T>(rows: usize, missing: EventStoreError, value: T) -> Result<T, EventStoreError> {
     if rows == 0 { Err(missing) } else { Ok(value) }
@@ -97,13 +97,9 @@ impl EventStore for PgStore {
             .load(&mut conn)
             .await
             .map_err(DbError::from)?;
-        let mut rows = rows.into_iter();
-        let Some((event, first)) = rows.next() else {
-            return Err(EventStoreError::EventNotFound);
-        };
-        let waypoints = first
+        let (event, waypoints) = one_with_many(rows).ok_or(EventStoreError::EventNotFound)?;
+        let waypoints = waypoints
             .into_iter()
-            .chain(rows.filter_map(|(_, row)| row))
             .map(to_waypoint)
             .collect::<Result<_, _>>()?;
         Ok((Event::from(event), waypoints))

@@ -34,3 +34,16 @@ impl PgStore {
         Ok(self.pool.get().await?)
     }
 }
+
+/// The rows of a one-to-many left join (the parent's columns repeating on each child's row,
+/// or one row without a child) as the parent and its children in row order; `None` when
+/// there is no row, that is, no parent.
+fn one_with_many<P, C>(rows: Vec<(P, Option<C>)>) -> Option<(P, Vec<C>)> {
+    let mut rows = rows.into_iter();
+    let (parent, first) = rows.next()?;
+    let children = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, child)| child))
+        .collect();
+    Some((parent, children))
+}

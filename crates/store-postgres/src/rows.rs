@@ -35,16 +35,16 @@ impl UnknownValue {
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = events, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct EventRow {
-    pub id: Uuid,
-    pub name: String,
-    pub planned_date: Option<DateTime<Utc>>,
-    pub distance: Option<f64>,
-    pub target_duration_minutes: Option<i32>,
-    pub elevation_gain_adjustment_percent: Option<f64>,
-    pub elevation_descent_adjustment_percent: Option<f64>,
-    pub fatigue_slowdown_percent: Option<f64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) planned_date: Option<DateTime<Utc>>,
+    pub(crate) distance: Option<f64>,
+    pub(crate) target_duration_minutes: Option<i32>,
+    pub(crate) elevation_gain_adjustment_percent: Option<f64>,
+    pub(crate) elevation_descent_adjustment_percent: Option<f64>,
+    pub(crate) fatigue_slowdown_percent: Option<f64>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 impl From<&Event> for EventRow {
@@ -89,18 +89,18 @@ impl From<EventRow> for Event {
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = waypoints, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct WaypointRow {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub name: String,
-    pub waypoint_type: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub elevation: Option<f64>,
-    pub stop_time_minutes: Option<i32>,
-    pub comments: Option<String>,
-    pub order_index: i32,
-    pub distance_from_start: Option<f64>,
-    pub created_at: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) event_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) waypoint_type: String,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+    pub(crate) elevation: Option<f64>,
+    pub(crate) stop_time_minutes: Option<i32>,
+    pub(crate) comments: Option<String>,
+    pub(crate) order_index: i32,
+    pub(crate) distance_from_start: Option<f64>,
+    pub(crate) created_at: DateTime<Utc>,
 }
 
 impl WaypointRow {
@@ -163,47 +163,33 @@ impl TryFrom<WaypointRow> for Waypoint {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = chat_sessions, check_for_backend(diesel::pg::Pg))]
 pub struct SessionRow {
-    pub id: Uuid,
-    pub event_id: Option<Uuid>,
-    pub title: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) event_id: Option<Uuid>,
+    pub(crate) title: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 impl From<&ChatSession> for SessionRow {
     fn from(s: &ChatSession) -> Self {
-        let ChatSession {
-            id,
-            event_id,
-            title,
-            created_at,
-            updated_at,
-        } = s.clone();
         Self {
-            id,
-            event_id,
-            title,
-            created_at,
-            updated_at,
+            id: s.id,
+            event_id: s.event_id,
+            title: s.title.clone(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
         }
     }
 }
 
 impl From<SessionRow> for ChatSession {
     fn from(r: SessionRow) -> Self {
-        let SessionRow {
-            id,
-            event_id,
-            title,
-            created_at,
-            updated_at,
-        } = r;
         Self {
-            id,
-            event_id,
-            title,
-            created_at,
-            updated_at,
+            id: r.id,
+            event_id: r.event_id,
+            title: r.title,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -214,20 +200,20 @@ impl From<SessionRow> for ChatSession {
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct MessageRow {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub role: String,
-    pub content: String,
-    pub sources: Option<serde_json::Value>,
-    pub status: String,
-    pub status_code: Option<String>,
-    pub status_detail: Option<String>,
-    pub finish_reason: Option<String>,
-    pub model: Option<String>,
-    pub prompt_tokens: Option<i32>,
-    pub completion_tokens: Option<i32>,
-    pub total_tokens: Option<i32>,
-    pub created_at: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) session_id: Uuid,
+    pub(crate) role: String,
+    pub(crate) content: String,
+    pub(crate) sources: Option<serde_json::Value>,
+    pub(crate) status: String,
+    pub(crate) status_code: Option<String>,
+    pub(crate) status_detail: Option<String>,
+    pub(crate) finish_reason: Option<String>,
+    pub(crate) model: Option<String>,
+    pub(crate) prompt_tokens: Option<i32>,
+    pub(crate) completion_tokens: Option<i32>,
+    pub(crate) total_tokens: Option<i32>,
+    pub(crate) created_at: DateTime<Utc>,
 }
 
 impl From<&ChatMessage> for MessageRow {

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{ChatStore, EventStore};
 use domain::{ChatLimits, ChatMessage, ChatSession, Event, EventFields, Role};
 use local_postgres::testing::TestDatabase;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 use store_postgres::{MigrationError, PgStore, PoolConfig, build_pool, run_migrations};
@@ -113,38 +113,36 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    async fn send(&self, request: RequestBuilder) -> Response {
+        request.send().await.expect("request")
+    }
+
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    /// GETs `path`, expecting 200, and returns its JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// Asserts that GET `path` is a 404 problem.
+    pub async fn assert_not_found(&self, path: &str) {
+        assert_problem(self.get(path).await, StatusCode::NOT_FOUND).await;
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.client
-            .delete(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.send(self.client.delete(self.url(path))).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.send(self.client.post(self.url(path)).json(body)).await
     }
 
     pub async fn put_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.send(self.client.put(self.url(path)).json(body)).await
     }
 
     pub async fn chat(&self, body: &Value) -> Response {
@@ -172,13 +170,9 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        let request = self.client.post(self.url(path));
+        self.send(request.header("content-type", content_type).body(body))
             .await
-            .expect("request")
     }
 
     /// Creates an event through the API and returns its JSON.
@@ -245,6 +239,17 @@ impl TestApp {
             .unwrap();
         session.id
     }
+}
+
+/// The string `key` of each object in the array `list`.
+pub fn each_str<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"));
+    items
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
 }
 
 /// Asserts a problem+json answer with `status` and returns its body.

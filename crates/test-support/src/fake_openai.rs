@@ -119,11 +119,7 @@ impl FakeOpenAi {
 /// What a behaviour does on the wire, whatever the protocol.
 enum Step {
     /// A whole error answer.
-    Error {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: String,
-    },
+    Error(ErrorReply),
     /// The head of a `text/event-stream` answer.
     StartStream,
     Event(String),
@@ -134,6 +130,13 @@ enum Step {
     Cut,
     /// Nothing more is sent for a minute, then the stream is cut.
     Stall,
+}
+
+/// A JSON error answer with its status and extra headers.
+struct ErrorReply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
 }
 
 fn event(chunk: &Value) -> Step {
@@ -150,11 +153,11 @@ fn steps(behavior: Behavior) -> Vec<Step> {
             status,
             headers,
             body,
-        } => vec![Step::Error {
+        } => vec![Step::Error(ErrorReply {
             status,
             headers,
             body: body.to_string(),
-        }],
+        })],
         Behavior::Answer { deltas, delay } => {
             let mut steps = vec![Step::StartStream];
             for delta in &deltas {
@@ -235,20 +238,17 @@ async fn serve_h1(mut socket: TcpStream, shared: Shared) -> std::io::Result<()> 
         }
         for step in steps(shared.next(&body)) {
             match step {
-                Step::Error {
-                    status,
-                    headers,
-                    body,
-                } => {
+                Step::Error(reply) => {
                     let mut head = format!(
-                        "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-                        body.len()
+                        "HTTP/1.1 {} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                        reply.status,
+                        reply.body.len()
                     );
-                    for (name, value) in headers {
+                    for (name, value) in reply.headers {
                         head.push_str(&format!("{name}: {value}\r\n"));
                     }
                     head.push_str("\r\n");
-                    head.push_str(&body);
+                    head.push_str(&reply.body);
                     socket.write_all(head.as_bytes()).await?;
                 }
                 Step::StartStream => {
@@ -306,21 +306,17 @@ async fn answer_h2(
     let mut stream = None;
     for step in steps(shared.next(&body)) {
         match step {
-            Step::Error {
-                status,
-                headers,
-                body,
-            } => {
+            Step::Error(reply) => {
                 let mut response = http::Response::builder()
-                    .status(status)
+                    .status(reply.status)
                     .header("content-type", "application/json");
-                for (name, value) in headers {
+                for (name, value) in reply.headers {
                     response = response.header(name, value);
                 }
                 let response = response.body(()).unwrap_or_default();
                 respond
                     .send_response(response, false)?
-                    .send_data(Bytes::from(body), true)?;
+                    .send_data(Bytes::from(reply.body), true)?;
             }
             Step::StartStream => {
                 let response = http::Response::builder()

@@ -561,11 +561,8 @@ async fn waypoints_are_added_edited_and_deleted_on_the_event_page() {
         )
         .await;
         let stored: Value = app
-            .get(&format!("/api/events/{event_id}/waypoints"))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/events/{event_id}/waypoints"))
+            .await;
         assert_eq!(
             (
                 stored[0]["stop_time_minutes"].clone(),

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use test_support::app::{assert_problem, at, spawn_app};
+use test_support::app::{assert_problem, at, each_str, spawn_app};
 
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
@@ -53,27 +53,16 @@ async fn sessions_are_filtered_by_event() {
     app.seed_session(None, at(3), &["about nothing"]).await;
 
     let list: Value = app
-        .get(&format!("/api/chat/sessions?event_id={a}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/chat/sessions?event_id={a}"))
+        .await;
     assert_eq!(ids(&list), [of_a.to_string()]);
     assert_eq!(list[0]["event_id"], a.to_string());
 
-    let all: Value = app
-        .get("/api/chat/sessions?event_id=")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json("/api/chat/sessions?event_id=").await;
     assert_eq!(all.as_array().unwrap().len(), 3);
     let none: Value = app
-        .get(&format!("/api/chat/sessions?event_id={}", Uuid::new_v4()))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/chat/sessions?event_id={}", Uuid::new_v4()))
+        .await;
     assert_eq!(none, serde_json::json!([]));
 }
 
@@ -129,11 +118,8 @@ async fn deleting_a_session_removes_it_and_its_messages_from_the_database() {
     assert_eq!(app.db.count(&sql).await, 0);
     let sql = format!("SELECT count(*) AS n FROM chat_messages WHERE session_id = '{kept}'");
     assert_eq!(app.db.count(&sql).await, 2);
-    assert_problem(
-        app.get(&format!("/api/chat/sessions/{doomed}")).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    app.assert_not_found(&format!("/api/chat/sessions/{doomed}"))
+        .await;
     assert_problem(
         app.delete(&format!("/api/chat/sessions/{doomed}")).await,
         StatusCode::NOT_FOUND,
@@ -159,12 +145,7 @@ async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
 
     assert_eq!(response.status(), StatusCode::OK);
     let list: Value = response.json().await.unwrap();
-    let titles: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["title"].as_str().unwrap())
-        .collect();
+    let titles: Vec<&str> = each_str(&list, "title");
     assert_eq!(titles.len(), 2_000);
     assert_eq!((titles[0], titles[1_999]), ("chat 1", "chat 2000"));
 }

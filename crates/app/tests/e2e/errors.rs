@@ -41,7 +41,7 @@ async fn unknown_ids_and_routes_are_404() {
         "/api/no-such-thing".into(),
         "/nothing/here".into(),
     ] {
-        assert_problem(app.get(&path).await, StatusCode::NOT_FOUND).await;
+        app.assert_not_found(&path).await;
     }
     assert_problem(
         app.delete(&format!("/api/chat/sessions/{id}")).await,

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use test_support::app::{assert_problem, at, spawn_app};
+use test_support::app::{assert_problem, at, each_str, spawn_app};
 
 #[tokio::test]
 async fn an_event_is_created_read_listed_updated_partially_and_deleted() {
@@ -27,14 +27,9 @@ async fn an_event_is_created_read_listed_updated_partially_and_deleted() {
     assert_eq!(created["planned_date"], "2027-06-26T05:00:00Z");
     assert_eq!(created["elevation_descent_adjustment_percent"], Value::Null);
 
-    let fetched: Value = app
-        .get(&format!("/api/events/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&format!("/api/events/{id}")).await;
     assert_eq!(fetched, created);
-    let listed: Value = app.get("/api/events").await.json().await.unwrap();
+    let listed: Value = app.get_json("/api/events").await;
     assert_eq!(listed, json!([created]));
 
     // Only what is sent changes; null clears; echoing read-only fields back is harmless.
@@ -55,11 +50,7 @@ async fn an_event_is_created_read_listed_updated_partially_and_deleted() {
     let response = app.delete(&format!("/api/events/{id}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["success"], true);
-    assert_problem(
-        app.get(&format!("/api/events/{id}")).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    app.assert_not_found(&format!("/api/events/{id}")).await;
 }
 
 #[tokio::test]
@@ -116,12 +107,7 @@ async fn invalid_event_values_are_422_with_every_broken_field_named() {
         )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = each_str(&problem["errors"], "field");
     assert_eq!(fields, ["name", "distance", "target_duration_minutes"]);
     assert_eq!(app.db.count("SELECT count(*) AS n FROM events").await, 0);
 

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use test_support::app::{assert_problem, spawn_app};
+use test_support::app::{assert_problem, each_str, spawn_app};
 
 #[tokio::test]
 async fn waypoints_are_created_listed_in_order_updated_and_deleted() {
@@ -34,17 +34,9 @@ async fn waypoints_are_created_listed_in_order_updated_and_deleted() {
     assert_eq!(aid["stop_time_minutes"], 8);
 
     let listed: Value = app
-        .get(&format!("/api/events/{event_id}/waypoints"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let names: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["name"].as_str().unwrap())
-        .collect();
+        .get_json(&format!("/api/events/{event_id}/waypoints"))
+        .await;
+    let names: Vec<&str> = each_str(&listed, "name");
     assert_eq!(names, ["Start", "Grouse Gulch", "Finish"]);
 
     let aid_id = aid["id"].as_str().unwrap();
@@ -61,12 +53,7 @@ async fn waypoints_are_created_listed_in_order_updated_and_deleted() {
         (json!(20), Value::Null)
     );
     assert_eq!(updated["name"], "Grouse Gulch");
-    let fetched: Value = app
-        .get(&format!("/api/waypoints/{aid_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&format!("/api/waypoints/{aid_id}")).await;
     assert_eq!(fetched, updated);
     assert_eq!(finish["distance_from_start"], 100.5);
 
@@ -76,11 +63,8 @@ async fn waypoints_are_created_listed_in_order_updated_and_deleted() {
             .status(),
         StatusCode::OK
     );
-    assert_problem(
-        app.get(&format!("/api/waypoints/{aid_id}")).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    app.assert_not_found(&format!("/api/waypoints/{aid_id}"))
+        .await;
 }
 
 #[tokio::test]
@@ -112,10 +96,7 @@ async fn waypoint_errors_are_problems_with_the_right_status() {
         )
         .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_problem(
-        app.get(&format!("/api/events/{unknown}/waypoints")).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    app.assert_not_found(&format!("/api/events/{unknown}/waypoints"))
+        .await;
     assert_eq!(app.db.count("SELECT count(*) AS n FROM waypoints").await, 0);
 }

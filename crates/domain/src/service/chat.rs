@@ -15,7 +15,7 @@ use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::title::session_title;
-use crate::ports::{ChatStore, ChatStoreError, Clock, EventStore, IdSource, LanguageModel};
+use crate::ports::{ChatStore, ChatStoreError, EventStore, LanguageModel, Stamps};
 use crate::service::prompt::build_prompt;
 
 /// Bounds on what a person may send and on what the model is sent, set by configuration.
@@ -91,8 +91,7 @@ pub struct ChatService<S: ?Sized, E: ?Sized, L: ?Sized> {
     store: Arc<S>,
     events: Arc<E>,
     model: Arc<L>,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdSource>,
+    stamps: Stamps,
     limits: ChatLimits,
 }
 
@@ -106,16 +105,14 @@ where
         store: Arc<S>,
         events: Arc<E>,
         model: Arc<L>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdSource>,
+        stamps: Stamps,
         limits: ChatLimits,
     ) -> Self {
         Self {
             store,
             events,
             model,
-            clock,
-            ids,
+            stamps,
             limits,
         }
     }
@@ -157,11 +154,11 @@ where
         event_id: Option<Uuid>,
         message: String,
     ) -> Result<(ChatSession, ChatMessage, ChatMessage), ServiceError> {
-        let now = self.clock.now();
+        let now = self.stamps.clock.now();
         let question_and_answer = |id: Uuid, message: String| {
             [
-                ChatMessage::from_user(self.ids.new_id(), id, message, now),
-                ChatMessage::generating(self.ids.new_id(), id, now),
+                ChatMessage::from_user(self.stamps.ids.new_id(), id, message, now),
+                ChatMessage::generating(self.stamps.ids.new_id(), id, now),
             ]
         };
         let (session, [question, answer]) = match session_id {
@@ -171,7 +168,7 @@ where
             }
             None => {
                 let session = ChatSession {
-                    id: self.ids.new_id(),
+                    id: self.stamps.ids.new_id(),
                     event_id,
                     title: session_title(&message),
                     created_at: now,
@@ -260,7 +257,7 @@ where
             Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
             Either::Right((reply, _)) => reply.map_err(Interruption::ModelFailed)?,
         };
-        let mut checkpoint = Checkpoint::new(self.clock.now(), self.limits.checkpoint_every);
+        let mut checkpoint = Checkpoint::new(self.stamps.clock.now(), self.limits.checkpoint_every);
         loop {
             let item = match select(stop.as_mut(), reply.next()).await {
                 Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
@@ -270,7 +267,7 @@ where
                 Ok(ReplyChunk::Text(piece)) => {
                     on_text(&piece);
                     answer.content.push_str(&piece);
-                    if checkpoint.is_due(self.clock.now()) {
+                    if checkpoint.is_due(self.stamps.clock.now()) {
                         self.save_progress(answer).await;
                     }
                 }
@@ -297,7 +294,11 @@ where
 
     /// The answer's last write.
     async fn finish(&self, answer: ChatMessage) -> TurnOutcome {
-        match self.store.finish_message(&answer, self.clock.now()).await {
+        match self
+            .store
+            .finish_message(&answer, self.stamps.clock.now())
+            .await
+        {
             Ok(_) => TurnOutcome::Stored(answer),
             Err(cause) => TurnOutcome::NotSaved { answer, cause },
         }
@@ -379,8 +380,10 @@ mod tests {
             Arc::new(store),
             Arc::new(events),
             Arc::new(model),
-            Arc::new(clock),
-            Arc::new(ids),
+            Stamps {
+                clock: Arc::new(clock),
+                ids: Arc::new(ids),
+            },
             limits,
         )
     }
@@ -860,8 +863,10 @@ mod tests {
             Arc::new(store),
             Arc::new(MockEventStore::new()),
             Arc::new(model),
-            Arc::new(clock),
-            Arc::new(ids),
+            Stamps {
+                clock: Arc::new(clock),
+                ids: Arc::new(ids),
+            },
             ChatLimits {
                 checkpoint_every: Duration::from_secs(2),
                 ..ChatLimits::default()

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::error::ServiceError;
 use crate::models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields};
-use crate::ports::{Clock, EventStore, IdSource};
+use crate::ports::{EventStore, Stamps};
 
 /// Events and their waypoints: validation, identity and timestamps around the store.
 ///
@@ -12,13 +12,12 @@ use crate::ports::{Clock, EventStore, IdSource};
 /// update is the inbound adapter's to read, and the rules are checked on the result.
 pub struct EventService<S: ?Sized> {
     store: Arc<S>,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdSource>,
+    stamps: Stamps,
 }
 
 impl<S: EventStore + ?Sized> EventService<S> {
-    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
-        Self { store, clock, ids }
+    pub fn new(store: Arc<S>, stamps: Stamps) -> Self {
+        Self { store, stamps }
     }
 
     pub async fn list_events(&self) -> Result<Vec<Event>, ServiceError> {
@@ -31,9 +30,9 @@ impl<S: EventStore + ?Sized> EventService<S> {
 
     pub async fn create_event(&self, fields: EventFields) -> Result<Event, ServiceError> {
         ServiceError::invalid_if_any(fields.validate())?;
-        let now = self.clock.now();
+        let now = self.stamps.clock.now();
         let event = Event {
-            id: self.ids.new_id(),
+            id: self.stamps.ids.new_id(),
             fields,
             created_at: now,
             updated_at: now,
@@ -51,7 +50,7 @@ impl<S: EventStore + ?Sized> EventService<S> {
         let mut event = self.store.get_event(id).await?;
         edit(&mut event.fields);
         ServiceError::invalid_if_any(event.fields.validate())?;
-        event.updated_at = self.clock.now();
+        event.updated_at = self.stamps.clock.now();
         self.store.update_event(&event).await?;
         Ok(event)
     }
@@ -72,7 +71,7 @@ impl<S: EventStore + ?Sized> EventService<S> {
         ServiceError::invalid_if_any(waypoint.fields.validate(waypoint.order_index))?;
         Ok(self
             .store
-            .insert_waypoint(self.ids.new_id(), &waypoint, self.clock.now())
+            .insert_waypoint(self.stamps.ids.new_id(), &waypoint, self.stamps.clock.now())
             .await?)
     }
 
@@ -121,7 +120,11 @@ mod tests {
         clock.expect_now().return_const(now);
         let mut ids = MockIdSource::new();
         ids.expect_new_id().return_const(Uuid::from_u128(7));
-        EventService::new(Arc::new(store), Arc::new(clock), Arc::new(ids))
+        let stamps = Stamps {
+            clock: Arc::new(clock),
+            ids: Arc::new(ids),
+        };
+        EventService::new(Arc::new(store), stamps)
     }
 
     fn fields(name: &str) -> EventFields {

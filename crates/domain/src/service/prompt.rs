@@ -152,6 +152,10 @@ mod tests {
         }
     }
 
+    fn texts(messages: &[PromptMessage]) -> Vec<&str> {
+        messages.iter().map(|m| m.content.as_str()).collect()
+    }
+
     #[test]
     fn the_prompt_is_coach_then_history_then_the_new_message() {
         let history = [
@@ -182,10 +186,7 @@ mod tests {
             message(Role::Assistant, "newest"),
         ];
         let prompt = build_prompt(None, &history, "now", 12);
-        let kept: Vec<_> = prompt.messages[1..prompt.messages.len() - 1]
-            .iter()
-            .map(|m| m.content.as_str())
-            .collect();
+        let kept = texts(&prompt.messages[1..prompt.messages.len() - 1]);
         assert_eq!(kept, ["newer", "newest"]);
     }
 
@@ -195,10 +196,7 @@ mod tests {
         elsewhere.status = MessageStatus::Generating;
         let history = [message(Role::User, "first?"), elsewhere];
         let prompt = build_prompt(None, &history, "second?", 10_000);
-        let contents: Vec<_> = prompt.messages[1..]
-            .iter()
-            .map(|m| m.content.as_str())
-            .collect();
+        let contents = texts(&prompt.messages[1..]);
         assert_eq!(contents, ["first?", "second?"]);
     }
 

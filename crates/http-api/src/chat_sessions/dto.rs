@@ -19,15 +19,15 @@ pub struct SessionsQuery {
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatSession)]
 pub struct SessionDto {
-    pub id: Uuid,
-    pub event_id: Option<Uuid>,
-    pub title: String,
+    id: Uuid,
+    event_id: Option<Uuid>,
+    title: String,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     /// `null` in lists, the whole conversation when one session is fetched.
-    pub messages: Option<Vec<MessageDto>>,
+    messages: Option<Vec<MessageDto>>,
 }
 
 impl From<ChatSession> for SessionDto {
@@ -55,35 +55,35 @@ impl From<SessionWithMessages> for SessionDto {
 #[derive(Serialize, ToSchema)]
 #[schema(as = TokenUsage)]
 pub struct UsageDto {
-    pub prompt_tokens: Option<i32>,
-    pub completion_tokens: Option<i32>,
-    pub total_tokens: Option<i32>,
+    prompt_tokens: Option<i32>,
+    completion_tokens: Option<i32>,
+    total_tokens: Option<i32>,
 }
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatMessage)]
 pub struct MessageDto {
-    pub id: Uuid,
-    pub session_id: Uuid,
+    id: Uuid,
+    session_id: Uuid,
     #[schema(schema_with = schema::role)]
-    pub role: &'static str,
-    pub content: String,
+    role: &'static str,
+    content: String,
     /// Retrieval sources; `null` until retrieval exists.
     #[schema(value_type = Option<Vec<Object>>)]
-    pub sources: Option<serde_json::Value>,
+    sources: Option<serde_json::Value>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
     #[schema(schema_with = schema::message_status)]
-    pub status: &'static str,
+    status: &'static str,
     /// Why an interrupted answer stopped, for a person; `null` otherwise.
-    pub status_reason: Option<String>,
+    status_reason: Option<String>,
     /// The same reason as a stable code (`model_unavailable`, `cut_off`, `server_shutdown`,
     /// ...); `null` unless interrupted.
-    pub status_code: Option<&'static str>,
-    pub finish_reason: Option<String>,
-    pub model: Option<String>,
-    pub usage: Option<UsageDto>,
+    status_code: Option<&'static str>,
+    finish_reason: Option<String>,
+    model: Option<String>,
+    usage: Option<UsageDto>,
 }
 
 impl From<&ChatMessage> for MessageDto {

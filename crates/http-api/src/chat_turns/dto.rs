@@ -12,13 +12,13 @@ pub struct ChatRequest {
     /// The question; not blank. The longest accepted is MAX_MESSAGE_CHARS characters (the
     /// served document gives the configured figure).
     #[schema(schema_with = schema::message)]
-    pub message: String,
+    message: String,
     /// A new chat about this event; ignored when `session_id` is given.
     #[schema(schema_with = schema::optional_uuid)]
-    pub event_id: Option<String>,
+    event_id: Option<String>,
     /// Continue this chat (it keeps its own event).
     #[schema(schema_with = schema::optional_uuid)]
-    pub session_id: Option<String>,
+    session_id: Option<String>,
 }
 
 impl ChatRequest {

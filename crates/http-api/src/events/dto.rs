@@ -5,48 +5,41 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::schema;
-use crate::serde_util::{WholeNumber, optional_datetime, set, update, update_datetime};
+use crate::serde_util::{Change, WholeNumber, change_datetime, optional_datetime, set};
+use std::convert::identity as same;
 
 /// The original planner's event JSON. `distance` is a number or null, never a string: its
 /// frontend calls `.toFixed` on it.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Event)]
 pub struct EventDto {
-    pub id: Uuid,
-    pub name: String,
+    id: Uuid,
+    name: String,
     #[serde(serialize_with = "crate::timestamp::serialize_option")]
-    pub planned_date: Option<DateTime<Utc>>,
-    pub distance: Option<f64>,
-    pub target_duration_minutes: Option<i32>,
-    pub elevation_gain_adjustment_percent: Option<f64>,
-    pub elevation_descent_adjustment_percent: Option<f64>,
-    pub fatigue_slowdown_percent: Option<f64>,
+    planned_date: Option<DateTime<Utc>>,
+    distance: Option<f64>,
+    target_duration_minutes: Option<i32>,
+    elevation_gain_adjustment_percent: Option<f64>,
+    elevation_descent_adjustment_percent: Option<f64>,
+    fatigue_slowdown_percent: Option<f64>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl From<Event> for EventDto {
     fn from(event: Event) -> Self {
-        let EventFields {
-            name,
-            planned_date,
-            distance,
-            target_duration_minutes,
-            elevation_gain_adjustment_percent,
-            elevation_descent_adjustment_percent,
-            fatigue_slowdown_percent,
-        } = event.fields;
+        let fields = event.fields;
         Self {
             id: event.id,
-            name,
-            planned_date,
-            distance,
-            target_duration_minutes,
-            elevation_gain_adjustment_percent,
-            elevation_descent_adjustment_percent,
-            fatigue_slowdown_percent,
+            name: fields.name,
+            planned_date: fields.planned_date,
+            distance: fields.distance,
+            target_duration_minutes: fields.target_duration_minutes,
+            elevation_gain_adjustment_percent: fields.elevation_gain_adjustment_percent,
+            elevation_descent_adjustment_percent: fields.elevation_descent_adjustment_percent,
+            fatigue_slowdown_percent: fields.fatigue_slowdown_percent,
             created_at: event.created_at,
             updated_at: event.updated_at,
         }
@@ -57,22 +50,22 @@ impl From<Event> for EventDto {
 #[schema(as = NewEvent)]
 pub struct CreateEventRequest {
     #[schema(schema_with = schema::name)]
-    pub name: String,
+    name: String,
     /// RFC 3339, or an ISO date-time without offset taken as UTC; "" is none.
     #[serde(default, deserialize_with = "optional_datetime")]
     #[schema(schema_with = schema::optional_datetime)]
-    pub planned_date: Option<DateTime<Utc>>,
+    planned_date: Option<DateTime<Utc>>,
     /// Miles.
     #[schema(schema_with = schema::miles)]
-    pub distance: Option<f64>,
+    distance: Option<f64>,
     #[schema(schema_with = schema::target_minutes)]
-    pub target_duration_minutes: Option<WholeNumber>,
+    target_duration_minutes: Option<WholeNumber>,
     #[schema(schema_with = schema::percent)]
-    pub elevation_gain_adjustment_percent: Option<f64>,
+    elevation_gain_adjustment_percent: Option<f64>,
     #[schema(schema_with = schema::percent)]
-    pub elevation_descent_adjustment_percent: Option<f64>,
+    elevation_descent_adjustment_percent: Option<f64>,
     #[schema(schema_with = schema::percent)]
-    pub fatigue_slowdown_percent: Option<f64>,
+    fatigue_slowdown_percent: Option<f64>,
 }
 
 impl CreateEventRequest {
@@ -91,51 +84,44 @@ impl CreateEventRequest {
 
 /// A partial update: fields left out keep their value, `null` clears a nullable one. Extra
 /// fields (a client echoing `id` or `created_at` back) are ignored.
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
 #[schema(as = EventChanges)]
 pub struct UpdateEventRequest {
     /// `null` or absent keeps the name.
     #[schema(schema_with = schema::optional_name)]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "update_datetime")]
+    name: Option<String>,
+    #[serde(deserialize_with = "change_datetime")]
     #[schema(schema_with = schema::optional_datetime)]
-    pub planned_date: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "update")]
+    planned_date: Change<DateTime<Utc>>,
     #[schema(schema_with = schema::miles)]
-    pub distance: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    distance: Change<f64>,
     #[schema(schema_with = schema::target_minutes)]
-    pub target_duration_minutes: Option<Option<WholeNumber>>,
-    #[serde(default, deserialize_with = "update")]
+    target_duration_minutes: Change<WholeNumber>,
     #[schema(schema_with = schema::percent)]
-    pub elevation_gain_adjustment_percent: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    elevation_gain_adjustment_percent: Change<f64>,
     #[schema(schema_with = schema::percent)]
-    pub elevation_descent_adjustment_percent: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    elevation_descent_adjustment_percent: Change<f64>,
     #[schema(schema_with = schema::percent)]
-    pub fatigue_slowdown_percent: Option<Option<f64>>,
+    fatigue_slowdown_percent: Change<f64>,
 }
 
 impl UpdateEventRequest {
     /// Writes what the request changes over the stored fields.
     pub fn apply(self, to: &mut EventFields) {
         set(&mut to.name, self.name);
-        set(&mut to.planned_date, self.planned_date);
-        set(&mut to.distance, self.distance);
-        let minutes = self.target_duration_minutes;
-        set(
-            &mut to.target_duration_minutes,
-            minutes.map(|n| n.map(WholeNumber::get)),
-        );
-        let gain = self.elevation_gain_adjustment_percent;
-        set(&mut to.elevation_gain_adjustment_percent, gain);
-        let descent = self.elevation_descent_adjustment_percent;
-        set(&mut to.elevation_descent_adjustment_percent, descent);
-        set(
-            &mut to.fatigue_slowdown_percent,
-            self.fatigue_slowdown_percent,
-        );
+        self.planned_date.apply(&mut to.planned_date, same);
+        self.distance.apply(&mut to.distance, same);
+        let minutes = &mut to.target_duration_minutes;
+        self.target_duration_minutes
+            .apply(minutes, WholeNumber::get);
+        let gain = &mut to.elevation_gain_adjustment_percent;
+        self.elevation_gain_adjustment_percent.apply(gain, same);
+        let descent = &mut to.elevation_descent_adjustment_percent;
+        self.elevation_descent_adjustment_percent
+            .apply(descent, same);
+        self.fatigue_slowdown_percent
+            .apply(&mut to.fatigue_slowdown_percent, same);
     }
 }
 

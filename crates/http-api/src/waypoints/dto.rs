@@ -7,52 +7,45 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::extract::parse_optional_id;
 use crate::schema;
-use crate::serde_util::{WholeNumber, set, update};
+use std::convert::identity as same;
+
+use crate::serde_util::{Change, WholeNumber, set};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Waypoint)]
 pub struct WaypointDto {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub name: String,
+    id: Uuid,
+    event_id: Uuid,
+    name: String,
     #[schema(schema_with = schema::waypoint_type)]
-    pub waypoint_type: &'static str,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub elevation: Option<f64>,
-    pub stop_time_minutes: Option<i32>,
-    pub comments: Option<String>,
-    pub order_index: i32,
-    pub distance_from_start: Option<f64>,
+    waypoint_type: &'static str,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    elevation: Option<f64>,
+    stop_time_minutes: Option<i32>,
+    comments: Option<String>,
+    order_index: i32,
+    distance_from_start: Option<f64>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
 }
 
 impl From<Waypoint> for WaypointDto {
-    fn from(w: Waypoint) -> Self {
-        let WaypointFields {
-            name,
-            waypoint_type,
-            latitude,
-            longitude,
-            elevation,
-            stop_time_minutes,
-            comments,
-            distance_from_start,
-        } = w.fields;
+    fn from(waypoint: Waypoint) -> Self {
+        let fields = waypoint.fields;
         Self {
-            id: w.id,
-            event_id: w.event_id,
-            name,
-            waypoint_type: waypoint_type.as_str(),
-            latitude,
-            longitude,
-            elevation,
-            stop_time_minutes,
-            comments,
-            order_index: w.order_index,
-            distance_from_start,
-            created_at: w.created_at,
+            id: waypoint.id,
+            event_id: waypoint.event_id,
+            name: fields.name,
+            waypoint_type: fields.waypoint_type.as_str(),
+            latitude: fields.latitude,
+            longitude: fields.longitude,
+            elevation: fields.elevation,
+            stop_time_minutes: fields.stop_time_minutes,
+            comments: fields.comments,
+            order_index: waypoint.order_index,
+            distance_from_start: fields.distance_from_start,
+            created_at: waypoint.created_at,
         }
     }
 }
@@ -70,29 +63,29 @@ fn parse_type(text: &str) -> Result<WaypointType, ApiError> {
 #[schema(as = NewWaypoint)]
 pub struct CreateWaypointRequest {
     #[schema(value_type = Uuid, required = true)]
-    pub event_id: Option<String>,
+    event_id: Option<String>,
     #[schema(schema_with = schema::name)]
-    pub name: String,
+    name: String,
     /// `checkpoint` when absent.
     #[schema(schema_with = schema::optional_waypoint_type)]
-    pub waypoint_type: Option<String>,
+    waypoint_type: Option<String>,
     #[schema(schema_with = schema::latitude)]
-    pub latitude: Option<f64>,
+    latitude: Option<f64>,
     #[schema(schema_with = schema::longitude)]
-    pub longitude: Option<f64>,
+    longitude: Option<f64>,
     /// Feet.
     #[schema(schema_with = schema::elevation_feet)]
-    pub elevation: Option<f64>,
+    elevation: Option<f64>,
     #[schema(schema_with = schema::stop_minutes)]
-    pub stop_time_minutes: Option<WholeNumber>,
+    stop_time_minutes: Option<WholeNumber>,
     #[schema(schema_with = schema::comments)]
-    pub comments: Option<String>,
+    comments: Option<String>,
     /// After the event's last waypoint when absent.
     #[schema(schema_with = schema::order_index)]
-    pub order_index: Option<WholeNumber>,
+    order_index: Option<WholeNumber>,
     /// Miles.
     #[schema(schema_with = schema::miles)]
-    pub distance_from_start: Option<f64>,
+    distance_from_start: Option<f64>,
 }
 
 impl CreateWaypointRequest {
@@ -121,33 +114,28 @@ impl CreateWaypointRequest {
 }
 
 /// Same partial-update convention as events. A waypoint cannot move to another event.
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
 #[schema(as = WaypointChanges)]
 pub struct UpdateWaypointRequest {
     #[schema(schema_with = schema::optional_name)]
-    pub name: Option<String>,
+    name: Option<String>,
     #[schema(schema_with = schema::optional_waypoint_type)]
-    pub waypoint_type: Option<String>,
-    #[serde(default, deserialize_with = "update")]
+    waypoint_type: Option<String>,
     #[schema(schema_with = schema::latitude)]
-    pub latitude: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    latitude: Change<f64>,
     #[schema(schema_with = schema::longitude)]
-    pub longitude: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    longitude: Change<f64>,
     #[schema(schema_with = schema::elevation_feet)]
-    pub elevation: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "update")]
+    elevation: Change<f64>,
     #[schema(schema_with = schema::stop_minutes)]
-    pub stop_time_minutes: Option<Option<WholeNumber>>,
-    #[serde(default, deserialize_with = "update")]
+    stop_time_minutes: Change<WholeNumber>,
     #[schema(schema_with = schema::comments)]
-    pub comments: Option<Option<String>>,
+    comments: Change<String>,
     #[schema(schema_with = schema::order_index)]
-    pub order_index: Option<WholeNumber>,
-    #[serde(default, deserialize_with = "update")]
+    order_index: Option<WholeNumber>,
     #[schema(schema_with = schema::miles)]
-    pub distance_from_start: Option<Option<f64>>,
+    distance_from_start: Change<f64>,
 }
 
 impl UpdateWaypointRequest {
@@ -159,16 +147,14 @@ impl UpdateWaypointRequest {
             let f = &mut *to.fields;
             set(&mut f.name, self.name);
             set(&mut f.waypoint_type, waypoint_type);
-            set(&mut f.latitude, self.latitude);
-            set(&mut f.longitude, self.longitude);
-            set(&mut f.elevation, self.elevation);
-            let stop = self.stop_time_minutes;
-            set(
-                &mut f.stop_time_minutes,
-                stop.map(|n| n.map(WholeNumber::get)),
-            );
-            set(&mut f.comments, self.comments);
-            set(&mut f.distance_from_start, self.distance_from_start);
+            self.latitude.apply(&mut f.latitude, same);
+            self.longitude.apply(&mut f.longitude, same);
+            self.elevation.apply(&mut f.elevation, same);
+            self.stop_time_minutes
+                .apply(&mut f.stop_time_minutes, WholeNumber::get);
+            self.comments.apply(&mut f.comments, same);
+            self.distance_from_start
+                .apply(&mut f.distance_from_start, same);
             set(to.order_index, self.order_index.map(WholeNumber::get));
         })
     }
