@@ -12,7 +12,7 @@ use reqwest::header::ACCEPT;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::OpenAiConfig;
+use crate::config::OpenAiConfig;
 use crate::errors::{Failure, clean, http_failure};
 use crate::parser::{ChunkParser, StreamError};
 
