@@ -77,7 +77,7 @@ operations! {
 pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenApi) {
     cfg.service(resource("/", "GET").get(ui::page))
         .service(resource("/events/{rest:.*}", "GET").get(ui::page))
-        .service(resource("/static/{name}", "GET").get(ui::asset))
+        .service(resource("/static/{name:.*}", "GET").get(ui::asset))
         .service(resource("/api/openapi.json", "GET").get(openapi_json));
     for (path, item) in &document.paths.paths {
         let operations = operations(item);

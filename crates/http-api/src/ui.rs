@@ -23,11 +23,14 @@ macro_rules! asset {
 }
 
 const INDEX: &[u8] = include_bytes!("../static/index.html");
-const ASSETS: [Asset; 6] = [
+const ASSETS: [Asset; 9] = [
     asset!("app.js", "text/javascript; charset=utf-8"),
     asset!("api.js", "text/javascript; charset=utf-8"),
     asset!("chat.js", "text/javascript; charset=utf-8"),
+    asset!("dom.js", "text/javascript; charset=utf-8"),
     asset!("markdown.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/marked.esm.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/purify.es.mjs", "text/javascript; charset=utf-8"),
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
@@ -57,7 +60,7 @@ pub async fn page() -> HttpResponse {
         .body(INDEX)
 }
 
-/// `GET /static/{name}`.
+/// `GET /static/{name}` (also `vendor/…`).
 pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let asset = ASSETS
         .iter()

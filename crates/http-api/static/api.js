@@ -39,7 +39,8 @@ export async function startChat(body) {
   return response;
 }
 
-// The events of a chat stream, in order. Network reads split anywhere, so the unfinished
+// The events of a chat stream, in order, as `{ name, data }`: the `event:` line names the
+// event, the `data:` line holds its JSON. Network reads split anywhere, so the unfinished
 // tail of each read is kept for the next one; comments (pings) are skipped.
 export async function* chatEvents(response) {
   const reader = response.body.getReader();
@@ -52,12 +53,16 @@ export async function* chatEvents(response) {
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
-        .join('\n');
-      if (data) yield JSON.parse(data);
+      let name = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const value = line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
+        if (line.startsWith('event:')) name = value;
+        else if (line.startsWith('data:')) data.push(value);
+      }
+      if (data.length) yield { name, data: JSON.parse(data.join('\n')) };
     }
     if (done) return;
   }

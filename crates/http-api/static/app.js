@@ -3,21 +3,10 @@
 
 import { ApiError, api } from './api.js';
 import { AssistantPanel } from './chat.js';
+import { element } from './dom.js';
 
 const main = document.getElementById('main');
 const WAYPOINT_TYPES = ['checkpoint', 'food', 'water', 'rest'];
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? '' : value);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function field(label, input) {
   return element('label', { class: 'field' }, element('span', {}, label), input);

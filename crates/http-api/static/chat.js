@@ -3,6 +3,7 @@
 // localStorage under `chat_session_${eventId}` and restored when the page is opened again.
 
 import { ApiError, api, chatEvents, startChat } from './api.js';
+import { element, icon } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
 const storageKey = (eventId) => `chat_session_${eventId}`;
@@ -21,30 +22,7 @@ export function relativeTime(iso, now = Date.now()) {
   return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === 'class') node.className = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-// A trash can drawn inline: no icon font or emoji font needed.
-function trashIcon() {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  for (const [name, value] of Object.entries({ viewBox: '0 0 24 24', width: '16', height: '16', 'aria-hidden': 'true', focusable: 'false' })) {
-    svg.setAttribute(name, value);
-  }
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z');
-  path.setAttribute('fill', 'currentColor');
-  svg.append(path);
-  return svg;
-}
+const TRASH = 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z';
 
 export class AssistantPanel {
   constructor(root, eventId) {
@@ -205,21 +183,21 @@ export class AssistantPanel {
     };
     try {
       const response = await startChat({ message: text, event_id: this.eventId, session_id: this.sessionId });
-      for await (const event of chatEvents(response)) {
-        if (event.session_id) {
-          this.sessionId = event.session_id;
-          localStorage.setItem(storageKey(this.eventId), event.session_id);
-        } else if (typeof event.chunk === 'string') {
-          received += event.chunk;
+      for await (const { name, data } of chatEvents(response)) {
+        if (name === 'started') {
+          this.sessionId = data.session_id;
+          localStorage.setItem(storageKey(this.eventId), data.session_id);
+        } else if (name === 'chunk') {
+          received += data.chunk;
           if (!frame) frame = requestAnimationFrame(paint);
-        } else if (event.done) {
+        } else if (name === 'done') {
           cancelAnimationFrame(frame);
           this.setContent(answer, 'assistant', received);
-        } else if (event.error) {
+        } else if (name === 'error') {
           cancelAnimationFrame(frame);
           this.setContent(answer, 'assistant', received);
           if (!received) answer.remove();
-          this.showError(event.error);
+          this.showError(data.error);
         }
       }
     } catch (error) {
@@ -287,7 +265,7 @@ export class AssistantPanel {
       const deleteButton = element('button', {
         type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
         onclick: () => this.deleteSession(session),
-      }, trashIcon());
+      }, icon(TRASH));
       return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
     }));
   }

@@ -504,6 +504,95 @@ async fn shift_enter_makes_a_new_line_and_model_markdown_is_rendered_safely() {
     .await;
 }
 
+/// Answers a model could give to get script into the page. Each one, if it ran, would set
+/// `window.__xss`; none may, and none may leave a tag or attribute that could.
+const XSS_CATALOGUE: [&str; 17] = [
+    "<script>window.__xss = 1</script>",
+    "<img src=x onerror=\"window.__xss = 2\">",
+    "[a javascript: link](javascript:window.__xss=3)",
+    "[a data: link](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9NDwvc2NyaXB0Pg==)",
+    "<a href=\"javascript:window.__xss=5\">a raw link</a>",
+    "<svg onload=\"window.__xss = 6\"><circle r=\"1\"></circle></svg>",
+    "<iframe src=\"javascript:window.__xss=7\"></iframe>",
+    "**bold <img src=y onerror=\"window.__xss = 8\"> around an image**",
+    "<div onclick=\"window.__xss = 9\" style=\"position:fixed;inset:0\">a cover</div>",
+    "[mixed case](JaVaScRiPt:window.__xss=10)",
+    "[entities](&#x6A;avascript:window.__xss=11)",
+    "![an image](javascript:window.__xss=12)",
+    "<details open ontoggle=\"window.__xss = 13\"><summary>s</summary></details>",
+    "- a list item with <b onmouseover=\"window.__xss = 14\">html</b> in it",
+    "<javascript:window.__xss=15>",
+    "`<img src=z onerror=\"window.__xss = 16\">` in a code span",
+    "<form action=\"javascript:window.__xss=17\"><button>go</button></form>",
+];
+
+/// Fires every handler an attribute could have installed, then reports what is unsafe in
+/// the answer: tags beyond Markdown's, `on…` or `style` attributes, links that are not
+/// http(s) or mailto, and whether any payload ran.
+const XSS_AUDIT: &str = r#"(() => {
+    const body = document.querySelector('.message.assistant .body');
+    for (const node of body.querySelectorAll('*')) {
+        for (const type of ['error', 'load', 'mouseover', 'toggle', 'focus'].concat(node.tagName === 'A' ? [] : ['click'])) {
+            node.dispatchEvent(new Event(type));
+        }
+    }
+    const allowed = new Set(['P', 'BR', 'STRONG', 'EM', 'DEL', 'CODE', 'PRE', 'BLOCKQUOTE', 'HR', 'UL', 'OL', 'LI',
+        'H3', 'H4', 'H5', 'H6', 'A', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD']);
+    const problems = [];
+    for (const node of body.querySelectorAll('*')) {
+        if (!allowed.has(node.tagName)) problems.push(`tag ${node.tagName}`);
+        for (const attr of node.attributes) {
+            if (/^on/i.test(attr.name) || attr.name === 'style') problems.push(`${node.tagName} ${attr.name}`);
+        }
+        if (node.tagName === 'A' && node.hasAttribute('href') && !/^(https?:|mailto:)/i.test(node.getAttribute('href'))) {
+            problems.push(`link ${node.getAttribute('href')}`);
+        }
+    }
+    if (window.__xss !== undefined) problems.push(`payload ${window.__xss} ran`);
+    return problems;
+})()"#;
+
+#[tokio::test]
+async fn no_answer_of_the_xss_catalogue_gets_script_or_markup_into_the_page() {
+    let answer = format!(
+        "{}\n\nA [real link](https://example.com/pacing) stays.\n",
+        XSS_CATALOGUE.join("\n\n")
+    );
+    let app = spawn_app_with(Behavior::answer(&[answer.as_str()]), |_| {}).await;
+    with_browser("xss", |browser| async move {
+        open_event(&browser, &app, "Hardrock").await;
+        ask(&browser, "Anything tricky?").await;
+        for view in ["streamed", "restored after a reload"] {
+            until(
+                &browser,
+                "the answer",
+                "document.querySelector('.message.assistant:not(.generating) a')",
+            )
+            .await;
+            assert_eq!(js(&browser, XSS_AUDIT).await, json!([]), "{view}");
+            let text = js(&browser, "document.querySelector('.message.assistant .body').textContent").await;
+            let text = text.as_str().unwrap();
+            assert!(
+                text.contains("<script>window.__xss = 1</script>") && text.contains("onerror="),
+                "raw HTML is shown as text ({view}): {text}"
+            );
+            let link = js(
+                &browser,
+                "[...document.querySelectorAll('.message.assistant a[href]')].map(a => [a.getAttribute('href'), a.target, a.rel])",
+            )
+            .await;
+            assert_eq!(
+                link,
+                json!([["https://example.com/pacing", "_blank", "noopener noreferrer"]]),
+                "{view}"
+            );
+            browser.refresh().await.unwrap();
+        }
+        save_screenshot(&browser, "xss-catalogue").await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn at_360_pixels_wide_the_event_page_has_no_horizontal_scroll() {
     let app = spawn_app().await;
