@@ -1,13 +1,15 @@
 //! What the benchmark runs against: a throwaway PostgreSQL cluster, the release build of the
 //! app as its own process (so its CPU time and memory can be read from /proc), and seeding.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use local_postgres::{Durability, LocalCluster, PgBinaries};
 use secrecy::ExposeSecret;
+use test_support::process::serving_port;
 
 pub struct Database {
     pub cluster: LocalCluster,
@@ -87,6 +89,19 @@ impl Database {
     }
 }
 
+/// Reads the app's log until it says which port it serves on, then drains the rest on a
+/// thread of its own (a full pipe would stop the app).
+fn read_port(output: ChildStdout) -> anyhow::Result<u16> {
+    let mut lines = BufReader::new(output).lines();
+    for line in lines.by_ref() {
+        if let Some(port) = serving_port(&line?) {
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok(port);
+        }
+    }
+    bail!("the app stopped before it served")
+}
+
 /// The app under test, running from its release binary.
 pub struct App {
     pub base: String,
@@ -95,25 +110,24 @@ pub struct App {
 
 impl App {
     pub async fn start(binary: &Path, database_url: &str, model_url: &str) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let process = Command::new(binary)
+        let mut process = Command::new(binary)
             .arg("serve")
             .env("DATABASE_URL", database_url)
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            // It binds a free port itself and says which (nothing bound here and let go).
+            .env("BIND_ADDR", "127.0.0.1:0")
             .env("OPENAI_BASE_URL", model_url)
             .env("OPENAI_API_KEY", "sk-bench")
             .env("OPENAI_MODEL", "fake-gpt")
             // Answers share one h2c connection to the model: 10,000 open streams then take
             // 10,000 sockets in the app rather than 20,000 (the hard descriptor limit here).
             .env("OPENAI_HTTP2", "true")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,app=info")
             .env("SHUTDOWN_GRACE_SECS", "1")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
+        let port = read_port(process.stdout.take().context("the app's output")?)?;
         let app = Self {
             base: format!("http://127.0.0.1:{port}"),
             process,

@@ -5,4 +5,5 @@
 
 pub mod app;
 pub mod fake_openai;
+pub mod process;
 pub mod sse;

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use test_support::app::migrate;
 use test_support::fake_openai::{Behavior, FakeOpenAi};
+use test_support::process::serving_port;
 use test_support::sse::parse_event;
 use tokio::process::{Child, Command};
 
@@ -102,16 +103,6 @@ impl AppProcess {
         assert_eq!(response.status(), 200, "session {id}");
         response.json().await.unwrap()
     }
-}
-
-/// The port of the app's "serving" log line, which it writes once its listener is bound.
-fn serving_port(log: &str) -> Option<u16> {
-    let line = log
-        .lines()
-        .find(|line| line.contains("aidstation serving"))?;
-    let (_, after) = line.split_once("port=")?;
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }
 
 /// What a client saw of one turn.
