@@ -35,6 +35,11 @@ pub struct Settings {
 
 impl From<cli::Cli> for Settings {
     fn from(cli: cli::Cli) -> Self {
+        // An empty CORS_ALLOWED_ORIGINS means the defaults, as if unset.
+        let origins: Vec<String> = (cli.cors_allowed_origins.iter())
+            .filter(|origin| !origin.is_empty())
+            .cloned()
+            .collect();
         Self {
             database_url: cli
                 .database_url
@@ -47,7 +52,11 @@ impl From<cli::Cli> for Settings {
                 timeout: Duration::from_millis(cli.pool_timeout_ms),
             },
             http: HttpConfig {
-                cors_allowed_origins: cli.cors_allowed_origins,
+                cors_allowed_origins: if origins.is_empty() {
+                    HttpConfig::default().cors_allowed_origins
+                } else {
+                    origins
+                },
                 max_body_bytes: cli.max_body_bytes,
                 workers: cli.workers,
                 shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
@@ -259,4 +268,46 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let applied = result?;
     tracing::info!(applied, "migrations applied");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn every_default_comes_from_the_adapters_configs_and_an_empty_cors_list_means_the_defaults() {
+        let settings = Settings::from(cli::Cli::parse_from(["aidstation"]));
+        assert_eq!(settings.pool.max_size, PoolConfig::DEFAULT.max_size);
+        assert_eq!(settings.pool.timeout, PoolConfig::DEFAULT.timeout);
+        assert_eq!(settings.chat, ChatLimits::DEFAULT);
+        let http = HttpConfig::default();
+        assert_eq!(
+            settings.http.cors_allowed_origins,
+            http.cors_allowed_origins
+        );
+        assert_eq!(settings.http.max_body_bytes, http.max_body_bytes);
+        assert_eq!(settings.http.shutdown_grace, http.shutdown_grace);
+        assert_eq!(
+            settings.http.client_request_timeout,
+            http.client_request_timeout
+        );
+        assert_eq!(settings.sse_ping_every, HttpConfig::DEFAULT_SSE_PING_EVERY);
+        let openai = OpenAiConfig::new(String::new(), None, String::new());
+        assert_eq!(settings.openai.base_url, OpenAiConfig::DEFAULT_BASE_URL);
+        assert_eq!(settings.openai.model, OpenAiConfig::DEFAULT_MODEL);
+        assert_eq!(settings.openai.connect_timeout, openai.connect_timeout);
+        assert_eq!(
+            settings.openai.first_token_timeout,
+            openai.first_token_timeout
+        );
+        assert_eq!(settings.openai.idle_timeout, openai.idle_timeout);
+
+        let empty = cli::Cli::parse_from(["aidstation", "--cors-allowed-origins", ""]);
+        assert_eq!(
+            Settings::from(empty).http.cors_allowed_origins,
+            http.cors_allowed_origins
+        );
+    }
 }
