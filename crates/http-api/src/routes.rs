@@ -206,6 +206,28 @@ mod tests {
     }
 
     #[test]
+    fn bounds_in_the_document_are_the_domains_rules() {
+        let doc = document(100);
+        let field = |schema: &str, name: &str| {
+            doc["components"]["schemas"][schema]["properties"][name].clone()
+        };
+        let stop = field("NewWaypoint", "stop_time_minutes");
+        assert_eq!(
+            (stop["minimum"].clone(), stop["maximum"].clone()),
+            (Value::from(0), Value::from(10_080))
+        );
+        assert_eq!(
+            field("NewEvent", "distance")["maximum"].as_f64(),
+            Some(10_000.0)
+        );
+        assert_eq!(field("NewEvent", "name")["maxLength"], Value::from(200));
+        assert_eq!(
+            field("WaypointChanges", "comments")["maxLength"],
+            Value::from(10_000)
+        );
+    }
+
+    #[test]
     fn a_created_event_links_to_the_operations_on_it() {
         let doc = document(100);
         let links = &doc["paths"]["/api/events"]["post"]["responses"]["201"]["links"];
