@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -89,13 +89,17 @@ impl Database {
     }
 }
 
-/// Reads the app's log until it says which port it serves on, then drains the rest on a
-/// thread of its own (a full pipe would stop the app).
-fn read_port(output: ChildStdout) -> anyhow::Result<u16> {
-    let mut lines = BufReader::new(output).lines();
+/// Reads the app's log until it says which port it serves on, then passes the rest on to
+/// ours from a thread of its own (a full pipe would stop the app).
+fn read_port(log: ChildStderr) -> anyhow::Result<u16> {
+    let mut lines = BufReader::new(log).lines();
     for line in lines.by_ref() {
         if let Some(port) = serving_port(&line?) {
-            std::thread::spawn(move || lines.for_each(drop));
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    eprintln!("{line}");
+                }
+            });
             return Ok(port);
         }
     }
@@ -123,11 +127,11 @@ impl App {
             .env("OPENAI_HTTP2", "true")
             .env("RUST_LOG", "warn,app=info")
             .env("SHUTDOWN_GRACE_SECS", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
-        let port = read_port(process.stdout.take().context("the app's output")?)?;
+        let port = read_port(process.stderr.take().context("the app's log")?)?;
         let app = Self {
             base: format!("http://127.0.0.1:{port}"),
             process,

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use domain::ChatLimits;
-use http_api::HttpConfig;
+use http_api::{HttpConfig, RunsConfig};
 use llm_openai::OpenAiConfig;
 use store_postgres::PoolConfig;
 
@@ -25,6 +25,10 @@ const fn millis(duration: Duration) -> u64 {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// How log lines are written (to stderr); RUST_LOG filters them.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 
     /// PostgreSQL URL. When unset, a local cluster under <DATA_DIR>/postgres is created on
     /// first run, started with the machine's PostgreSQL binaries and stopped on exit.
@@ -52,6 +56,16 @@ pub struct Cli {
         global = true
     )]
     pub pool_timeout_ms: u64,
+
+    /// Milliseconds a database call may take (also the server's `statement_timeout`): past
+    /// it the call fails (503) and its connection is dropped.
+    #[arg(
+        long,
+        env = "DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = millis(PoolConfig::DEFAULT.statement_timeout),
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
 
     /// Address and port to serve HTTP on.
     #[arg(
@@ -141,6 +155,26 @@ pub struct Cli {
     )]
     pub answer_checkpoint_secs: u64,
 
+    /// Seconds an instance's claim on the answers it writes lasts without renewal (renewed
+    /// every third of it): past it, any instance marks them interrupted.
+    #[arg(
+        long,
+        env = "ANSWER_LEASE_SECS",
+        default_value_t = ChatLimits::DEFAULT.answer_lease.as_secs(),
+        global = true
+    )]
+    pub answer_lease_secs: u64,
+
+    /// Seconds an answer's last write is retried while the database is unreachable (its
+    /// stream stays open meanwhile).
+    #[arg(
+        long,
+        env = "ANSWER_SAVE_RETRY_SECS",
+        default_value_t = RunsConfig::DEFAULT_SAVE_RETRY.as_secs(),
+        global = true
+    )]
+    pub answer_save_retry_secs: u64,
+
     /// API key of the OpenAI-compatible server.
     #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
     pub openai_api_key: Option<String>,
@@ -184,6 +218,15 @@ pub struct Cli {
         global = true
     )]
     pub openai_idle_timeout_secs: u64,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per record.
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
 use domain::{ChatLimits, ChatService, EventService};
-use http_api::{AppState, Generations, HttpConfig};
+use http_api::{AppState, Generations, HttpConfig, Runs, RunsConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use local_postgres::{Durability, LocalCluster, PgBinaries};
 use secrecy::SecretString;
@@ -30,6 +30,7 @@ pub struct Settings {
     pub http: HttpConfig,
     pub chat: ChatLimits,
     pub openai: OpenAiConfig,
+    pub runs: RunsConfig,
     pub sse_ping_every: Duration,
 }
 
@@ -50,6 +51,7 @@ impl From<cli::Cli> for Settings {
             pool: PoolConfig {
                 max_size: cli.pool_size,
                 timeout: Duration::from_millis(cli.pool_timeout_ms),
+                statement_timeout: Duration::from_millis(cli.statement_timeout_ms),
             },
             http: HttpConfig {
                 cors_allowed_origins: if origins.is_empty() {
@@ -66,6 +68,7 @@ impl From<cli::Cli> for Settings {
                 max_message_chars: cli.max_message_chars,
                 max_history_chars: cli.max_history_chars,
                 checkpoint_every: Duration::from_secs(cli.answer_checkpoint_secs),
+                answer_lease: Duration::from_secs(cli.answer_lease_secs.max(1)),
             },
             openai: OpenAiConfig {
                 connect_timeout: Duration::from_secs(cli.openai_connect_timeout_secs),
@@ -79,6 +82,10 @@ impl From<cli::Cli> for Settings {
                         .map(SecretString::from),
                     cli.openai_model,
                 )
+            },
+            runs: RunsConfig {
+                save_retry: Duration::from_secs(cli.answer_save_retry_secs),
+                ..RunsConfig::for_lease(Duration::from_secs(cli.answer_lease_secs.max(1)))
             },
             sse_ping_every: Duration::from_secs(cli.sse_ping_secs.max(1)),
         }
@@ -151,7 +158,7 @@ impl Application {
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
         let pool = build_pool(database_url, settings.pool)?;
-        let store = Arc::new(PgStore::new(pool));
+        let store = Arc::new(PgStore::new(pool, settings.pool.statement_timeout));
         if !settings.openai.is_configured() {
             tracing::warn!(
                 "no language model configured (OPENAI_API_KEY or OPENAI_BASE_URL): history works, questions get an error"
@@ -168,20 +175,12 @@ impl Application {
             Stamps::system(),
             settings.chat,
         );
-        // Before serving: no answer of this process exists yet, so any still `generating`
-        // was left by one that died. (One app per database, as documented.)
-        let interrupted = chat.interrupt_unfinished_answers().await?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "answers left unfinished by a stopped process are marked interrupted"
-            );
-        }
         let state = AppState {
             chat,
             events: EventService::new(store.clone(), Stamps::system()),
             health: store,
             generations: generations.clone(),
+            runs: Runs::new(settings.runs),
             sse_ping_every: settings.sse_ping_every,
         };
         let listener = TcpListener::bind(&settings.bind_addr)

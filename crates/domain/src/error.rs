@@ -1,5 +1,7 @@
 use std::error::Error as StdError;
 
+use uuid::Uuid;
+
 use crate::models::rules::FieldError;
 use crate::ports::{ChatStoreError, EventStoreError, HealthError};
 
@@ -9,6 +11,7 @@ pub enum Missing {
     Event,
     Waypoint,
     ChatSession,
+    Answer,
 }
 
 impl Missing {
@@ -17,6 +20,7 @@ impl Missing {
             Self::Event => "event",
             Self::Waypoint => "waypoint",
             Self::ChatSession => "chat session",
+            Self::Answer => "answer",
         }
     }
 }
@@ -29,6 +33,9 @@ pub enum ServiceError {
     NotFound(Missing),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// One answer at a time per chat: this one (its id) is still being written.
+    #[error("an answer of this chat is still being written")]
+    AnswerInProgress(Uuid),
     #[error("storage is unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
     #[error("unexpected failure")]
@@ -50,6 +57,8 @@ impl From<ChatStoreError> for ServiceError {
         match error {
             ChatStoreError::SessionNotFound => Self::NotFound(Missing::ChatSession),
             ChatStoreError::EventNotFound => Self::NotFound(Missing::Event),
+            ChatStoreError::AnswerNotFound => Self::NotFound(Missing::Answer),
+            ChatStoreError::AnswerInProgress(id) => Self::AnswerInProgress(id),
             ChatStoreError::Unavailable(source) => Self::Unavailable(source),
             // Only the answer's own writes meet a row that stopped generating; a request
             // reaching it means the store broke its contract.

@@ -19,5 +19,5 @@ pub use models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointField
 pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::rules::FieldError;
 pub use models::title::session_title;
-pub use service::chat::{ChatLimits, ChatService, PendingTurn, TurnOutcome, TurnRequest};
+pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};

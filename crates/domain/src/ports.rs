@@ -6,13 +6,13 @@ use std::error::Error as StdError;
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
 
-use crate::models::answer::Interruption;
 pub use crate::models::answer::LanguageModelError;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
@@ -26,18 +26,44 @@ pub enum ChatStoreError {
     SessionNotFound,
     #[error("event not found")]
     EventNotFound,
-    /// The answer's row is no longer `generating`: it was finished or recovered already.
-    #[error("the answer is no longer being written")]
+    /// No assistant message has that id.
+    #[error("answer not found")]
+    AnswerNotFound,
+    /// Another answer of the session is still being written: its id.
+    #[error("an answer of this chat is still being written")]
+    AnswerInProgress(Uuid),
+    /// The answer's row is no longer `generating` (it was finished or reaped), or another
+    /// instance writes it.
+    #[error("the answer is no longer being written here")]
     NotGenerating,
-    /// The database cannot be reached or no connection could be had in time.
+    /// The database cannot be reached, no connection could be had in time, or a call
+    /// missed its deadline.
     #[error("chat store unavailable")]
     Unavailable(#[source] Cause),
     #[error("unexpected chat store failure")]
     Unexpected(#[source] Cause),
 }
 
+/// An instance's claim on the answers it writes: `owner` identifies the running instance,
+/// and a claim not renewed within `duration` (in the database's clock) lapses, after which
+/// any instance may mark the answer interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: Uuid,
+    pub duration: Duration,
+}
+
+/// What asking an answer to stop found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+    /// It was being written; its owner will stop it.
+    Requested,
+    /// It had already ended; nothing changed.
+    AlreadyEnded,
+}
+
 /// Persistence of chat sessions and their messages. Each call is one statement or one short
-/// transaction: no connection outlives the call.
+/// transaction: no connection outlives the call, and every call has a deadline.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ChatStore: Send + Sync + 'static {
@@ -66,40 +92,63 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError>;
 
     /// Stores a new session together with its first messages (the question and the row its
-    /// answer will fill) in one transaction, so a session never exists without them.
-    /// `EventNotFound` when `session.event_id` names no event.
+    /// answer will fill, owned under `lease`) in one transaction, so a session never exists
+    /// without them. `EventNotFound` when `session.event_id` names no event.
     async fn create_session(
         &self,
         session: &ChatSession,
         messages: &[ChatMessage],
+        lease: &Lease,
     ) -> Result<(), ChatStoreError>;
 
-    /// Stores messages of one session and moves its `updated_at` forward to the newest
-    /// `created_at` in one transaction; returns the session as updated.
-    /// `SessionNotFound` when the session does not exist (any more).
+    /// Stores messages of one session (a `generating` one owned under `lease`) and moves its
+    /// `updated_at` forward to the newest `created_at` in one transaction; returns the
+    /// session as updated. `SessionNotFound` when the session does not exist (any more),
+    /// `AnswerInProgress` when another answer of it is still generating.
     async fn append_messages(
         &self,
         messages: &[ChatMessage],
+        lease: &Lease,
     ) -> Result<ChatSession, ChatStoreError>;
 
-    /// Overwrites the text of an answer that is still `generating`, so a crash loses at most
-    /// what arrived since. `NotGenerating` when no such answer is generating any more.
-    async fn save_progress(&self, message_id: Uuid, content: &str) -> Result<(), ChatStoreError>;
+    /// Overwrites the text of an answer that is still `generating` and owned by `owner`, so
+    /// a crash loses at most what arrived since. `NotGenerating` otherwise.
+    async fn save_progress(
+        &self,
+        message_id: Uuid,
+        owner: Uuid,
+        content: &str,
+    ) -> Result<(), ChatStoreError>;
 
-    /// Writes the final state of an answer that is still `generating` (text, status, finish
+    /// Writes the final state of an answer owned by `owner` (text, status, reason, finish
     /// reason, model, usage) and moves the session's `updated_at` forward to `at`, in one
-    /// transaction; returns the session as updated. `SessionNotFound` when the session is
-    /// gone, `NotGenerating` when the answer's row is no longer generating. This is the write that must not be lost: an adapter retries it
-    /// for a few seconds while its database is unreachable before answering `Unavailable`.
+    /// transaction; returns the session as updated. The answer must still be generating, or
+    /// have been reaped from this same owner (whose whole text beats the saved part).
+    /// `SessionNotFound` when the session is gone, `NotGenerating` otherwise.
     async fn finish_message(
         &self,
         message: &ChatMessage,
+        owner: Uuid,
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError>;
 
-    /// Marks every answer still `generating` as interrupted with `reason`: at start-up these
-    /// are answers whose process died. Returns how many there were.
-    async fn interrupt_generating(&self, reason: &Interruption) -> Result<u64, ChatStoreError>;
+    /// Extends the claim on every answer `lease.owner` is writing, in one statement; returns
+    /// how many there are.
+    async fn renew_leases(&self, lease: &Lease) -> Result<u64, ChatStoreError>;
+
+    /// Marks every answer whose lease has lapsed interrupted (`ProcessDied`), keeping the
+    /// text saved so far; returns their ids.
+    async fn reap_expired(&self) -> Result<Vec<Uuid>, ChatStoreError>;
+
+    /// Asks the owner of a generating answer to stop it. `AnswerNotFound` when no assistant
+    /// message has the id.
+    async fn request_stop(&self, answer_id: Uuid) -> Result<StopRequest, ChatStoreError>;
+
+    /// The answers `owner` is writing that someone asked to stop.
+    async fn stops_requested(&self, owner: Uuid) -> Result<Vec<Uuid>, ChatStoreError>;
+
+    /// One answer as stored; `AnswerNotFound` when no assistant message has the id.
+    async fn get_answer(&self, answer_id: Uuid) -> Result<ChatMessage, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,19 +242,22 @@ pub trait IdSource: Send + Sync + 'static {
     fn new_id(&self) -> Uuid;
 }
 
-/// What new records are stamped with: a fresh id and the time.
+/// What new records are stamped with: a fresh id, the time, and the running instance that
+/// wrote them (the owner of the answers it writes).
 #[derive(Clone)]
 pub struct Stamps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
+    pub instance: Uuid,
 }
 
 impl Stamps {
-    /// The wall clock and time-ordered ids: what the app runs with.
+    /// The wall clock, time-ordered ids and a new instance id: what the app runs with.
     pub fn system() -> Self {
         Self {
             clock: Arc::new(SystemClock),
             ids: Arc::new(TimeOrderedIds),
+            instance: Uuid::new_v4(),
         }
     }
 }

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::{FieldError, ServiceError};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -30,6 +31,9 @@ pub enum ApiError {
     /// Well-formed input that breaks a rule.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A question to a chat whose answer (this one) is still being written.
+    #[error("an answer of this chat is still being written; wait for it or stop it")]
+    AnswerInProgress(Uuid),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -41,6 +45,7 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::NotFound(what) => Self::NotFound(format!("{} not found", what.as_str())),
             ServiceError::Invalid(errors) => Self::Invalid(errors),
+            ServiceError::AnswerInProgress(id) => Self::AnswerInProgress(id),
             ServiceError::Unavailable(cause) => {
                 let cause: &dyn std::error::Error = cause.as_ref();
                 tracing::warn!(cause, "storage unavailable");
@@ -68,6 +73,9 @@ pub(crate) struct Problem<'a> {
     /// With 422: each field that broke a rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldProblem<'a>>,
+    /// With 409: the answer still being written (resume it, or stop it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer_id: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,6 +94,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AnswerInProgress(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +125,10 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            answer_id: match self {
+                Self::AnswerInProgress(id) => Some(*id),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));

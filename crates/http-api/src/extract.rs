@@ -177,6 +177,7 @@ macro_rules! path_id {
 path_id!(EventId, "The event's id");
 path_id!(WaypointId, "The waypoint's id");
 path_id!(SessionId, "The session's id");
+path_id!(AnswerId, "The answer's id (an assistant message's)");
 
 fn id_parameter(description: &str) -> Parameter {
     ParameterBuilder::new()

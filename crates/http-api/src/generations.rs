@@ -39,6 +39,16 @@ impl Generations {
         self.stop.clone().cancelled_owned()
     }
 
+    /// Whether generations are being told to stop (the grace period is over).
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Resolves when generations are told to stop.
+    pub async fn stopping(&self) {
+        self.stop.cancelled().await;
+    }
+
     fn running(&self) -> usize {
         self.tracker.len()
     }

@@ -1,6 +1,7 @@
 //! The HTTP face of aidstation: actix-web routes over the domain's services, problem+json
 //! errors, CORS for the original planner's frontend, and request logging.
 
+mod chat_answers;
 mod chat_sessions;
 mod chat_turns;
 mod deleted;
@@ -13,8 +14,10 @@ mod generations;
 mod health;
 mod openapi;
 mod routes;
+mod runs;
 mod schema;
 mod serde_util;
+mod sse;
 mod state;
 mod timestamp;
 mod ui;
@@ -33,6 +36,7 @@ use utoipa::OpenApi;
 
 pub use error::ApiError;
 pub use generations::Generations;
+pub use runs::{Runs, RunsConfig};
 pub use state::{AppState, HttpConfig};
 
 /// Starts serving on `listener` (bound by the caller, so tests can use port 0); await the
@@ -49,6 +53,7 @@ pub fn serve(
             .map_err(std::io::Error::other)?,
     );
     let state = web::Data::new(state);
+    runs::keep(&state);
     let workers = config.workers;
     let grace = config.shutdown_grace;
     let client_request_timeout = config.client_request_timeout;

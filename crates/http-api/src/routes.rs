@@ -11,7 +11,7 @@ use utoipa::openapi::path::PathItem;
 
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
-use crate::{chat_sessions, chat_turns, events, health, ui, waypoints};
+use crate::{chat_answers, chat_sessions, chat_turns, events, health, sse, ui, waypoints};
 
 /// Lists the operations once, as `resource::action::handler`: the document's `paths` and
 /// [`route`], which finds each handler by its operation id (the handler's name).
@@ -29,10 +29,10 @@ macro_rules! operations {
             components(schemas(
                 Problem,
                 FieldProblem,
-                chat_turns::sse::Started,
-                chat_turns::sse::Chunk,
-                chat_turns::sse::Done,
-                chat_turns::sse::Failed,
+                sse::Started,
+                sse::Chunk,
+                sse::Done,
+                sse::Failed,
             )),
             modifiers(&ErrorAnswers),
             tags(
@@ -55,6 +55,8 @@ macro_rules! operations {
 
 operations! {
     chat_turns::create::post_turn,
+    chat_answers::stream::stream_answer,
+    chat_answers::stop::stop_answer,
     chat_sessions::list::list_sessions,
     chat_sessions::get::get_session,
     chat_sessions::delete::delete_session,
@@ -140,7 +142,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 16);
+        assert_eq!(count, 18);
     }
 
     fn document(max_message_chars: usize) -> Value {

@@ -9,6 +9,7 @@ use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel};
 use domain::{ChatService, EventService};
 
 use crate::generations::Generations;
+use crate::runs::Runs;
 
 /// The services. Ports are trait objects here: which adapter sits behind them is decided by
 /// the binary at start-up.
@@ -17,6 +18,7 @@ pub struct AppState {
     pub events: EventService<dyn EventStore>,
     pub health: Arc<dyn HealthCheck>,
     pub generations: Arc<Generations>,
+    pub runs: Runs,
     /// Silence after which a chat stream gets a `: ping` comment.
     pub sse_ping_every: Duration,
 }

@@ -17,8 +17,11 @@ pub fn interruption(why: &Interruption) -> String {
         Interruption::ProcessDied => {
             "The server stopped while this answer was being written; it was cut short.".into()
         }
+        Interruption::Stopped => "Stopped: the answer was cut short on request.".into(),
     }
 }
 
 /// The answer streamed but its last write failed.
 pub const NOT_SAVED: &str = "The answer could not be saved.";
+/// [`NOT_SAVED`] as the code an `error` event carries.
+pub const NOT_SAVED_CODE: &str = "not_saved";

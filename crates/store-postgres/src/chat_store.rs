@@ -1,17 +1,15 @@
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::ports::{ChatStore, ChatStoreError};
-use domain::{ChatMessage, ChatSession, Interruption, MessageStatus, SessionWithMessages};
+use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
+use domain::{ChatMessage, ChatSession, Interruption, MessageStatus, Role, SessionWithMessages};
 use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::rows::{MessageRow, SessionRow};
-use crate::schema::{chat_messages, chat_sessions};
+use crate::schema::{answer_runs, chat_messages, chat_sessions};
 use crate::{PgStore, one_with_many};
 
 diesel::define_sql_function! {
@@ -19,7 +17,14 @@ diesel::define_sql_function! {
     fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
 }
 
+diesel::define_sql_function! {
+    /// When a lease taken now ends, in the database's clock (a function of the migrations).
+    fn aidstation_lease_end(ms: diesel::sql_types::BigInt) -> diesel::sql_types::Timestamptz;
+}
+
 const SESSION_EVENT_FK: &str = "chat_sessions_event_id_fkey";
+/// The unique index that allows one generating answer per session.
+const ONE_GENERATING: &str = "chat_messages_generating_idx";
 
 #[derive(QueryableByName)]
 struct DeletedCounts {
@@ -39,7 +44,7 @@ macro_rules! load_session {
             .filter(chat_sessions::id.eq($id))
             .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
             .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
-            .load::<(SessionRow, Option<MessageRow>)>(&mut $conn)
+            .load::<(SessionRow, Option<MessageRow>)>($conn)
             .await
             .map_err(DbError::from)
     };
@@ -67,28 +72,31 @@ impl ChatStore for PgStore {
         &self,
         event_id: Option<Uuid>,
     ) -> Result<Vec<ChatSession>, ChatStoreError> {
-        let mut conn = self.conn().await?;
         let newest_first = (chat_sessions::updated_at.desc(), chat_sessions::id.desc());
         let all = chat_sessions::table
             .order(newest_first)
             .select(SessionRow::as_select());
         // Two fixed queries rather than one boxed query: only fixed queries go through
         // Diesel's prepared-statement cache.
-        let rows = match event_id {
-            Some(event_id) => {
-                all.filter(chat_sessions::event_id.eq(event_id))
-                    .load(&mut conn)
-                    .await
-            }
-            None => all.load(&mut conn).await,
-        }
-        .map_err(DbError::from)?;
+        let rows = self
+            .run(async |conn| {
+                Ok(match event_id {
+                    Some(event_id) => {
+                        let of_event = all.filter(chat_sessions::event_id.eq(event_id));
+                        of_event.load(conn).await?
+                    }
+                    None => all.load(conn).await?,
+                })
+            })
+            .await?;
         Ok(rows.into_iter().map(ChatSession::from).collect())
     }
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
-        let mut conn = self.conn().await?;
-        session_with_messages(load_session!(conn, id, chat_messages::table)?)
+        let rows = self
+            .run(async |conn| load_session!(conn, id, chat_messages::table))
+            .await?;
+        session_with_messages(rows)
     }
 
     async fn get_recent_history(
@@ -96,7 +104,6 @@ impl ChatStore for PgStore {
         id: Uuid,
         max_chars: usize,
     ) -> Result<SessionWithMessages, ChatStoreError> {
-        let mut conn = self.conn().await?;
         let max_chars = i64::try_from(max_chars).unwrap_or(i64::MAX);
         // Keep a message while the characters of it and of every later message fit: the
         // running sum is PostgreSQL's work (one window pass), and only kept rows travel.
@@ -110,22 +117,27 @@ impl ChatStore for PgStore {
         .sql(")");
         let messages =
             chat_messages::table.on(chat_messages::session_id.eq(chat_sessions::id).and(recent));
-        session_with_messages(load_session!(conn, id, messages)?)
+        let rows = self
+            .run(async |conn| load_session!(conn, id, messages))
+            .await?;
+        session_with_messages(rows)
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError> {
-        let mut conn = self.conn().await?;
         // Both parts of the statement see the same snapshot, so the count is of the messages
         // that the cascade removes, in one round trip.
-        let counts: DeletedCounts = diesel::sql_query(
-            "WITH gone AS (DELETE FROM chat_sessions WHERE id = $1 RETURNING id) \
-             SELECT (SELECT count(*) FROM gone) AS sessions, \
-                    (SELECT count(*) FROM chat_messages WHERE session_id = $1) AS messages",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .get_result(&mut conn)
-        .await
-        .map_err(DbError::from)?;
+        let counts: DeletedCounts = self
+            .run(async |conn| {
+                Ok(diesel::sql_query(
+                    "WITH gone AS (DELETE FROM chat_sessions WHERE id = $1 RETURNING id) \
+                     SELECT (SELECT count(*) FROM gone) AS sessions, \
+                            (SELECT count(*) FROM chat_messages WHERE session_id = $1) AS messages",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .get_result(conn)
+                .await?)
+            })
+            .await?;
         if counts.sessions == 0 {
             return Err(ChatStoreError::SessionNotFound);
         }
@@ -136,26 +148,23 @@ impl ChatStore for PgStore {
         &self,
         session: &ChatSession,
         messages: &[ChatMessage],
+        lease: &Lease,
     ) -> Result<(), ChatStoreError> {
         let session_row = SessionRow::from(session);
-        let message_rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
-        let mut conn = self.conn().await?;
-        let result = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                diesel::insert_into(chat_sessions::table)
-                    .values(&session_row)
-                    .execute(conn)
-                    .await?;
-                // One statement for all rows; `seq` follows their order.
-                diesel::insert_into(chat_messages::table)
-                    .values(&message_rows)
-                    .execute(conn)
-                    .await?;
-                Ok(())
+        let result = self
+            .run(async |conn| {
+                conn.transaction::<_, DbError, _>(async |conn| {
+                    diesel::insert_into(chat_sessions::table)
+                        .values(&session_row)
+                        .execute(conn)
+                        .await?;
+                    insert_messages(conn, messages, lease).await
+                })
+                .await
             })
             .await;
         match result {
-            Err(error) if error.foreign_key() == Some(SESSION_EVENT_FK) => {
+            Err(error) if error.violated() == Some(SESSION_EVENT_FK) => {
                 Err(ChatStoreError::EventNotFound)
             }
             other => Ok(other?),
@@ -165,6 +174,7 @@ impl ChatStore for PgStore {
     async fn append_messages(
         &self,
         messages: &[ChatMessage],
+        lease: &Lease,
     ) -> Result<ChatSession, ChatStoreError> {
         let (Some(first), Some(newest)) = (
             messages.first(),
@@ -175,32 +185,43 @@ impl ChatStore for PgStore {
             ));
         };
         let session_id = first.session_id;
-        let message_rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
-        let mut conn = self.conn().await?;
-        let session = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                let session = touch_session(conn, session_id, newest).await?;
-                if session.is_some() {
-                    diesel::insert_into(chat_messages::table)
-                        .values(&message_rows)
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(session)
+        let result = self
+            .run(async |conn| {
+                conn.transaction::<_, DbError, _>(async |conn| {
+                    let session = touch_session(conn, session_id, newest).await?;
+                    if session.is_some() {
+                        insert_messages(conn, messages, lease).await?;
+                    }
+                    Ok(session)
+                })
+                .await
             })
-            .await?;
-        session
-            .map(ChatSession::from)
-            .ok_or(ChatStoreError::SessionNotFound)
+            .await;
+        match result {
+            Err(error) if error.violated() == Some(ONE_GENERATING) => Err(
+                ChatStoreError::AnswerInProgress(self.generating_in(session_id).await?),
+            ),
+            other => other?
+                .map(ChatSession::from)
+                .ok_or(ChatStoreError::SessionNotFound),
+        }
     }
 
-    async fn save_progress(&self, message_id: Uuid, content: &str) -> Result<(), ChatStoreError> {
-        let mut conn = self.conn().await?;
-        let updated = diesel::update(generating(message_id))
-            .set(chat_messages::content.eq(content))
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+    async fn save_progress(
+        &self,
+        message_id: Uuid,
+        owner: Uuid,
+        content: &str,
+    ) -> Result<(), ChatStoreError> {
+        let updated = self
+            .run(async |conn| {
+                Ok(diesel::update(generating(message_id))
+                    .filter(diesel::dsl::exists(run_of(message_id, owner)))
+                    .set(chat_messages::content.eq(content))
+                    .execute(conn)
+                    .await?)
+            })
+            .await?;
         if updated == 0 {
             return Err(ChatStoreError::NotGenerating);
         }
@@ -210,74 +231,189 @@ impl ChatStore for PgStore {
     async fn finish_message(
         &self,
         message: &ChatMessage,
+        owner: Uuid,
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError> {
         let row = MessageRow::from(message);
-        let mut waits = FINISH_RETRY_WAITS.iter();
-        loop {
-            match self.finish(&row, at).await {
-                Err(ChatStoreError::Unavailable(cause)) => match waits.next() {
-                    Some(wait) => {
-                        tracing::warn!(%cause, ?wait, "database unavailable for an answer's last write; retrying");
-                        tokio::time::sleep(*wait).await;
-                    }
-                    None => return Err(ChatStoreError::Unavailable(cause)),
-                },
-                other => return other,
-            }
-        }
-    }
-
-    async fn interrupt_generating(&self, reason: &Interruption) -> Result<u64, ChatStoreError> {
-        let mut conn = self.conn().await?;
-        let updated = diesel::update(
-            chat_messages::table
-                .filter(chat_messages::status.eq(MessageStatus::Generating.as_str())),
-        )
-        .set((
-            chat_messages::status.eq(MessageStatus::Interrupted(reason.clone()).as_str()),
-            chat_messages::status_code.eq(reason.code()),
-            chat_messages::status_detail.eq(reason.detail()),
-        ))
-        .execute(&mut conn)
-        .await
-        .map_err(DbError::from)?;
-        Ok(updated as u64)
-    }
-}
-
-/// Waits between attempts at an answer's last write while the database is unreachable: it
-/// is the write that must not be lost, and a database restart takes about a second.
-const FINISH_RETRY_WAITS: [Duration; 4] = [
-    Duration::from_millis(250),
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-];
-
-impl PgStore {
-    async fn finish(
-        &self,
-        row: &MessageRow,
-        at: DateTime<Utc>,
-    ) -> Result<ChatSession, ChatStoreError> {
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(session) = touch_session(conn, row.session_id, at).await? else {
-                return Ok(Err(ChatStoreError::SessionNotFound));
-            };
-            let updated = diesel::update(generating(row.id))
-                .set(row)
-                .execute(conn)
-                .await?;
-            Ok(if updated == 1 {
-                Ok(ChatSession::from(session))
-            } else {
-                Err(ChatStoreError::NotGenerating)
+        // Its own answer, still generating, or reaped while its owner was away: the owner's
+        // whole text is better than the part that was saved.
+        let reaped = Interruption::ProcessDied.code();
+        let finishing = chat_messages::table
+            .find(row.id)
+            .filter(diesel::dsl::exists(run_of(row.id, owner)))
+            .filter(
+                chat_messages::status
+                    .eq(MessageStatus::Generating.as_str())
+                    .or(chat_messages::status_code.eq(reaped)),
+            );
+        self.run(async |conn| {
+            conn.transaction::<_, DbError, _>(async |conn| {
+                let Some(session) = touch_session(conn, row.session_id, at).await? else {
+                    return Ok(Err(ChatStoreError::SessionNotFound));
+                };
+                let updated = diesel::update(finishing).set(&row).execute(conn).await?;
+                if updated == 1 {
+                    diesel::delete(answer_runs::table.find(row.id))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(if updated == 1 {
+                    Ok(ChatSession::from(session))
+                } else {
+                    Err(ChatStoreError::NotGenerating)
+                })
             })
+            .await
         })
         .await?
     }
+
+    async fn renew_leases(&self, lease: &Lease) -> Result<u64, ChatStoreError> {
+        let renewed = self
+            .run(async |conn| {
+                Ok(diesel::update(
+                    answer_runs::table
+                        .filter(answer_runs::owner_id.eq(lease.owner))
+                        .filter(answer_generating()),
+                )
+                .set(answer_runs::lease_until.eq(aidstation_lease_end(millis(lease))))
+                .execute(conn)
+                .await?)
+            })
+            .await?;
+        Ok(renewed as u64)
+    }
+
+    async fn reap_expired(&self) -> Result<Vec<Uuid>, ChatStoreError> {
+        let reaped = Interruption::ProcessDied;
+        let lapsed = answer_runs::table
+            .filter(answer_runs::lease_until.lt(aidstation_lease_end(0)))
+            .select(answer_runs::message_id);
+        Ok(self
+            .run(async |conn| {
+                Ok(diesel::update(
+                    chat_messages::table
+                        .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+                        .filter(chat_messages::id.eq_any(lapsed)),
+                )
+                .set((
+                    chat_messages::status.eq(MessageStatus::Interrupted(reaped.clone()).as_str()),
+                    chat_messages::status_code.eq(reaped.code()),
+                    chat_messages::status_detail.eq(None::<String>),
+                ))
+                .returning(chat_messages::id)
+                .get_results(conn)
+                .await?)
+            })
+            .await?)
+    }
+
+    async fn request_stop(&self, answer_id: Uuid) -> Result<StopRequest, ChatStoreError> {
+        let asked: Option<Uuid> = self
+            .run(async |conn| {
+                Ok(diesel::update(
+                    answer_runs::table
+                        .find(answer_id)
+                        .filter(diesel::dsl::exists(generating(answer_id))),
+                )
+                .set(answer_runs::stop_requested.eq(true))
+                .returning(answer_runs::message_id)
+                .get_result(conn)
+                .await
+                .optional()?)
+            })
+            .await?;
+        if asked.is_some() {
+            return Ok(StopRequest::Requested);
+        }
+        self.get_answer(answer_id).await?;
+        Ok(StopRequest::AlreadyEnded)
+    }
+
+    async fn stops_requested(&self, owner: Uuid) -> Result<Vec<Uuid>, ChatStoreError> {
+        Ok(self
+            .run(async |conn| {
+                Ok(answer_runs::table
+                    .filter(answer_runs::owner_id.eq(owner))
+                    .filter(answer_runs::stop_requested)
+                    .filter(answer_generating())
+                    .select(answer_runs::message_id)
+                    .load(conn)
+                    .await?)
+            })
+            .await?)
+    }
+
+    async fn get_answer(&self, answer_id: Uuid) -> Result<ChatMessage, ChatStoreError> {
+        let row: Option<MessageRow> = self
+            .run(async |conn| {
+                Ok(chat_messages::table
+                    .find(answer_id)
+                    .filter(chat_messages::role.eq(Role::Assistant.as_str()))
+                    .select(MessageRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
+        let row = row.ok_or(ChatStoreError::AnswerNotFound)?;
+        Ok(ChatMessage::try_from(row).map_err(DbError::from)?)
+    }
+}
+
+impl PgStore {
+    /// The answer of the session being written, for a question that came while it is.
+    async fn generating_in(&self, session_id: Uuid) -> Result<Uuid, ChatStoreError> {
+        let id: Option<Uuid> = self
+            .run(async |conn| {
+                Ok(chat_messages::table
+                    .filter(chat_messages::session_id.eq(session_id))
+                    .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+                    .select(chat_messages::id)
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
+        // It may have finished in between: then the question can simply be asked again.
+        id.ok_or(ChatStoreError::Unavailable(
+            "the answer being written finished meanwhile".into(),
+        ))
+    }
+}
+
+fn millis(lease: &Lease) -> i64 {
+    i64::try_from(lease.duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Inserts messages in one statement (`seq` follows their order), and the run of each
+/// answer being written, owned under `lease`.
+async fn insert_messages(
+    conn: &mut AsyncPgConnection,
+    messages: &[ChatMessage],
+    lease: &Lease,
+) -> Result<(), DbError> {
+    let rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
+    diesel::insert_into(chat_messages::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
+    let runs: Vec<_> = messages
+        .iter()
+        .filter(|m| m.status == MessageStatus::Generating)
+        .map(|m| {
+            (
+                answer_runs::message_id.eq(m.id),
+                answer_runs::owner_id.eq(lease.owner),
+                answer_runs::lease_until.eq(aidstation_lease_end(millis(lease))),
+            )
+        })
+        .collect();
+    diesel::insert_into(answer_runs::table)
+        .values(&runs)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The row of an answer, as long as it is still being written: a finished or recovered
@@ -291,6 +427,37 @@ fn generating(
     chat_messages::table
         .find(id)
         .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+}
+
+/// The answer of the run a query on `answer_runs` is at, while it is being written.
+type RunAnswerGenerating = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        chat_messages::table,
+        diesel::dsl::Eq<chat_messages::id, answer_runs::message_id>,
+    >,
+    diesel::dsl::Eq<chat_messages::status, &'static str>,
+>;
+
+/// In a query on `answer_runs`: the run's answer is still being written.
+fn answer_generating() -> diesel::dsl::exists<RunAnswerGenerating> {
+    diesel::dsl::exists(
+        chat_messages::table
+            .filter(chat_messages::id.eq(answer_runs::message_id))
+            .filter(chat_messages::status.eq(MessageStatus::Generating.as_str())),
+    )
+}
+
+/// The run of an answer, if `owner` writes it: what fences every write of a run.
+fn run_of(
+    id: Uuid,
+    owner: Uuid,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<answer_runs::table, Uuid>,
+    diesel::dsl::Eq<answer_runs::owner_id, Uuid>,
+> {
+    answer_runs::table
+        .find(id)
+        .filter(answer_runs::owner_id.eq(owner))
 }
 
 /// Moves the session's `updated_at` forward to `at` (never back) and returns it; `None` when

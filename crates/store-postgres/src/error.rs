@@ -37,11 +37,12 @@ impl From<DieselError> for DbError {
 }
 
 impl DbError {
-    /// The name of the violated foreign key, when that is what happened.
-    pub fn foreign_key(&self) -> Option<&str> {
+    /// The name of the violated constraint, when a foreign key or a unique index is what
+    /// refused the write.
+    pub fn violated(&self) -> Option<&str> {
         match self {
             Self::Query(DieselError::DatabaseError(
-                DatabaseErrorKind::ForeignKeyViolation,
+                DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::UniqueViolation,
                 info,
             )) => info.constraint_name(),
             _ => None,
@@ -69,6 +70,8 @@ fn lost_connection(error: &DieselError) -> bool {
                 message.starts_with("terminating connection")
                     || message.starts_with("the database system is")
                     || message.contains("connection closed")
+                    // The server's `statement_timeout`: the database did not answer in time.
+                    || message.starts_with("canceling statement due to statement timeout")
             }
             _ => false,
         },

@@ -22,54 +22,62 @@ fn to_waypoint(row: WaypointRow) -> Result<Waypoint, EventStoreError> {
 #[async_trait]
 impl EventStore for PgStore {
     async fn list_events(&self) -> Result<Vec<Event>, EventStoreError> {
-        let mut conn = self.conn().await?;
-        let rows = events::table
-            .select(EventRow::as_select())
-            .order((events::planned_date.asc().nulls_last(), events::id.asc()))
-            .load(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let rows: Vec<EventRow> = self
+            .run(async |conn| {
+                Ok(events::table
+                    .select(EventRow::as_select())
+                    .order((events::planned_date.asc().nulls_last(), events::id.asc()))
+                    .load(conn)
+                    .await?)
+            })
+            .await?;
         Ok(rows.into_iter().map(Event::from).collect())
     }
 
     async fn get_event(&self, id: Uuid) -> Result<Event, EventStoreError> {
-        let mut conn = self.conn().await?;
-        let row = events::table
-            .find(id)
-            .select(EventRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
+        let row: Option<EventRow> = self
+            .run(async |conn| {
+                Ok(events::table
+                    .find(id)
+                    .select(EventRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
         row.map(Event::from).ok_or(EventStoreError::EventNotFound)
     }
 
     async fn insert_event(&self, event: &Event) -> Result<(), EventStoreError> {
-        let mut conn = self.conn().await?;
-        diesel::insert_into(events::table)
-            .values(EventRow::from(event))
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let row = EventRow::from(event);
+        self.run(async |conn| {
+            diesel::insert_into(events::table)
+                .values(row)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
     async fn update_event(&self, event: &Event) -> Result<(), EventStoreError> {
-        let mut conn = self.conn().await?;
-        let updated = diesel::update(events::table.find(event.id))
-            .set(EventRow::from(event))
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let row = EventRow::from(event);
+        let updated = self
+            .run(async |conn| {
+                Ok(diesel::update(events::table.find(event.id))
+                    .set(row)
+                    .execute(conn)
+                    .await?)
+            })
+            .await?;
         found(updated, EventStoreError::EventNotFound, ())
     }
 
     async fn delete_event(&self, id: Uuid) -> Result<(), EventStoreError> {
-        let mut conn = self.conn().await?;
-        let deleted = diesel::delete(events::table.find(id))
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let deleted = self
+            .run(async |conn| Ok(diesel::delete(events::table.find(id)).execute(conn).await?))
+            .await?;
         found(deleted, EventStoreError::EventNotFound, ())
     }
 
@@ -82,21 +90,23 @@ impl EventStore for PgStore {
         &self,
         id: Uuid,
     ) -> Result<(Event, Vec<Waypoint>), EventStoreError> {
-        let mut conn = self.conn().await?;
         // One round trip: the event's columns repeat on each of its waypoints' rows, and an
         // event without waypoints is one row with none.
-        let rows: Vec<(EventRow, Option<WaypointRow>)> = events::table
-            .left_join(waypoints::table)
-            .filter(events::id.eq(id))
-            .order((
-                waypoints::order_index.asc(),
-                waypoints::created_at.asc(),
-                waypoints::id.asc(),
-            ))
-            .select((EventRow::as_select(), Option::<WaypointRow>::as_select()))
-            .load(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let rows: Vec<(EventRow, Option<WaypointRow>)> = self
+            .run(async |conn| {
+                Ok(events::table
+                    .left_join(waypoints::table)
+                    .filter(events::id.eq(id))
+                    .order((
+                        waypoints::order_index.asc(),
+                        waypoints::created_at.asc(),
+                        waypoints::id.asc(),
+                    ))
+                    .select((EventRow::as_select(), Option::<WaypointRow>::as_select()))
+                    .load(conn)
+                    .await?)
+            })
+            .await?;
         let (event, waypoints) = one_with_many(rows).ok_or(EventStoreError::EventNotFound)?;
         let waypoints = waypoints
             .into_iter()
@@ -106,14 +116,16 @@ impl EventStore for PgStore {
     }
 
     async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError> {
-        let mut conn = self.conn().await?;
-        let row = waypoints::table
-            .find(id)
-            .select(WaypointRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
+        let row: Option<WaypointRow> = self
+            .run(async |conn| {
+                Ok(waypoints::table
+                    .find(id)
+                    .select(WaypointRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
         to_waypoint(row.ok_or(EventStoreError::WaypointNotFound)?)
     }
 
@@ -123,61 +135,68 @@ impl EventStore for PgStore {
         waypoint: &NewWaypoint,
         created_at: DateTime<Utc>,
     ) -> Result<Waypoint, EventStoreError> {
-        let mut conn = self.conn().await?;
-        let row = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                // Locking the event serialises "append at the end" among concurrent inserts
-                // and tells a missing event apart.
-                let event: Option<Uuid> = events::table
-                    .find(waypoint.event_id)
-                    .select(events::id)
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                if event.is_none() {
-                    return Ok(None);
-                }
-                let order_index = match waypoint.order_index {
-                    Some(index) => index,
-                    None => waypoints::table
-                        .filter(waypoints::event_id.eq(waypoint.event_id))
-                        .select(diesel::dsl::max(waypoints::order_index))
-                        .first::<Option<i32>>(conn)
-                        .await?
-                        .map_or(0, |last| last.saturating_add(1)),
-                };
-                let row = WaypointRow::new(id, waypoint, order_index, created_at);
-                Ok(Some(
-                    diesel::insert_into(waypoints::table)
-                        .values(&row)
-                        .returning(WaypointRow::as_returning())
-                        .get_result(conn)
-                        .await?,
-                ))
+        let row = self
+            .run(async |conn| {
+                conn.transaction::<_, DbError, _>(async |conn| {
+                    // Locking the event serialises "append at the end" among concurrent
+                    // inserts and tells a missing event apart.
+                    let event: Option<Uuid> = events::table
+                        .find(waypoint.event_id)
+                        .select(events::id)
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if event.is_none() {
+                        return Ok(None);
+                    }
+                    let order_index = match waypoint.order_index {
+                        Some(index) => index,
+                        None => waypoints::table
+                            .filter(waypoints::event_id.eq(waypoint.event_id))
+                            .select(diesel::dsl::max(waypoints::order_index))
+                            .first::<Option<i32>>(conn)
+                            .await?
+                            .map_or(0, |last| last.saturating_add(1)),
+                    };
+                    let row = WaypointRow::new(id, waypoint, order_index, created_at);
+                    Ok(Some(
+                        diesel::insert_into(waypoints::table)
+                            .values(&row)
+                            .returning(WaypointRow::as_returning())
+                            .get_result(conn)
+                            .await?,
+                    ))
+                })
+                .await
             })
             .await?;
         to_waypoint(row.ok_or(EventStoreError::EventNotFound)?)
     }
 
     async fn update_waypoint(&self, waypoint: &Waypoint) -> Result<Waypoint, EventStoreError> {
-        let mut conn = self.conn().await?;
-        let row = diesel::update(waypoints::table.find(waypoint.id))
-            .set(WaypointRow::from(waypoint))
-            .returning(WaypointRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
+        let changes = WaypointRow::from(waypoint);
+        let row: Option<WaypointRow> = self
+            .run(async |conn| {
+                Ok(diesel::update(waypoints::table.find(waypoint.id))
+                    .set(changes)
+                    .returning(WaypointRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()?)
+            })
+            .await?;
         to_waypoint(row.ok_or(EventStoreError::WaypointNotFound)?)
     }
 
     async fn delete_waypoint(&self, id: Uuid) -> Result<(), EventStoreError> {
-        let mut conn = self.conn().await?;
-        let deleted = diesel::delete(waypoints::table.find(id))
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::from)?;
+        let deleted = self
+            .run(async |conn| {
+                Ok(diesel::delete(waypoints::table.find(id))
+                    .execute(conn)
+                    .await?)
+            })
+            .await?;
         found(deleted, EventStoreError::WaypointNotFound, ())
     }
 }

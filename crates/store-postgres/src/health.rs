@@ -3,20 +3,16 @@ use diesel_async::RunQueryDsl;
 use domain::ports::{HealthCheck, HealthError};
 
 use crate::PgStore;
-use crate::error::DbError;
 
 #[async_trait]
 impl HealthCheck for PgStore {
-    /// Ready when a pooled connection answers a trivial query within the pool's timeouts.
+    /// Ready when a pooled connection answers a trivial query within the deadlines.
     async fn check(&self) -> Result<(), HealthError> {
-        let mut conn = self
-            .conn()
-            .await
-            .map_err(|e| HealthError::Unavailable(e.into_cause()))?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .map_err(|e| HealthError::Unavailable(DbError::from(e).into_cause()))?;
-        Ok(())
+        self.run(async |conn| {
+            diesel::sql_query("SELECT 1").execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| HealthError::Unavailable(e.into_cause()))
     }
 }

@@ -10,6 +10,8 @@ mod pool;
 mod rows;
 mod schema;
 
+use std::time::Duration;
+
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 
@@ -19,19 +21,36 @@ pub use pool::{PgPool, PoolConfig, build_pool};
 use crate::error::DbError;
 
 /// Every store port, backed by one pool. Each call checks a connection out for one
-/// statement or one short transaction and gives it back.
+/// statement or one short transaction, within a deadline, and gives it back.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    deadline: Duration,
 }
 
 impl PgStore {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// `deadline` bounds each call once it has its connection (`PoolConfig::statement_timeout`).
+    pub fn new(pool: PgPool, deadline: Duration) -> Self {
+        Self { pool, deadline }
     }
 
-    async fn conn(&self) -> Result<Object<AsyncPgConnection>, DbError> {
-        Ok(self.pool.get().await?)
+    /// Runs `work` on a pooled connection within the deadline. A call that misses it is
+    /// `Unavailable`, and its connection is discarded rather than given back: its statement
+    /// may still be on the wire, and a connection through a dropped network never answers.
+    async fn run<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.pool.get().await?;
+        match tokio::time::timeout(self.deadline, work(&mut conn)).await {
+            Ok(result) => result,
+            Err(_) => {
+                drop(Object::take(conn));
+                Err(DbError::Unavailable(
+                    format!("no answer from the database within {:?}", self.deadline).into(),
+                ))
+            }
+        }
     }
 }
 

@@ -62,8 +62,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    answer_runs (message_id) {
+        message_id -> Uuid,
+        owner_id -> Uuid,
+        lease_until -> Timestamptz,
+        stop_requested -> Bool,
+    }
+}
+
 diesel::joinable!(waypoints -> events (event_id));
 diesel::joinable!(chat_sessions -> events (event_id));
 diesel::joinable!(chat_messages -> chat_sessions (session_id));
+diesel::joinable!(answer_runs -> chat_messages (message_id));
 
-diesel::allow_tables_to_appear_in_same_query!(events, waypoints, chat_sessions, chat_messages);
+diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    waypoints,
+    chat_sessions,
+    chat_messages,
+    answer_runs
+);

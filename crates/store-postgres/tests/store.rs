@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use domain::ports::{ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck};
+use domain::ports::{
+    ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck, Lease, StopRequest,
+};
 use domain::{
     ChatMessage, ChatSession, Event, EventFields, Interruption, LanguageModelError, MessageStatus,
     NewWaypoint, Role, TokenUsage, WaypointFields, WaypointType,
@@ -50,6 +52,13 @@ fn event(name: &str) -> Event {
     }
 }
 
+const OWNER: Uuid = Uuid::from_u128(0xA11CE);
+const LEASE: Lease = Lease {
+    owner: OWNER,
+    duration: Duration::from_secs(15),
+};
+const DEADLINE: Duration = Duration::from_secs(5);
+
 async fn migrate(url: SecretString) -> Result<usize, MigrationError> {
     run_migrations(&url).await
 }
@@ -59,7 +68,7 @@ async fn new_database() -> TestDatabase {
 }
 
 async fn store(db: &TestDatabase) -> PgStore {
-    PgStore::new(build_pool(db.url(), PoolConfig::default()).unwrap())
+    PgStore::new(build_pool(db.url(), PoolConfig::DEFAULT).unwrap(), DEADLINE)
 }
 
 #[tokio::test]
@@ -74,7 +83,7 @@ async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
     ];
     for s in &sessions {
         store
-            .create_session(s, &[user_message(s.id, "hi", s.created_at)])
+            .create_session(s, &[user_message(s.id, "hi", s.created_at)], &LEASE)
             .await
             .unwrap();
     }
@@ -97,7 +106,7 @@ async fn sessions_can_be_filtered_by_event() {
     let unattached = session(None, at(3));
     for s in [&of_a, &of_b, &unattached] {
         store
-            .create_session(s, &[user_message(s.id, "hi", at(0))])
+            .create_session(s, &[user_message(s.id, "hi", at(0))], &LEASE)
             .await
             .unwrap();
     }
@@ -113,7 +122,7 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
     let store = store(&db).await;
     let s = session(None, at(0));
     store
-        .create_session(&s, &[user_message(s.id, "first", at(0))])
+        .create_session(&s, &[user_message(s.id, "first", at(0))], &LEASE)
         .await
         .unwrap();
     let answer = ChatMessage {
@@ -132,13 +141,13 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
         ..user_message(s.id, "second", at(1))
     };
     store
-        .append_messages(std::slice::from_ref(&answer))
+        .append_messages(std::slice::from_ref(&answer), &LEASE)
         .await
         .unwrap();
     // Same timestamp as the answer: insertion order decides.
     for text in ["third", "fourth", "fifth"] {
         store
-            .append_messages(&[user_message(s.id, text, at(1))])
+            .append_messages(&[user_message(s.id, text, at(1))], &LEASE)
             .await
             .unwrap();
     }
@@ -157,16 +166,16 @@ async fn appending_moves_updated_at_forward_but_never_back() {
     let store = store(&db).await;
     let s = session(None, at(5));
     store
-        .create_session(&s, &[user_message(s.id, "hi", at(5))])
+        .create_session(&s, &[user_message(s.id, "hi", at(5))], &LEASE)
         .await
         .unwrap();
 
     let later = store
-        .append_messages(&[user_message(s.id, "later", at(9))])
+        .append_messages(&[user_message(s.id, "later", at(9))], &LEASE)
         .await
         .unwrap();
     let earlier = store
-        .append_messages(&[user_message(s.id, "clock skew", at(7))])
+        .append_messages(&[user_message(s.id, "clock skew", at(7))], &LEASE)
         .await
         .unwrap();
 
@@ -181,7 +190,7 @@ async fn a_session_for_an_unknown_event_is_refused_and_nothing_is_stored() {
     let s = session(Some(Uuid::new_v4()), at(0));
 
     let result = store
-        .create_session(&s, &[user_message(s.id, "hi", at(0))])
+        .create_session(&s, &[user_message(s.id, "hi", at(0))], &LEASE)
         .await;
 
     assert!(
@@ -197,7 +206,7 @@ async fn appending_to_an_unknown_session_is_not_found() {
     let db = new_database().await;
     let store = store(&db).await;
     let result = store
-        .append_messages(&[user_message(Uuid::new_v4(), "hi", at(0))])
+        .append_messages(&[user_message(Uuid::new_v4(), "hi", at(0))], &LEASE)
         .await;
     assert!(
         matches!(result, Err(ChatStoreError::SessionNotFound)),
@@ -209,12 +218,28 @@ async fn appending_to_an_unknown_session_is_not_found() {
 /// A new session with its question and the `generating` row of its answer, as a turn stores
 /// them; returns the session and the answer.
 async fn turn_started(store: &PgStore) -> Result<(ChatSession, ChatMessage), ChatStoreError> {
+    turn_started_under(store, &LEASE).await
+}
+
+async fn turn_started_under(
+    store: &PgStore,
+    lease: &Lease,
+) -> Result<(ChatSession, ChatMessage), ChatStoreError> {
     let s = session(None, at(0));
     let answer = ChatMessage::generating(Uuid::new_v4(), s.id, at(0));
+    let question = user_message(s.id, "pace?", at(0));
     store
-        .create_session(&s, &[user_message(s.id, "pace?", at(0)), answer.clone()])
+        .create_session(&s, &[question, answer.clone()], lease)
         .await?;
     Ok((s, answer))
+}
+
+/// A lease that has lapsed as soon as it is taken.
+fn lapsed(owner: u128) -> Lease {
+    Lease {
+        owner: Uuid::from_u128(owner),
+        duration: Duration::ZERO,
+    }
 }
 
 #[tokio::test]
@@ -223,7 +248,10 @@ async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwr
     let store = store(&db).await;
     let (s, mut answer) = turn_started(&store).await.unwrap();
 
-    store.save_progress(answer.id, "Start ").await.unwrap();
+    store
+        .save_progress(answer.id, OWNER, "Start ")
+        .await
+        .unwrap();
     let midway = store.get_session(s.id).await.unwrap().messages;
     assert_eq!(
         (midway[1].content.as_str(), &midway[1].status),
@@ -239,40 +267,45 @@ async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwr
         completion_tokens: Some(2),
         total_tokens: Some(3),
     });
-    let touched = store.finish_message(&answer, at(4)).await.unwrap();
+    let touched = store.finish_message(&answer, OWNER, at(4)).await.unwrap();
     assert_eq!(touched.updated_at, at(4));
     assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
 
     // Finished is final: a late checkpoint or a second finish changes nothing.
     assert!(matches!(
-        store.save_progress(answer.id, "late").await,
+        store.save_progress(answer.id, OWNER, "late").await,
         Err(ChatStoreError::NotGenerating)
     ));
     let mut again = answer.clone();
     again.content = "overwritten".into();
     assert!(matches!(
-        store.finish_message(&again, at(5)).await,
+        store.finish_message(&again, OWNER, at(5)).await,
         Err(ChatStoreError::NotGenerating)
     ));
     assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
 }
 
 #[tokio::test]
-async fn answers_left_generating_are_interrupted_with_their_saved_text_and_others_are_untouched() {
+async fn a_lapsed_lease_is_reaped_keeping_the_saved_text_and_live_ones_are_untouched() {
     let db = new_database().await;
     let store = store(&db).await;
-    let (dead, dead_answer) = turn_started(&store).await.unwrap();
+    let dead_lease = lapsed(7);
+    let (dead, dead_answer) = turn_started_under(&store, &dead_lease).await.unwrap();
     store
-        .save_progress(dead_answer.id, "Walk the")
+        .save_progress(dead_answer.id, dead_lease.owner, "Walk the")
         .await
         .unwrap();
-    let (done, mut done_answer) = turn_started(&store).await.unwrap();
+    let (live, live_answer) = turn_started(&store).await.unwrap();
+    let (done, mut done_answer) = turn_started_under(&store, &lapsed(8)).await.unwrap();
     done_answer.content = "Eat early.".into();
     done_answer.status = MessageStatus::Complete;
-    store.finish_message(&done_answer, at(1)).await.unwrap();
+    let owner = Uuid::from_u128(8);
+    store
+        .finish_message(&done_answer, owner, at(1))
+        .await
+        .unwrap();
 
-    let died = Interruption::ProcessDied;
-    assert_eq!(store.interrupt_generating(&died).await.unwrap(), 1);
+    assert_eq!(store.reap_expired().await.unwrap(), [dead_answer.id]);
 
     let recovered = &store.get_session(dead.id).await.unwrap().messages[1];
     assert_eq!(recovered.content, "Walk the");
@@ -284,7 +317,126 @@ async fn answers_left_generating_are_interrupted_with_their_saved_text_and_other
         store.get_session(done.id).await.unwrap().messages[1],
         done_answer
     );
-    assert_eq!(store.interrupt_generating(&died).await.unwrap(), 0);
+    assert_eq!(
+        store.get_session(live.id).await.unwrap().messages[1],
+        live_answer
+    );
+    assert!(store.reap_expired().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_runs_writes_are_fenced_by_its_owner_who_may_still_complete_it_after_a_reap() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let lease = lapsed(1);
+    let (s, mut answer) = turn_started_under(&store, &lease).await.unwrap();
+    let stranger = Uuid::from_u128(2);
+    assert!(matches!(
+        store.save_progress(answer.id, stranger, "not mine").await,
+        Err(ChatStoreError::NotGenerating)
+    ));
+    store
+        .save_progress(answer.id, lease.owner, "Walk")
+        .await
+        .unwrap();
+    assert_eq!(store.reap_expired().await.unwrap(), [answer.id]);
+
+    // Reaped: checkpoints stop, a stranger still cannot finish it, its owner can.
+    assert!(matches!(
+        store
+            .save_progress(answer.id, lease.owner, "Walk the")
+            .await,
+        Err(ChatStoreError::NotGenerating)
+    ));
+    answer.content = "Walk the climbs.".into();
+    answer.status = MessageStatus::Complete;
+    assert!(matches!(
+        store.finish_message(&answer, stranger, at(2)).await,
+        Err(ChatStoreError::NotGenerating)
+    ));
+    store
+        .finish_message(&answer, lease.owner, at(2))
+        .await
+        .unwrap();
+    assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
+    assert_eq!(db.count("SELECT count(*) AS n FROM answer_runs").await, 0);
+}
+
+#[tokio::test]
+async fn renewing_keeps_the_owners_runs_alive_and_no_one_elses() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let short = |owner| Lease {
+        owner: Uuid::from_u128(owner),
+        duration: Duration::from_millis(300),
+    };
+    let (_, kept) = turn_started_under(&store, &short(1)).await.unwrap();
+    let (_, lost) = turn_started_under(&store, &short(2)).await.unwrap();
+    let renewal = Lease {
+        owner: Uuid::from_u128(1),
+        duration: Duration::from_secs(15),
+    };
+    assert_eq!(store.renew_leases(&renewal).await.unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(store.reap_expired().await.unwrap(), [lost.id]);
+    let still = store.get_answer(kept.id).await.unwrap();
+    assert_eq!(still.status, MessageStatus::Generating);
+}
+
+#[tokio::test]
+async fn a_stop_request_reaches_the_owner_and_says_whether_the_answer_was_still_being_written() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let (s, mut answer) = turn_started(&store).await.unwrap();
+    assert!(store.stops_requested(OWNER).await.unwrap().is_empty());
+    assert_eq!(
+        store.request_stop(answer.id).await.unwrap(),
+        StopRequest::Requested
+    );
+    assert_eq!(store.stops_requested(OWNER).await.unwrap(), [answer.id]);
+    assert!(
+        store
+            .stops_requested(Uuid::from_u128(99))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    answer.status = MessageStatus::Interrupted(Interruption::Stopped);
+    store.finish_message(&answer, OWNER, at(1)).await.unwrap();
+    assert!(store.stops_requested(OWNER).await.unwrap().is_empty());
+    assert_eq!(
+        store.request_stop(answer.id).await.unwrap(),
+        StopRequest::AlreadyEnded
+    );
+    assert_eq!(store.get_answer(answer.id).await.unwrap(), answer);
+    let question = store.get_session(s.id).await.unwrap().messages[0].id;
+    for not_an_answer in [question, Uuid::new_v4()] {
+        assert!(matches!(
+            store.request_stop(not_an_answer).await,
+            Err(ChatStoreError::AnswerNotFound)
+        ));
+        assert!(matches!(
+            store.get_answer(not_an_answer).await,
+            Err(ChatStoreError::AnswerNotFound)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_second_answer_in_a_chat_while_one_is_written_is_refused_naming_the_first() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let (s, first) = turn_started(&store).await.unwrap();
+    let second = [
+        user_message(s.id, "and?", at(1)),
+        ChatMessage::generating(Uuid::new_v4(), s.id, at(1)),
+    ];
+    assert!(matches!(
+        store.append_messages(&second, &LEASE).await,
+        Err(ChatStoreError::AnswerInProgress(id)) if id == first.id
+    ));
+    assert_eq!(store.get_session(s.id).await.unwrap().messages.len(), 2);
 }
 
 #[tokio::test]
@@ -295,7 +447,7 @@ async fn finishing_an_answer_whose_session_was_deleted_is_not_found() {
     store.delete_session(s.id).await.unwrap();
     answer.status = MessageStatus::Complete;
     assert!(matches!(
-        store.finish_message(&answer, at(1)).await,
+        store.finish_message(&answer, OWNER, at(1)).await,
         Err(ChatStoreError::SessionNotFound)
     ));
     assert_eq!(db.count("SELECT count(*) AS n FROM chat_messages").await, 0);
@@ -308,11 +460,11 @@ async fn deleting_a_session_removes_its_messages_by_cascade_and_nothing_else() {
     let (gone, kept) = (session(None, at(0)), session(None, at(0)));
     for s in [&gone, &kept] {
         store
-            .create_session(s, &[user_message(s.id, "hi", at(0))])
+            .create_session(s, &[user_message(s.id, "hi", at(0))], &LEASE)
             .await
             .unwrap();
         store
-            .append_messages(&[user_message(s.id, "again", at(1))])
+            .append_messages(&[user_message(s.id, "again", at(1))], &LEASE)
             .await
             .unwrap();
     }
@@ -344,7 +496,7 @@ async fn deleting_an_event_cascades_to_its_waypoints_sessions_and_messages() {
         store.insert_event(e).await.unwrap();
         let s = session(Some(e.id), at(0));
         store
-            .create_session(&s, &[user_message(s.id, "hi", at(0))])
+            .create_session(&s, &[user_message(s.id, "hi", at(0))], &LEASE)
             .await
             .unwrap();
         store
@@ -534,12 +686,13 @@ async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers(
     let config = PoolConfig {
         max_size: 4,
         timeout: Duration::from_millis(500),
+        ..PoolConfig::DEFAULT
     };
-    let store = PgStore::new(build_pool(&url, config).unwrap());
+    let store = PgStore::new(build_pool(&url, config).unwrap(), DEADLINE);
     store.check().await.unwrap();
     let s = session(None, at(0));
     store
-        .create_session(&s, &[user_message(s.id, "kept", at(0))])
+        .create_session(&s, &[user_message(s.id, "kept", at(0))], &LEASE)
         .await
         .unwrap();
 
@@ -569,10 +722,11 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
     let config = PoolConfig {
         max_size: 1,
         timeout: Duration::from_millis(300),
+        ..PoolConfig::DEFAULT
     };
     let pool = build_pool(db.url(), config).unwrap();
     let held = pool.get().await.unwrap();
-    let store = PgStore::new(pool.clone());
+    let store = PgStore::new(pool.clone(), DEADLINE);
 
     let started = Instant::now();
     let result = store.list_sessions(None).await;
@@ -592,19 +746,19 @@ async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
     let store = store(&db).await;
     let s = session(None, at(0));
     store
-        .create_session(&s, &[user_message(s.id, "aaaaaaaaaa", at(0))])
+        .create_session(&s, &[user_message(s.id, "aaaaaaaaaa", at(0))], &LEASE)
         .await
         .unwrap(); // 10 chars
     store
-        .append_messages(&[user_message(s.id, "bbbbb", at(1))])
+        .append_messages(&[user_message(s.id, "bbbbb", at(1))], &LEASE)
         .await
         .unwrap(); // 5
     store
-        .append_messages(&[user_message(s.id, "ccc", at(1))])
+        .append_messages(&[user_message(s.id, "ccc", at(1))], &LEASE)
         .await
         .unwrap(); // 3, same time: insertion order
     store
-        .append_messages(&[user_message(s.id, "éé", at(2))])
+        .append_messages(&[user_message(s.id, "éé", at(2))], &LEASE)
         .await
         .unwrap(); // 2 characters, 4 bytes
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use app::{Application, Settings};
 use chrono::{DateTime, TimeZone, Utc};
-use domain::ports::{ChatStore, EventStore};
+use domain::ports::{ChatStore, EventStore, Lease};
 use domain::{ChatLimits, ChatMessage, ChatSession, Event, EventFields, Role};
 use local_postgres::testing::TestDatabase;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -43,6 +43,7 @@ pub fn settings(database_url: SecretString, model_base_url: &str) -> Settings {
         pool: PoolConfig {
             max_size: 8,
             timeout: Duration::from_millis(500),
+            ..PoolConfig::DEFAULT
         },
         http: http_api::HttpConfig {
             max_body_bytes: 16 * 1024,
@@ -54,6 +55,7 @@ pub fn settings(database_url: SecretString, model_base_url: &str) -> Settings {
             ..ChatLimits::default()
         },
         openai,
+        runs: http_api::RunsConfig::for_lease(ChatLimits::DEFAULT.answer_lease),
         sse_ping_every: Duration::from_secs(15),
     }
 }
@@ -91,9 +93,9 @@ pub async fn spawn_app_with(model: Behavior, adjust: impl FnOnce(&mut Settings))
     let mut settings = settings(db.url().clone(), &model.base_url);
     adjust(&mut settings);
     let address = start(&settings, db.url()).await;
-    let store = Arc::new(PgStore::new(
-        build_pool(db.url(), PoolConfig::default()).expect("pool"),
-    ));
+    let config = PoolConfig::default();
+    let pool = build_pool(db.url(), config).expect("pool");
+    let store = Arc::new(PgStore::new(pool, config.statement_timeout));
     TestApp {
         address,
         client: Client::new(),
@@ -233,8 +235,12 @@ impl TestApp {
                 ..ChatMessage::from_user(Uuid::now_v7(), session.id, (*text).into(), updated_at)
             })
             .collect();
+        let lease = Lease {
+            owner: Uuid::nil(),
+            duration: ChatLimits::DEFAULT.answer_lease,
+        };
         self.store
-            .create_session(&session, &messages)
+            .create_session(&session, &messages, &lease)
             .await
             .unwrap();
         session.id

@@ -50,8 +50,8 @@ impl AppProcess {
             .env("DATABASE_POOL_TIMEOUT_MS", "500")
             .env("RUST_LOG", "warn,app=info")
             .envs(env.iter().copied())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .kill_on_drop(true);
         let mut app = Self {
             child: command.spawn().unwrap(),
@@ -238,7 +238,8 @@ async fn after_sigkill_mid_answer_every_question_is_kept_and_its_answer_is_inter
     let cluster = TestCluster::start().await;
     let url = cluster.migrated_database("killed", migrate).await;
     let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(150))).await;
-    let mut app = AppProcess::start(&url, &model, &[("ANSWER_CHECKPOINT_SECS", "1")]).await;
+    let lease = [("ANSWER_CHECKPOINT_SECS", "1"), ("ANSWER_LEASE_SECS", "2")];
+    let mut app = AppProcess::start(&url, &model, &lease).await;
 
     let turns: Vec<_> = (0..8)
         .map(|i| {
@@ -253,15 +254,20 @@ async fn after_sigkill_mid_answer_every_question_is_kept_and_its_answer_is_inter
         .collect();
     // Ten pieces in (1.5 s): at least one checkpoint has been written for each answer.
     app.signal("-KILL");
+    let killed_at = std::time::Instant::now();
     let killed = app.exit_status(Duration::from_secs(5)).await;
     assert!(!killed.success());
 
-    let app = AppProcess::start(&url, &model, &[]).await;
-    assert!(
-        app.log().contains("marked interrupted"),
-        "start-up did not report the unfinished answers: {}",
-        app.log()
-    );
+    // The next instance marks them once their lease (2 s) has lapsed.
+    let app = AppProcess::start(&url, &model, &lease).await;
+    while !app.log().contains("marked interrupted") {
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(2 + 5),
+            "the unfinished answers were not reaped within the lease and 5 s: {}",
+            app.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for (i, turn) in turns.iter().enumerate() {
         let id = turn.session_id.as_deref().unwrap();
         let session = app.session(id).await;

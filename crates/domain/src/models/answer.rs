@@ -40,8 +40,11 @@ pub enum Interruption {
     CutOff,
     /// This server was shutting down and the answer outlasted the grace period.
     ServerShutdown,
-    /// The process writing the answer died; found on a later start.
+    /// The instance writing the answer stopped renewing its lease (it died, or lost the
+    /// database); another instance marked it.
     ProcessDied,
+    /// Someone asked for it to stop.
+    Stopped,
 }
 
 impl Interruption {
@@ -52,6 +55,7 @@ impl Interruption {
     const CUT_OFF: &str = "cut_off";
     const SERVER_SHUTDOWN: &str = "server_shutdown";
     const PROCESS_DIED: &str = "process_died";
+    const STOPPED: &str = "stopped";
 
     /// A stable name for the reason, as stored and as sent to clients.
     pub const fn code(&self) -> &'static str {
@@ -63,6 +67,7 @@ impl Interruption {
             Self::CutOff => Self::CUT_OFF,
             Self::ServerShutdown => Self::SERVER_SHUTDOWN,
             Self::ProcessDied => Self::PROCESS_DIED,
+            Self::Stopped => Self::STOPPED,
         }
     }
 
@@ -70,7 +75,7 @@ impl Interruption {
     pub fn detail(&self) -> Option<&str> {
         match self {
             Self::ModelFailed(error) => Some(error.detail()),
-            Self::CutOff | Self::ServerShutdown | Self::ProcessDied => None,
+            Self::CutOff | Self::ServerShutdown | Self::ProcessDied | Self::Stopped => None,
         }
     }
 
@@ -88,6 +93,7 @@ impl Interruption {
             Self::CUT_OFF => Self::CutOff,
             Self::SERVER_SHUTDOWN => Self::ServerShutdown,
             Self::PROCESS_DIED => Self::ProcessDied,
+            Self::STOPPED => Self::Stopped,
             _ => return None,
         })
     }
@@ -107,6 +113,7 @@ mod tests {
             Interruption::CutOff,
             Interruption::ServerShutdown,
             Interruption::ProcessDied,
+            Interruption::Stopped,
         ];
         for reason in all {
             let back = Interruption::from_code(reason.code(), reason.detail().map(str::to_owned));

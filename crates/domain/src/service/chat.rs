@@ -1,11 +1,11 @@
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use futures_util::StreamExt;
-use futures_util::future::{Either, select};
+use futures_util::future::{Fuse, FusedFuture};
+use futures_util::{FutureExt, StreamExt, select};
 use uuid::Uuid;
 
 use crate::error::ServiceError;
@@ -15,7 +15,9 @@ use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::title::session_title;
-use crate::ports::{ChatStore, ChatStoreError, EventStore, LanguageModel, Stamps};
+use crate::ports::{
+    ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, Stamps, StopRequest,
+};
 use crate::service::prompt::build_prompt;
 
 /// Bounds on what a person may send and on what the model is sent, set by configuration.
@@ -28,6 +30,9 @@ pub struct ChatLimits {
     /// How often the text of an answer being written is saved, which bounds what a crash
     /// can lose of it.
     pub checkpoint_every: Duration,
+    /// How long this instance's claim on an answer holds without renewal: after it lapses,
+    /// any instance may mark the answer interrupted.
+    pub answer_lease: Duration,
 }
 
 impl ChatLimits {
@@ -36,6 +41,7 @@ impl ChatLimits {
         max_message_chars: 32_000,
         max_history_chars: 48_000,
         checkpoint_every: Duration::from_secs(2),
+        answer_lease: Duration::from_secs(15),
     };
 
     /// The rule a question obeys.
@@ -70,6 +76,24 @@ pub struct PendingTurn {
     /// The answer's row, stored as `generating` together with the question.
     pub answer: ChatMessage,
     prompt: Prompt,
+}
+
+/// Why an answer being written is halted before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// The server is shutting down and the grace period is over.
+    Shutdown,
+    /// Someone asked for this answer to stop.
+    Stop,
+}
+
+impl From<Halt> for Interruption {
+    fn from(halt: Halt) -> Self {
+        match halt {
+            Halt::Shutdown => Self::ServerShutdown,
+            Halt::Stop => Self::Stopped,
+        }
+    }
 }
 
 /// How a turn ended.
@@ -137,13 +161,38 @@ where
         Ok(self.store.delete_session(id).await?)
     }
 
-    /// Marks answers left `generating` by a process that died as interrupted, keeping the
-    /// text saved so far. Run at start-up, before any new turn; returns how many there were.
-    pub async fn interrupt_unfinished_answers(&self) -> Result<u64, ServiceError> {
-        Ok(self
-            .store
-            .interrupt_generating(&Interruption::ProcessDied)
-            .await?)
+    /// This instance's claim on the answers it writes.
+    fn lease(&self) -> Lease {
+        Lease {
+            owner: self.stamps.instance,
+            duration: self.limits.answer_lease,
+        }
+    }
+
+    /// Extends this instance's claim on every answer it is writing; returns how many.
+    pub async fn renew_leases(&self) -> Result<u64, ServiceError> {
+        Ok(self.store.renew_leases(&self.lease()).await?)
+    }
+
+    /// Marks answers whose writer's lease lapsed (it died, or lost the database) as
+    /// interrupted, keeping their saved text; returns their ids.
+    pub async fn reap_expired(&self) -> Result<Vec<Uuid>, ServiceError> {
+        Ok(self.store.reap_expired().await?)
+    }
+
+    /// Asks whichever instance writes the answer to stop it.
+    pub async fn request_stop(&self, answer_id: Uuid) -> Result<StopRequest, ServiceError> {
+        Ok(self.store.request_stop(answer_id).await?)
+    }
+
+    /// The answers this instance writes that someone asked to stop.
+    pub async fn stops_requested(&self) -> Result<Vec<Uuid>, ServiceError> {
+        Ok(self.store.stops_requested(self.stamps.instance).await?)
+    }
+
+    /// One answer as stored (for a client that resumes it).
+    pub async fn get_answer(&self, answer_id: Uuid) -> Result<ChatMessage, ServiceError> {
+        Ok(self.store.get_answer(answer_id).await?)
     }
 
     /// Stores the question with the (empty, `generating`) row of its answer, in a new session
@@ -164,7 +213,8 @@ where
         let (session, [question, answer]) = match session_id {
             Some(id) => {
                 let messages = question_and_answer(id, message);
-                (self.store.append_messages(&messages).await?, messages)
+                let session = self.store.append_messages(&messages, &self.lease()).await?;
+                (session, messages)
             }
             None => {
                 let session = ChatSession {
@@ -175,7 +225,10 @@ where
                     updated_at: now,
                 };
                 let messages = question_and_answer(session.id, message);
-                self.store.create_session(&session, &messages).await?;
+                let lease = self.lease();
+                self.store
+                    .create_session(&session, &messages, &lease)
+                    .await?;
                 (session, messages)
             }
         };
@@ -199,6 +252,14 @@ where
                     .store
                     .get_recent_history(id, self.limits.max_history_chars)
                     .await?;
+                // One answer at a time per chat.
+                if let Some(busy) = existing
+                    .messages
+                    .iter()
+                    .find(|m| m.status == MessageStatus::Generating)
+                {
+                    return Err(ServiceError::AnswerInProgress(busy.id));
+                }
                 let event_id = existing.session.event_id;
                 (existing.messages, event_id)
             }
@@ -227,76 +288,90 @@ where
 
     /// Second half: streams the model's answer (each piece of text goes to `on_text` as it
     /// arrives), then writes the answer's final state: complete, or interrupted with the
-    /// text that arrived and the reason. When `stop` resolves first (shutdown), the answer
-    /// so far is stored as interrupted.
+    /// text that arrived and the reason. When `halt` resolves first (shutdown, or someone
+    /// asked to stop), the answer so far is stored as interrupted.
     pub async fn answer(
         &self,
         turn: PendingTurn,
         on_text: impl FnMut(&str) + Send,
-        stop: impl Future<Output = ()> + Send,
+        halt: impl Future<Output = Halt> + Send,
     ) -> TurnOutcome {
         let mut answer = turn.answer;
-        answer.status = match self.stream(turn.prompt, &mut answer, on_text, stop).await {
+        answer.status = match self.stream(turn.prompt, &mut answer, on_text, halt).await {
             Ok(()) => MessageStatus::Complete,
             Err(why) => MessageStatus::Interrupted(why),
         };
         self.finish(answer).await
     }
 
-    /// Fills `answer` from the model: its text as it streams (saved at each checkpoint),
-    /// then what the model says of its finish. `Err` says why it ended early.
+    /// Fills `answer` from the model: its text as it streams, then what the model says of
+    /// its finish. `Err` says why it ended early. The text is saved every `checkpoint_every`
+    /// alongside: a slow database delays a save, never the next piece of text.
     async fn stream(
         &self,
         prompt: Prompt,
         answer: &mut ChatMessage,
         mut on_text: impl FnMut(&str) + Send,
-        stop: impl Future<Output = ()> + Send,
+        halt: impl Future<Output = Halt> + Send,
     ) -> Result<(), Interruption> {
-        let mut stop = pin!(stop);
-        let mut reply = match select(stop.as_mut(), self.model.stream_reply(prompt)).await {
-            Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
-            Either::Right((reply, _)) => reply.map_err(Interruption::ModelFailed)?,
+        let mut halt = pin!(halt.fuse());
+        let mut reply = select! {
+            why = halt => return Err(why.into()),
+            reply = self.model.stream_reply(prompt).fuse() => {
+                reply.map_err(Interruption::ModelFailed)?.fuse()
+            }
         };
         let mut checkpoint = Checkpoint::new(self.stamps.clock.now(), self.limits.checkpoint_every);
-        loop {
-            let item = match select(stop.as_mut(), reply.next()).await {
-                Either::Left(((), _)) => return Err(Interruption::ServerShutdown),
-                Either::Right((item, _)) => item,
-            };
-            match item.ok_or(Interruption::CutOff)? {
-                Ok(ReplyChunk::Text(piece)) => {
-                    on_text(&piece);
-                    answer.content.push_str(&piece);
-                    if checkpoint.is_due(self.stamps.clock.now()) {
-                        self.save_progress(answer).await;
+        let mut saving: Pin<&mut Fuse<Saving<'_>>> = pin!(Fuse::terminated());
+        let ended = loop {
+            select! {
+                why = halt => break Err(why.into()),
+                () = saving => {}
+                item = reply.next() => match item {
+                    Some(Ok(ReplyChunk::Text(piece))) => {
+                        on_text(&piece);
+                        answer.content.push_str(&piece);
+                        let now = self.stamps.clock.now();
+                        if saving.is_terminated() && checkpoint.is_due(now) {
+                            saving.set(self.save_progress(answer.id, answer.content.clone()).fuse());
+                        }
                     }
-                }
-                Ok(ReplyChunk::Finished {
-                    finish_reason,
-                    model,
-                    usage,
-                }) => {
-                    answer.finish_reason = Some(finish_reason);
-                    answer.model = model;
-                    answer.usage = usage;
-                    return Ok(());
-                }
-                Err(error) => return Err(Interruption::ModelFailed(error)),
+                    Some(Ok(ReplyChunk::Finished { finish_reason, model, usage })) => {
+                        answer.finish_reason = Some(finish_reason);
+                        answer.model = model;
+                        answer.usage = usage;
+                        break Ok(());
+                    }
+                    Some(Err(error)) => break Err(Interruption::ModelFailed(error)),
+                    None => break Err(Interruption::CutOff),
+                },
             }
+        };
+        // A save still on its way ends (within the store's deadline) before the final write.
+        if !saving.is_terminated() {
+            saving.await;
         }
+        ended
     }
 
     /// Best effort: the final write is the one that counts, so a failed checkpoint only
     /// means a crash now would lose more.
-    async fn save_progress(&self, answer: &ChatMessage) {
-        let _ = self.store.save_progress(answer.id, &answer.content).await;
+    fn save_progress(&self, id: Uuid, text: String) -> Saving<'_> {
+        Box::pin(async move {
+            let _ = self
+                .store
+                .save_progress(id, self.stamps.instance, &text)
+                .await;
+        })
     }
 
-    /// The answer's last write.
-    async fn finish(&self, answer: ChatMessage) -> TurnOutcome {
+    /// The answer's last write. `NotSaved` gives the answer back, so the caller may try
+    /// again while the database is unreachable.
+    pub async fn finish(&self, answer: ChatMessage) -> TurnOutcome {
+        let owner = self.stamps.instance;
         match self
             .store
-            .finish_message(&answer, self.stamps.clock.now())
+            .finish_message(&answer, owner, self.stamps.clock.now())
             .await
         {
             Ok(_) => TurnOutcome::Stored(answer),
@@ -308,6 +383,9 @@ where
         Ok(self.events.get_event_with_waypoints(id).await?)
     }
 }
+
+/// A checkpoint being written.
+type Saving<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// When the text of an answer being written is next saved.
 struct Checkpoint {
@@ -354,6 +432,8 @@ mod tests {
 
     type Service = ChatService<MockChatStore, MockEventStore, MockLanguageModel>;
 
+    const OWNER: Uuid = Uuid::from_u128(0xA11CE);
+
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 27, 5, 0, 0).unwrap()
     }
@@ -374,7 +454,7 @@ mod tests {
         let limits = ChatLimits {
             max_message_chars: 100,
             max_history_chars: 1_000,
-            checkpoint_every: Duration::from_secs(2),
+            ..ChatLimits::DEFAULT
         };
         ChatService::new(
             Arc::new(store),
@@ -383,6 +463,7 @@ mod tests {
             Stamps {
                 clock: Arc::new(clock),
                 ids: Arc::new(ids),
+                instance: OWNER,
             },
             limits,
         )
@@ -447,15 +528,15 @@ mod tests {
         }
     }
 
-    fn never() -> futures_util::future::Pending<()> {
+    fn never() -> futures_util::future::Pending<Halt> {
         futures_util::future::pending()
     }
 
     /// A store that accepts the user message of a new session and captures the answer.
     fn store_capturing_answer(answer: Arc<Mutex<Option<ChatMessage>>>) -> MockChatStore {
         let mut store = MockChatStore::new();
-        store.expect_create_session().returning(|_, _| Ok(()));
-        store.expect_finish_message().returning(move |m, _| {
+        store.expect_create_session().returning(|_, _, _| Ok(()));
+        store.expect_finish_message().returning(move |m, _, _| {
             *answer.lock().unwrap() = Some(m.clone());
             Ok(session(1, None))
         });
@@ -468,7 +549,7 @@ mod tests {
         let mut store = MockChatStore::new();
         store
             .expect_create_session()
-            .withf(|session, messages| {
+            .withf(|session, messages, lease| {
                 let [question, answer] = messages else {
                     return false;
                 };
@@ -487,9 +568,14 @@ mod tests {
                     && answer.role == Role::Assistant
                     && answer.status == MessageStatus::Generating
                     && answer.content.is_empty()
+                    && lease
+                        == &Lease {
+                            owner: OWNER,
+                            duration: ChatLimits::DEFAULT.answer_lease,
+                        }
             })
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
 
         let turn = service(store)
             .begin_turn(request("  Pacing for the\n first 30 miles? ", None, None))
@@ -527,7 +613,7 @@ mod tests {
         store
             .expect_create_session()
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let result = service(store)
             .begin_turn(request(&"é".repeat(100), None, None))
             .await;
@@ -583,7 +669,7 @@ mod tests {
             .expect_create_session()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         model
             .expect_stream_reply()
             .withf(|prompt| {
@@ -597,8 +683,9 @@ mod tests {
             .returning(|_| Ok(reply(vec![text("Start "), text("slow."), finished()])));
         store
             .expect_finish_message()
-            .withf(|m, _| {
-                m.role == Role::Assistant
+            .withf(|m, owner, _| {
+                *owner == OWNER
+                    && m.role == Role::Assistant
                     && m.content == "Start slow."
                     && m.status == MessageStatus::Complete
                     && m.finish_reason.as_deref() == Some("stop")
@@ -607,7 +694,7 @@ mod tests {
             })
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|m, _| Ok(session(m.session_id.as_u128(), None)));
+            .returning(|m, _, _| Ok(session(m.session_id.as_u128(), None)));
         let chat = service_with(store, events, model);
 
         let turn = chat
@@ -654,7 +741,7 @@ mod tests {
             });
         store
             .expect_append_messages()
-            .withf(move |messages| {
+            .withf(move |messages, _| {
                 let [question, answer] = messages else {
                     return false;
                 };
@@ -665,7 +752,7 @@ mod tests {
                     && answer.status == MessageStatus::Generating
             })
             .times(1)
-            .returning(move |_| Ok(session(61, Some(event_id))));
+            .returning(move |_, _| Ok(session(61, Some(event_id))));
         let mut events = MockEventStore::new();
         // The request names no event: the session's own is used.
         events
@@ -695,7 +782,7 @@ mod tests {
 
     async fn run_turn(
         model: MockLanguageModel,
-        stop: impl Future<Output = ()> + Send,
+        stop: impl Future<Output = Halt> + Send,
     ) -> (TurnOutcome, Option<ChatMessage>, String) {
         let answer = Arc::new(Mutex::new(None));
         let chat = service_with(
@@ -778,25 +865,32 @@ mod tests {
         assert_eq!(interruption(&stored), &Interruption::CutOff);
     }
 
-    #[tokio::test]
-    async fn a_stop_signal_stores_the_answer_so_far_as_interrupted() {
+    /// Runs a turn whose model sends one piece and then nothing, halted for `why` once the
+    /// piece is out.
+    async fn halted_turn(why: Halt) -> (TurnOutcome, ChatMessage, String) {
         let mut model = MockLanguageModel::new();
         model.expect_stream_reply().returning(|_| {
             let first = stream::iter(vec![text("Keep going")]);
             Ok(Box::pin(first.chain(stream::pending())))
         });
-        // `stop` resolves when the handle aborts the pending future it wraps.
-        let (until_aborted, stop_handle) =
+        // `halt` resolves when the handle aborts the pending future it wraps.
+        let (until_aborted, halt_handle) =
             futures_util::future::abortable(futures_util::future::pending::<()>());
-        let stop = async move {
+        let halt = async move {
             let _ = until_aborted.await;
+            why
         };
-        let stopper = async {
+        let halter = async {
             tokio::task::yield_now().await;
-            stop_handle.abort();
+            halt_handle.abort();
         };
-        let ((outcome, stored, streamed), ()) = futures_util::join!(run_turn(model, stop), stopper);
-        let stored = stored.unwrap();
+        let ((outcome, stored, streamed), ()) = futures_util::join!(run_turn(model, halt), halter);
+        (outcome, stored.unwrap(), streamed)
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_stores_the_answer_so_far_as_interrupted() {
+        let (outcome, stored, streamed) = halted_turn(Halt::Shutdown).await;
         assert_eq!(
             (stored.content.as_str(), streamed.as_str()),
             ("Keep going", "Keep going")
@@ -806,12 +900,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stop_stores_the_answer_so_far_as_stopped() {
+        let (outcome, stored, _) = halted_turn(Halt::Stop).await;
+        assert_eq!(stored.content, "Keep going");
+        assert_eq!(interruption(&stored), &Interruption::Stopped);
+        assert!(stored_interrupted(&outcome));
+    }
+
+    #[tokio::test]
     async fn when_the_answer_cannot_be_saved_the_turn_fails_and_says_so() {
         let mut store = MockChatStore::new();
-        store.expect_create_session().returning(|_, _| Ok(()));
+        store.expect_create_session().returning(|_, _, _| Ok(()));
         store
             .expect_finish_message()
-            .returning(|_, _| Err(ChatStoreError::Unavailable("down".into())));
+            .returning(|_, _, _| Err(ChatStoreError::Unavailable("down".into())));
         let mut model = MockLanguageModel::new();
         model
             .expect_stream_reply()
@@ -830,17 +932,17 @@ mod tests {
     async fn the_text_so_far_is_saved_once_per_checkpoint_interval_while_the_answer_streams() {
         let saved = Arc::new(Mutex::new(Vec::new()));
         let mut store = MockChatStore::new();
-        store.expect_create_session().returning(|_, _| Ok(()));
+        store.expect_create_session().returning(|_, _, _| Ok(()));
         let saved_in_store = saved.clone();
-        store.expect_save_progress().returning(move |id, text| {
+        store.expect_save_progress().returning(move |id, _, text| {
             saved_in_store.lock().unwrap().push((id, text.to_owned()));
             Ok(())
         });
         store
             .expect_finish_message()
-            .withf(|m, _| m.content == "a b c d e" && m.status == MessageStatus::Complete)
+            .withf(|m, _, _| m.content == "a b c d e" && m.status == MessageStatus::Complete)
             .times(1)
-            .returning(|_, _| Ok(session(1, None)));
+            .returning(|_, _, _| Ok(session(1, None)));
         let mut model = MockLanguageModel::new();
         model.expect_stream_reply().returning(|_| {
             let pieces = ["a", " b", " c", " d", " e"].map(text);
@@ -866,6 +968,7 @@ mod tests {
             Stamps {
                 clock: Arc::new(clock),
                 ids: Arc::new(ids),
+                instance: OWNER,
             },
             ChatLimits {
                 checkpoint_every: Duration::from_secs(2),
@@ -888,17 +991,48 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn answers_left_generating_by_a_dead_process_are_interrupted_with_a_reason() {
+    async fn leases_are_renewed_as_this_instance_and_lapsed_ones_reaped() {
         let mut store = MockChatStore::new();
         store
-            .expect_interrupt_generating()
-            .withf(|reason| reason == &Interruption::ProcessDied)
+            .expect_renew_leases()
+            .withf(|lease| {
+                lease.owner == OWNER && lease.duration == ChatLimits::DEFAULT.answer_lease
+            })
             .times(1)
             .returning(|_| Ok(3));
+        store
+            .expect_reap_expired()
+            .times(1)
+            .returning(|| Ok(vec![Uuid::from_u128(9)]));
+        store
+            .expect_stops_requested()
+            .with(eq(OWNER))
+            .times(1)
+            .returning(|_| Ok(vec![]));
+        let chat = service(store);
+        assert_eq!(chat.renew_leases().await.ok(), Some(3));
         assert_eq!(
-            service(store).interrupt_unfinished_answers().await.ok(),
-            Some(3)
+            chat.reap_expired().await.ok(),
+            Some(vec![Uuid::from_u128(9)])
         );
+        assert_eq!(chat.stops_requested().await.ok(), Some(vec![]));
+    }
+
+    #[tokio::test]
+    async fn a_question_while_an_answer_of_the_chat_is_being_written_is_refused_naming_it() {
+        let busy = Uuid::from_u128(72);
+        let mut store = MockChatStore::new();
+        store.expect_get_recent_history().returning(move |id, _| {
+            Ok(SessionWithMessages {
+                session: session(id.as_u128(), None),
+                messages: vec![ChatMessage::generating(busy, id, at())],
+            })
+        });
+        // Nothing is stored: no append_messages expectation.
+        let result = service(store)
+            .begin_turn(request("Again?", None, Some(Uuid::from_u128(5))))
+            .await;
+        assert!(matches!(result, Err(ServiceError::AnswerInProgress(id)) if id == busy));
     }
 
     #[tokio::test]

@@ -123,6 +123,7 @@ mod tests {
         let stamps = Stamps {
             clock: Arc::new(clock),
             ids: Arc::new(ids),
+            instance: Uuid::nil(),
         };
         EventService::new(Arc::new(store), stamps)
     }

@@ -1,3 +1,2 @@
 pub mod create;
 pub mod dto;
-pub mod sse;

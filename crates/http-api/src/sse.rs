@@ -1,16 +1,22 @@
-//! The event stream of `POST /api/chat`. Each event is `event: <name>\ndata: <one line of
-//! JSON>\n\n`, written as one chunk: the original frontend reads only the lines starting with
+//! The event stream of an answer (`POST /api/chat`, and resumed by
+//! `GET /api/chat/messages/{id}/stream`). Each event is `event: <name>\ndata: <one line of
+//! JSON>\n\n` (a `chunk` also has an `id:` line, its cursor), written as one chunk: the original frontend reads only the lines starting with
 //! `data: ` (with the space) and drops a line cut between two network reads; the name lets
 //! other clients tell the events apart without guessing from their fields.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut};
+use domain::{ChatMessage, MessageStatus};
 use futures_util::{Stream, stream};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 use utoipa::ToSchema;
+
+use crate::words;
 
 /// Sent when nothing else was for a while, so proxies and browsers keep the stream open.
 const PING: &[u8] = b": ping\n\n";
@@ -32,9 +38,54 @@ pub fn event<E: Named>(payload: &E) -> Bytes {
     Bytes::from(line)
 }
 
+/// A piece of the answer; its `id:` is the cursor after it (the bytes of the answer sent so
+/// far), from which a client that lost the stream resumes.
+pub fn chunk(text: &str, cursor: usize) -> Bytes {
+    let mut line = format!("event: chunk\nid: {cursor}\ndata: ").into_bytes();
+    if serde_json::to_writer(&mut line, &Chunk { chunk: text }).is_err() {
+        line.extend_from_slice(b"{}");
+    }
+    line.extend_from_slice(b"\n\n");
+    Bytes::from(line)
+}
+
+/// The last event of an answer as it ended: `done` when it is stored complete, else `error`
+/// with the reason in a person's words and as a code (and the answer's id when it is stored).
+pub fn ending(answer: &ChatMessage, stored: bool) -> Bytes {
+    let (error, code) = match (&answer.status, stored) {
+        (MessageStatus::Complete, true) => {
+            return event(&Done {
+                done: true,
+                sources: (answer.sources.as_ref())
+                    .and_then(|s| s.as_array().cloned())
+                    .unwrap_or_default(),
+                message_id: answer.id,
+                finish_reason: answer.finish_reason.clone(),
+            });
+        }
+        (MessageStatus::Interrupted(why), _) => (words::interruption(why), why.code()),
+        _ => (words::NOT_SAVED.to_owned(), words::NOT_SAVED_CODE),
+    };
+    event(&Failed {
+        error,
+        code,
+        message_id: stored.then_some(answer.id),
+    })
+}
+
+/// The streaming answer: `events` as they are sent, with pings.
+pub fn response(events: UnboundedReceiver<Bytes>, ping_every: Duration) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // nginx and friends would otherwise buffer the stream.
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body(events, ping_every))
+}
+
 /// The response body: events as the generation sends them, with a `: ping` comment after
 /// each `ping_every` of silence; ends when the generation drops its sender.
-pub fn body(
+fn body(
     events: UnboundedReceiver<Bytes>,
     ping_every: Duration,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
@@ -64,21 +115,20 @@ pub struct Started {
     /// The question's id.
     pub message_id: uuid::Uuid,
     pub title: String,
+    /// The answer's id: what `GET /api/chat/messages/{id}/stream` resumes and
+    /// `POST /api/chat/messages/{id}/stop` stops.
+    pub answer_id: uuid::Uuid,
 }
 
 impl Named for Started {
     const NAME: &'static str = "started";
 }
 
-/// The next piece of the answer.
+/// The next piece of the answer; the event's `id:` is the cursor after it.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatChunk)]
 pub struct Chunk<'a> {
     pub chunk: &'a str,
-}
-
-impl Named for Chunk<'_> {
-    const NAME: &'static str = "chunk";
 }
 
 /// Last event of an answer that is stored complete.
@@ -97,11 +147,14 @@ impl Named for Done {
     const NAME: &'static str = "done";
 }
 
-/// Last event of an answer that failed: what went wrong, for a person.
+/// Last event of an answer that did not finish: what went wrong, for a person.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatFailed)]
 pub struct Failed {
     pub error: String,
+    /// The same as a code: the stored `status_code` (`stopped`, `model_unavailable`, ...),
+    /// or `not_saved`.
+    pub code: &'static str,
     /// The interrupted answer as stored, when it could be.
     pub message_id: Option<uuid::Uuid>,
 }
@@ -116,11 +169,9 @@ mod tests {
 
     #[test]
     fn an_event_is_its_name_then_one_data_line_with_a_space_and_a_blank_line() {
-        let bytes = event(&Chunk {
-            chunk: "line one\nline two \u{2028} \"quoted\"",
-        });
+        let bytes = chunk("line one\nline two \u{2028} \"quoted\"", 42);
         let text = std::str::from_utf8(&bytes).unwrap();
-        let data = text.strip_prefix("event: chunk\n").unwrap();
+        let data = text.strip_prefix("event: chunk\nid: 42\n").unwrap();
         assert!(data.starts_with("data: {"));
         assert!(data.ends_with("}\n\n"));
         assert_eq!(data.matches('\n').count(), 2, "{text:?}");

@@ -1,0 +1,24 @@
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// `?after=`: kept as text so a bad cursor is a 400 in our words.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResumeQuery {
+    /// The cursor to resume after: the `id:` of the last `chunk` event received (bytes of
+    /// the answer's text). The `Last-Event-ID` header, when sent, wins. From the start when
+    /// neither is given.
+    #[param(value_type = Option<u64>)]
+    pub after: Option<String>,
+}
+
+/// What a stop request found.
+#[derive(Serialize, ToSchema)]
+#[schema(as = StopAnswer)]
+pub struct StopDto {
+    pub id: Uuid,
+    /// `stopping` (it was being written; its stream ends with an `error` event of code
+    /// `stopped`) or `ended` (it had already ended; nothing changed).
+    pub status: &'static str,
+}

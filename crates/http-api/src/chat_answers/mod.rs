@@ -1,0 +1,3 @@
+pub mod dto;
+pub mod stop;
+pub mod stream;
