@@ -151,6 +151,11 @@ impl LocalCluster {
         &self.data_dir
     }
 
+    /// The cluster's Unix socket (for a client that connects to it by hand).
+    pub fn socket_path(&self) -> PathBuf {
+        self.socket_dir.join(SOCKET_FILE)
+    }
+
     /// A libpq-style connection string for `database` over the cluster's socket.
     pub fn database_url(&self, database: &str) -> SecretString {
         format!(

@@ -6,4 +6,5 @@
 pub mod app;
 pub mod fake_openai;
 pub mod process;
+pub mod proxy;
 pub mod sse;

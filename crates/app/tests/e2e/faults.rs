@@ -1,176 +1,20 @@
 //! Faults, with the real `aidstation` binary as a process of its own, a real PostgreSQL
-//! cluster of each test's own (so it can be stopped) and the fake model over HTTP: a database
-//! restart under streaming turns, SIGKILL mid-answer, SIGTERM mid-answer.
+//! cluster of each test's own (so it can be stopped, or cut off by a proxy) and the fake
+//! model over HTTP: a database restart under streaming turns, SIGKILL mid-answer, SIGTERM
+//! mid-answer, a network partition to the database that heals or never does.
 
-use std::path::PathBuf;
-use std::process::{ExitStatus, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use local_postgres::testing::TestCluster;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Value, json};
+use test_support::proxy::Proxy;
+
+use local_postgres::testing::TestCluster;
 use test_support::app::migrate;
 use test_support::fake_openai::{Behavior, FakeOpenAi};
-use test_support::process::serving_port;
-use test_support::sse::parse_event;
-use tokio::process::{Child, Command};
 
-const DELTAS: [&str; 20] = [
-    "Start ", "easy ", "and ", "walk ", "every ", "climb ", "until ", "mile ", "thirty; ", "eat ",
-    "sixty ", "grams ", "of ", "carbs ", "an ", "hour ", "and ", "drink ", "to ", "thirst.",
-];
-
-/// The app as a child process on a free port.
-struct AppProcess {
-    child: Child,
-    base: String,
-    client: reqwest::Client,
-    log: PathBuf,
-}
-
-impl AppProcess {
-    async fn start(database_url: &SecretString, model: &FakeOpenAi, env: &[(&str, &str)]) -> Self {
-        let log = tempfile::Builder::new()
-            .prefix("aidstation-faults-")
-            .suffix(".log")
-            .tempfile()
-            .unwrap()
-            .into_temp_path()
-            .keep()
-            .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_aidstation"));
-        command
-            .env("DATABASE_URL", database_url.expose_secret())
-            // The app binds a free port itself and says which: nothing is bound and let go.
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .env("OPENAI_BASE_URL", &model.base_url)
-            .env("OPENAI_API_KEY", "sk-fault-test")
-            .env("OPENAI_MODEL", "fake-gpt")
-            .env("DATABASE_POOL_TIMEOUT_MS", "500")
-            .env("RUST_LOG", "warn,app=info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .kill_on_drop(true);
-        let mut app = Self {
-            child: command.spawn().unwrap(),
-            base: String::new(),
-            client: reqwest::Client::new(),
-            log,
-        };
-        for _ in 0..300 {
-            if let Some(port) = serving_port(&app.log()) {
-                app.base = format!("http://127.0.0.1:{port}");
-                return app;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the app did not start serving: {}", app.log());
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().unwrap().to_string();
-        let sent = std::process::Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    }
-
-    async fn exit_status(&mut self, within: Duration) -> ExitStatus {
-        tokio::time::timeout(within, self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("the app did not exit within {within:?}"))
-            .unwrap()
-    }
-
-    async fn session(&self, id: &str) -> Value {
-        let response = self
-            .client
-            .get(self.url(&format!("/api/chat/sessions/{id}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "session {id}");
-        response.json().await.unwrap()
-    }
-}
-
-/// What a client saw of one turn.
-#[derive(Debug, Default)]
-struct Turn {
-    status: u16,
-    session_id: Option<String>,
-    streamed: String,
-    last: Option<Value>,
-}
-
-impl Turn {
-    fn ended_with(&self, key: &str) -> bool {
-        self.last
-            .as_ref()
-            .is_some_and(|event| event.get(key).is_some())
-    }
-}
-
-/// Asks `message`, reading the stream until it ends (or `stop_after_chunks` arrived).
-async fn ask(app_base: &str, message: &str, stop_after_chunks: Option<usize>) -> Turn {
-    let response = reqwest::Client::new()
-        .post(format!("{app_base}/api/chat"))
-        .json(&json!({"message": message}))
-        .send()
-        .await
-        .unwrap();
-    let mut turn = Turn {
-        status: response.status().as_u16(),
-        ..Turn::default()
-    };
-    if !response.status().is_success() {
-        return turn;
-    }
-    let mut body = response.bytes_stream();
-    let mut pending = String::new();
-    let mut chunks = 0;
-    while let Some(Ok(bytes)) = body.next().await {
-        pending.push_str(std::str::from_utf8(&bytes).unwrap());
-        while let Some(end) = pending.find("\n\n") {
-            let block: String = pending.drain(..end + 2).collect();
-            let Some(event) = parse_event(block.trim_end()) else {
-                continue; // a `: ping` comment
-            };
-            if let Some(id) = event["session_id"].as_str() {
-                turn.session_id = Some(id.to_owned());
-            }
-            if let Some(chunk) = event["chunk"].as_str() {
-                turn.streamed.push_str(chunk);
-                chunks += 1;
-            }
-            turn.last = Some(event);
-        }
-        if stop_after_chunks.is_some_and(|n| chunks >= n) {
-            break;
-        }
-    }
-    turn
-}
-
-fn full_answer() -> String {
-    DELTAS.concat()
-}
-
-/// True when `text` is the first pieces of the answer, whole: what a checkpoint writes.
-fn is_whole_prefix(text: &str) -> bool {
-    (0..=DELTAS.len()).any(|n| DELTAS[..n].concat() == text)
-}
+use crate::processes::{AppProcess, DELTAS, Turn, ask, full_answer, is_whole_prefix, read_into};
 
 #[tokio::test]
 async fn a_database_restart_under_32_streaming_turns_loses_no_question_and_needs_no_app_restart() {
@@ -340,4 +184,139 @@ async fn sigterm_lets_short_answers_finish_interrupts_the_rest_after_the_grace_a
         assert_eq!(stored["content"], turn.streamed.as_str());
         assert!(!turn.streamed.is_empty() && turn.streamed != full_answer());
     }
+}
+
+/// An app that reaches its database through a proxy of the test's own, which can cut the
+/// network without a reset; deadlines short enough for a test.
+async fn behind_a_proxy(
+    name: &str,
+    save_retry_secs: &str,
+) -> (TestCluster, Proxy, FakeOpenAi, AppProcess) {
+    let cluster = TestCluster::start().await;
+    cluster.migrated_database(name, migrate).await;
+    let proxy = Proxy::start(cluster.cluster().socket_path()).await;
+    let url = SecretString::from(proxy.database_url(name));
+    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(150))).await;
+    let settings = [
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "1000"),
+        ("ANSWER_CHECKPOINT_SECS", "1"),
+        ("ANSWER_SAVE_RETRY_SECS", save_retry_secs),
+        ("SHUTDOWN_GRACE_SECS", "2"),
+    ];
+    let app = AppProcess::start(&url, &model, &settings).await;
+    (cluster, proxy, model, app)
+}
+
+/// Reads the answer's stream at `base` in a task; `seen` shows its progress.
+fn reading(base: &str) -> (Arc<Mutex<Turn>>, tokio::task::JoinHandle<()>) {
+    let seen = Arc::new(Mutex::new(Turn::default()));
+    let (base, turn) = (base.to_owned(), seen.clone());
+    let task = tokio::spawn(async move {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/api/chat"))
+            .json(&json!({"message": "Through the partition"}))
+            .send()
+            .await
+            .unwrap();
+        read_into(response, &turn, None).await;
+    });
+    (seen, task)
+}
+
+async fn until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer_is_stored_whole() {
+    let (_cluster, proxy, _model, app) = behind_a_proxy("partition_healed", "20").await;
+    let (seen, task) = reading(&app.base);
+    until("four pieces", Duration::from_secs(10), || {
+        seen.lock().unwrap().chunks >= 4
+    })
+    .await;
+
+    proxy.cut();
+    let cut = Instant::now();
+    // Every piece still reaches the client, at the model's pace (150 ms): saving waits (a
+    // checkpoint is due every second, and each waits out its 1 s deadline), the words do not.
+    until(
+        "the rest of the answer, during the partition",
+        Duration::from_secs(6),
+        || seen.lock().unwrap().streamed == full_answer(),
+    )
+    .await;
+    {
+        let turn = seen.lock().unwrap();
+        assert!(turn.last.as_ref().is_some_and(|e| e.get("chunk").is_some()));
+        let during: Vec<Instant> = turn.arrivals.iter().copied().filter(|t| *t > cut).collect();
+        let slowest = during.windows(2).map(|w| w[1] - w[0]).max();
+        assert!(
+            slowest.is_some_and(|gap| gap < Duration::from_millis(700)),
+            "a gap of {slowest:?} between pieces"
+        );
+    }
+
+    // Anything else asked of the database meanwhile is a 503 within the deadline.
+    let asked = Instant::now();
+    let events = reqwest::get(app.url("/api/events")).await.unwrap();
+    assert_eq!(events.status(), 503);
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+
+    proxy.heal();
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let turn = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(turn.ended_with("done"), "{turn:?}\n{}", app.log());
+    let session = app.session(turn.session_id.as_deref().unwrap()).await;
+    let stored = &session["messages"][1];
+    assert_eq!(stored["status"], "complete", "{stored}");
+    assert_eq!(stored["content"].as_str().unwrap(), full_answer());
+}
+
+#[tokio::test]
+async fn a_partition_that_never_heals_ends_the_stream_saying_so_and_sigterm_still_ends_the_app() {
+    let (_cluster, proxy, _model, mut app) = behind_a_proxy("partition_lost", "2").await;
+    let (seen, task) = reading(&app.base);
+    until("four pieces", Duration::from_secs(10), || {
+        seen.lock().unwrap().chunks >= 4
+    })
+    .await;
+
+    proxy.cut();
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let turn = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(turn.streamed, full_answer());
+    let last = turn.last.unwrap();
+    assert_eq!(last["code"], "not_saved", "{last}");
+    assert_eq!(last["error"], "The answer could not be saved.");
+    let answer_id = turn.answer_id.unwrap();
+    assert!(
+        app.log().contains("the answer could not be saved") && app.log().contains(&answer_id),
+        "{}",
+        app.log()
+    );
+
+    // Grace (2 s) plus one deadline (1 s), whatever the database does.
+    app.signal("-TERM");
+    let stopping = Instant::now();
+    app.exit_status(Duration::from_secs(6)).await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2 + 1 + 2),
+        "{:?}",
+        stopping.elapsed()
+    );
 }

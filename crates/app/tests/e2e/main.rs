@@ -10,5 +10,7 @@ mod errors;
 mod events;
 mod faults;
 mod health;
+mod instances;
 mod limits;
+mod processes;
 mod waypoints;

@@ -1,0 +1,202 @@
+//! The real `aidstation` binary as a process of its own, for the tests that kill it, stop
+//! its database, or run several instances on one database; and a client that reads an
+//! answer's stream as it comes.
+
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use test_support::fake_openai::FakeOpenAi;
+use test_support::process::serving_port;
+use test_support::sse::parse_event;
+use tokio::process::{Child, Command};
+
+pub const DELTAS: [&str; 20] = [
+    "Start ", "easy ", "and ", "walk ", "every ", "climb ", "until ", "mile ", "thirty; ", "eat ",
+    "sixty ", "grams ", "of ", "carbs ", "an ", "hour ", "and ", "drink ", "to ", "thirst.",
+];
+
+/// The app as a child process on a free port.
+pub struct AppProcess {
+    child: Child,
+    pub base: String,
+    client: reqwest::Client,
+    log: PathBuf,
+}
+
+impl AppProcess {
+    pub async fn start(
+        database_url: &SecretString,
+        model: &FakeOpenAi,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let log = tempfile::Builder::new()
+            .prefix("aidstation-faults-")
+            .suffix(".log")
+            .tempfile()
+            .unwrap()
+            .into_temp_path()
+            .keep()
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aidstation"));
+        command
+            .env("DATABASE_URL", database_url.expose_secret())
+            // The app binds a free port itself and says which: nothing is bound and let go.
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("OPENAI_BASE_URL", &model.base_url)
+            .env("OPENAI_API_KEY", "sk-fault-test")
+            .env("OPENAI_MODEL", "fake-gpt")
+            .env("DATABASE_POOL_TIMEOUT_MS", "500")
+            .env("RUST_LOG", "warn,app=info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true);
+        let mut app = Self {
+            child: command.spawn().unwrap(),
+            base: String::new(),
+            client: reqwest::Client::new(),
+            log,
+        };
+        for _ in 0..300 {
+            if let Some(port) = serving_port(&app.log()) {
+                app.base = format!("http://127.0.0.1:{port}");
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the app did not start serving: {}", app.log());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    pub async fn exit_status(&mut self, within: Duration) -> ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the app did not exit within {within:?}"))
+            .unwrap()
+    }
+
+    pub async fn session(&self, id: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url(&format!("/api/chat/sessions/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "session {id}");
+        response.json().await.unwrap()
+    }
+}
+
+/// What a client saw of one answer's stream.
+#[derive(Debug, Default)]
+pub struct Turn {
+    pub status: u16,
+    pub session_id: Option<String>,
+    pub answer_id: Option<String>,
+    pub streamed: String,
+    pub chunks: usize,
+    /// When each chunk arrived.
+    pub arrivals: Vec<std::time::Instant>,
+    /// The `id:` of the last chunk: where to resume from.
+    pub cursor: Option<u64>,
+    pub last: Option<Value>,
+}
+
+impl Turn {
+    pub fn ended_with(&self, key: &str) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|event| event.get(key).is_some())
+    }
+}
+
+/// Asks `message` at `app_base`, reading the stream until it ends (or `stop_after_chunks`
+/// arrived: then the connection is dropped, as a browser that goes away does).
+pub async fn ask(app_base: &str, message: &str, stop_after_chunks: Option<usize>) -> Turn {
+    let response = reqwest::Client::new()
+        .post(format!("{app_base}/api/chat"))
+        .json(&json!({"message": message}))
+        .send()
+        .await
+        .unwrap();
+    read(response, stop_after_chunks).await
+}
+
+/// Reads an answer's stream as it comes (see [`ask`]).
+pub async fn read(response: reqwest::Response, stop_after_chunks: Option<usize>) -> Turn {
+    let seen = Arc::new(Mutex::new(Turn::default()));
+    read_into(response, &seen, stop_after_chunks).await;
+    std::mem::take(&mut *seen.lock().unwrap())
+}
+
+/// [`read`], keeping what was seen so far in `seen` for a test to look at while it reads.
+pub async fn read_into(
+    response: reqwest::Response,
+    seen: &Mutex<Turn>,
+    stop_after_chunks: Option<usize>,
+) {
+    seen.lock().unwrap().status = response.status().as_u16();
+    if !response.status().is_success() {
+        return;
+    }
+    let mut body = response.bytes_stream();
+    let mut pending = String::new();
+    let mut chunks = 0;
+    while let Some(Ok(bytes)) = body.next().await {
+        pending.push_str(std::str::from_utf8(&bytes).unwrap());
+        while let Some(end) = pending.find("\n\n") {
+            let block: String = pending.drain(..end + 2).collect();
+            let Some(event) = parse_event(block.trim_end()) else {
+                continue; // a `: ping` comment
+            };
+            let mut turn = seen.lock().unwrap();
+            if let Some(id) = event["session_id"].as_str() {
+                turn.session_id = Some(id.to_owned());
+            }
+            if let Some(id) = event["answer_id"].as_str() {
+                turn.answer_id = Some(id.to_owned());
+            }
+            if let Some(chunk) = event["chunk"].as_str() {
+                turn.streamed.push_str(chunk);
+                turn.chunks += 1;
+                turn.arrivals.push(std::time::Instant::now());
+                turn.cursor = event["id"].as_u64();
+                chunks += 1;
+            }
+            turn.last = Some(event);
+        }
+        if stop_after_chunks.is_some_and(|n| chunks >= n) {
+            break;
+        }
+    }
+}
+
+pub fn full_answer() -> String {
+    DELTAS.concat()
+}
+
+/// True when `text` is the first pieces of the answer, whole: what a checkpoint writes.
+pub fn is_whole_prefix(text: &str) -> bool {
+    (0..=DELTAS.len()).any(|n| DELTAS[..n].concat() == text)
+}
