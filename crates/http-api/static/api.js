@@ -39,8 +39,23 @@ export async function startChat(body) {
   return response;
 }
 
-// The events of a chat stream, in order, as `{ name, data }`: the `event:` line names the
-// event, the `data:` line holds its JSON. Network reads split anywhere, so the unfinished
+// Follows an answer from `after` (its bytes already shown): the rest of its stream, on any
+// instance. Resolves to the streaming response, or throws the problem's detail.
+export async function resumeAnswer(answerId, after) {
+  const response = await fetch(`/api/chat/messages/${encodeURIComponent(answerId)}/stream?after=${after}`, {
+    headers: { accept: 'text/event-stream' },
+  });
+  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  return response;
+}
+
+// Asks whichever instance writes the answer to stop it.
+export function stopAnswer(answerId) {
+  return api(`/api/chat/messages/${encodeURIComponent(answerId)}/stop`, { method: 'POST' });
+}
+
+// The events of a chat stream, in order, as `{ name, id, data }`: the `event:` line names
+// the event, a chunk's `id:` line is its cursor, the `data:` line holds its JSON. Network reads split anywhere, so the unfinished
 // tail of each read is kept for the next one; comments (pings) are skipped.
 export async function* chatEvents(response) {
   const reader = response.body.getReader();
@@ -54,15 +69,17 @@ export async function* chatEvents(response) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let name = 'message';
+      let id = null;
       const data = [];
       for (const line of block.split('\n')) {
         const colon = line.indexOf(':');
         if (colon <= 0) continue;
         const value = line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
         if (line.startsWith('event:')) name = value;
+        else if (line.startsWith('id:')) id = Number(value);
         else if (line.startsWith('data:')) data.push(value);
       }
-      if (data.length) yield { name, data: JSON.parse(data.join('\n')) };
+      if (data.length) yield { name, id, data: JSON.parse(data.join('\n')) };
     }
     if (done) return;
   }

@@ -2,13 +2,14 @@
 // manage the event's past chats. The active chat of each event is remembered in
 // localStorage under `chat_session_${eventId}` and restored when the page is opened again.
 
-import { ApiError, api, chatEvents, startChat } from './api.js';
+import { ApiError, api, chatEvents, resumeAnswer, startChat, stopAnswer } from './api.js';
 import { element, icon } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
 const storageKey = (eventId) => `chat_session_${eventId}`;
-const PENDING_POLL_MS = 1500;
-const PENDING_POLL_LIMIT = 80;
+// A lost stream is picked up again after these waits (ms), then given up on.
+const RESUME_WAITS = [500, 1000, 2000, 4000, 8000];
+const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 export function relativeTime(iso, now = Date.now()) {
   const seconds = Math.round((now - new Date(iso).getTime()) / 1000);
@@ -50,7 +51,8 @@ export class AssistantPanel {
       },
     });
     this.sendButton = element('button', { type: 'submit', class: 'primary', 'aria-label': 'Send' }, 'Send');
-    const form = element('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.sendButton);
+    this.stopButton = element('button', { type: 'button', class: 'stop', hidden: true, onclick: () => this.stop() }, 'Stop');
+    const form = element('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.stopButton, this.sendButton);
     this.historyButton = element('button', {
       type: 'button', class: 'icon-button', 'aria-label': 'Chat history', 'aria-expanded': 'false', 'aria-controls': 'chat-history',
       onclick: () => this.toggleHistory(),
@@ -103,26 +105,106 @@ export class AssistantPanel {
     for (const message of session.messages) item = this.addMessage(message.role, message.content, message);
     const last = session.messages[session.messages.length - 1];
     // The answer is still being written (e.g. the page was reloaded mid-answer): show the
-    // text saved so far, follow it, and show the stored answer when it is done.
-    if (last && last.status === 'generating' && !this.busy) this.followAnswer(session.id, last.id, item);
+    // text saved so far and follow the rest of it live.
+    if (last && last.status === 'generating' && !this.busy) this.follow(last.id, item, last.content);
     this.renderHistory();
   }
 
-  async followAnswer(sessionId, messageId, item) {
-    for (let attempt = 0; attempt < PENDING_POLL_LIMIT && this.sessionId === sessionId; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
-      if (this.sessionId !== sessionId || this.busy) return;
+  // Follows an answer already on screen with `shown` of its text, until it ends.
+  async follow(answerId, item, shown) {
+    this.beginAnswer(answerId);
+    try {
+      await this.readAnswer(null, item, shown);
+    } finally {
+      this.endAnswer(item);
+    }
+  }
+
+  beginAnswer(answerId) {
+    this.busy = true;
+    this.answerId = answerId;
+    this.sendButton.disabled = true;
+    this.stopButton.hidden = !answerId;
+  }
+
+  endAnswer(item) {
+    item.classList.remove('generating');
+    this.busy = false;
+    this.answerId = null;
+    this.sendButton.disabled = false;
+    this.stopButton.hidden = true;
+  }
+
+  async stop() {
+    if (!this.answerId) return;
+    this.stopButton.disabled = true;
+    try {
+      await stopAnswer(this.answerId);
+    } catch (error) {
+      this.showError(`Could not stop the answer: ${error.message}`);
+    } finally {
+      this.stopButton.disabled = false;
+    }
+  }
+
+  // Reads an answer's events into its bubble (`item`): the stream of `response`, or when
+  // that is null or breaks, the answer's own stream from where the text got to, picked up
+  // again after short waits. Resolves when the answer has ended (or could not be followed).
+  async readAnswer(response, item, received = '') {
+    let frame = 0;
+    const paint = () => {
+      frame = 0;
+      this.setContent(item, 'assistant', received, true);
+      this.messages.scrollTop = this.messages.scrollHeight;
+    };
+    let waits = [...RESUME_WAITS];
+    for (;;) {
       try {
-        const session = await api(`/api/chat/sessions/${encodeURIComponent(sessionId)}`);
-        const answer = session.messages.find((message) => message.id === messageId);
-        if (!answer || answer.status !== 'generating') {
-          if (this.sessionId === sessionId) await this.open(sessionId);
+        const stream = response ?? await resumeAnswer(this.answerId, utf8Length(received));
+        response = null;
+        for await (const { name, data } of chatEvents(stream)) {
+          waits = [...RESUME_WAITS];
+          if (name === 'started') {
+            this.sessionId = data.session_id;
+            this.answerId = data.answer_id;
+            this.stopButton.hidden = false;
+            localStorage.setItem(storageKey(this.eventId), data.session_id);
+          } else if (name === 'chunk') {
+            received += data.chunk;
+            if (!frame) frame = requestAnimationFrame(paint);
+          } else if (name === 'done') {
+            cancelAnimationFrame(frame);
+            this.setContent(item, 'assistant', received);
+            return;
+          } else if (name === 'error') {
+            cancelAnimationFrame(frame);
+            this.setContent(item, 'assistant', received);
+            if (data.code === 'stopped') {
+              this.markInterrupted(item, 'stopped.');
+            } else {
+              if (!received) item.remove();
+              this.showError(data.error);
+            }
+            return;
+          }
+        }
+      } catch (error) {
+        // The answer cannot be followed (it is gone): say so, and stop trying.
+        if (error instanceof ApiError) {
+          cancelAnimationFrame(frame);
+          this.showError(error.message);
           return;
         }
-        this.setContent(item, 'assistant', answer.content, true);
-      } catch {
-        // Keep following: the server may be restarting.
       }
+      // The stream broke before the answer ended: pick it up again where it got to.
+      cancelAnimationFrame(frame);
+      this.setContent(item, 'assistant', received, true);
+      const wait = waits.shift();
+      if (wait === undefined || !this.answerId) {
+        this.showError('The connection was lost. The answer is still being saved; reopen this chat to see it.');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -169,53 +251,21 @@ export class AssistantPanel {
   async send() {
     const text = this.input.value;
     if (this.busy || !text.trim()) return;
-    this.busy = true;
-    this.sendButton.disabled = true;
+    this.beginAnswer(null);
     this.input.value = '';
     const question = this.addMessage('user', text);
     const answer = this.addMessage('assistant', '', { status: 'generating' });
-    let received = '';
-    let frame = 0;
-    const paint = () => {
-      frame = 0;
-      this.setContent(answer, 'assistant', received, true);
-      this.messages.scrollTop = this.messages.scrollHeight;
-    };
     try {
       const response = await startChat({ message: text, event_id: this.eventId, session_id: this.sessionId });
-      for await (const { name, data } of chatEvents(response)) {
-        if (name === 'started') {
-          this.sessionId = data.session_id;
-          localStorage.setItem(storageKey(this.eventId), data.session_id);
-        } else if (name === 'chunk') {
-          received += data.chunk;
-          if (!frame) frame = requestAnimationFrame(paint);
-        } else if (name === 'done') {
-          cancelAnimationFrame(frame);
-          this.setContent(answer, 'assistant', received);
-        } else if (name === 'error') {
-          cancelAnimationFrame(frame);
-          this.setContent(answer, 'assistant', received);
-          if (!received) answer.remove();
-          this.showError(data.error);
-        }
-      }
+      await this.readAnswer(response, answer);
     } catch (error) {
-      cancelAnimationFrame(frame);
-      if (error instanceof ApiError) {
-        // Refused before anything was stored: give the question back to edit.
-        question.remove();
-        answer.remove();
-        this.input.value = text;
-        this.showError(error.message);
-      } else {
-        this.setContent(answer, 'assistant', received);
-        this.showError('The connection was lost. The answer is still being saved; reopen this chat to see it.');
-      }
+      // Refused before anything was stored: give the question back to edit.
+      question.remove();
+      answer.remove();
+      this.input.value = text;
+      this.showError(error.message);
     } finally {
-      answer.classList.remove('generating');
-      this.busy = false;
-      this.sendButton.disabled = false;
+      this.endAnswer(answer);
       this.input.focus();
       if (!this.sidebar.hidden) this.loadHistory();
     }

@@ -326,6 +326,71 @@ async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_th
     .await;
 }
 
+#[tokio::test]
+async fn the_stop_button_stops_an_answer_which_keeps_its_text_as_stopped() {
+    let app = spawn_app_with(
+        Behavior::slow_answer(&["tick "; 60], Duration::from_millis(100)),
+        |_| {},
+    )
+    .await;
+    with_browser("stop", |browser| async move {
+        open_event(&browser, &app, "Western States").await;
+        ask(&browser, "Count for a while").await;
+        until(
+            &browser,
+            "some text",
+            "document.querySelector('.message.assistant')?.textContent.includes('tick tick')",
+        )
+        .await;
+        click(&browser, ".composer button.stop").await;
+        until(
+            &browser,
+            "the stopped note",
+            "document.querySelector('.message.assistant .note')?.textContent.includes('stopped')",
+        )
+        .await;
+        assert_eq!(
+            js(
+                &browser,
+                "document.querySelector('.composer button.stop').hidden"
+            )
+            .await,
+            json!(true)
+        );
+        assert_eq!(
+            js(
+                &browser,
+                "document.querySelector('.composer button[type=submit]').disabled"
+            )
+            .await,
+            json!(false)
+        );
+        let shown = js(
+            &browser,
+            "document.querySelector('.message.assistant .body').textContent",
+        )
+        .await;
+        save_screenshot(&browser, "stopped-answer").await;
+        // After a reload the stored answer says the same.
+        browser.refresh().await.unwrap();
+        until(
+            &browser,
+            "the stored answer",
+            "document.querySelector('.message.assistant.interrupted .note')",
+        )
+        .await;
+        assert_eq!(
+            js(
+                &browser,
+                "document.querySelector('.message.assistant .body').textContent"
+            )
+            .await,
+            shown
+        );
+    })
+    .await;
+}
+
 async fn seed_chats(app: &TestApp, event_id: &str, questions: &[&str]) -> Vec<String> {
     let mut ids = Vec::new();
     for question in questions {
