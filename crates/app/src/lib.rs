@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
 use domain::{ChatLimits, ChatService, EventService};
-use http_api::{AppState, Generations, HttpConfig, Runs, RunsConfig};
+use http_api::{AppState, Generations, HttpConfig, Metrics, Runs, RunsConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use local_postgres::{Durability, LocalCluster, PgBinaries};
 use secrecy::SecretString;
@@ -181,6 +181,7 @@ impl Application {
             health: store,
             generations: generations.clone(),
             runs: Runs::new(settings.runs),
+            metrics: Metrics::new().context("registering the metrics")?,
             sse_ping_every: settings.sse_ping_every,
         };
         let listener = TcpListener::bind(&settings.bind_addr)

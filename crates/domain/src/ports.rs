@@ -223,11 +223,24 @@ pub enum HealthError {
     Unavailable(#[source] Cause),
 }
 
-/// Whether the service can do its work right now (the database answers).
+/// How busy the store's connections are, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreUsage {
+    /// Connections checked out now.
+    pub in_use: usize,
+    /// Calls waiting for a connection.
+    pub waiting: usize,
+    /// Most connections open at once.
+    pub max: usize,
+}
+
+/// Whether the service can do its work right now (the database answers), and how busy its
+/// store is.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait HealthCheck: Send + Sync + 'static {
     async fn check(&self) -> Result<(), HealthError>;
+    fn usage(&self) -> StoreUsage;
 }
 
 /// Time, as a port so tests can pin it.

@@ -12,6 +12,7 @@ mod extract;
 mod fuzz;
 mod generations;
 mod health;
+mod metrics;
 mod openapi;
 mod routes;
 mod runs;
@@ -36,6 +37,7 @@ use utoipa::OpenApi;
 
 pub use error::ApiError;
 pub use generations::Generations;
+pub use metrics::Metrics;
 pub use runs::{Runs, RunsConfig};
 pub use state::{AppState, HttpConfig};
 

@@ -117,7 +117,8 @@ pub struct ErrorAnswers;
 impl Modify for ErrorAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in &mut openapi.paths.paths {
-            let uses_database = path != "/healthz";
+            // Only these two answer without the database.
+            let uses_database = path != "/healthz" && path != "/metrics";
             for operation in [
                 &mut item.get,
                 &mut item.post,

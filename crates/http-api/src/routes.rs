@@ -72,6 +72,7 @@ operations! {
     waypoints::delete::delete_waypoint,
     health::healthz::healthz,
     health::readyz::readyz,
+    health::metrics::metrics,
 }
 
 /// Registers the pages, the document, and every operation of `document` (which is
@@ -142,7 +143,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 18);
+        assert_eq!(count, 19);
     }
 
     fn document(max_message_chars: usize) -> Value {

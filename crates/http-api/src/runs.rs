@@ -178,6 +178,7 @@ pub fn keep(state: &actix_web::web::Data<AppState>) {
             }
             match state.chat.reap_expired().await {
                 Ok(reaped) if !reaped.is_empty() => {
+                    state.metrics.reaped.inc_by(reaped.len() as u64);
                     tracing::warn!(
                         count = reaped.len(),
                         ?reaped,

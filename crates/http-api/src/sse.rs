@@ -11,7 +11,8 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut};
 use domain::{ChatMessage, MessageStatus};
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt, stream};
+use prometheus::IntGauge;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 use utoipa::ToSchema;
@@ -73,14 +74,39 @@ pub fn ending(answer: &ChatMessage, stored: bool) -> Bytes {
     })
 }
 
-/// The streaming answer: `events` as they are sent, with pings.
-pub fn response(events: UnboundedReceiver<Bytes>, ping_every: Duration) -> HttpResponse {
+/// The streaming answer: `events` as they are sent, with pings; counted in `open` while the
+/// client holds it.
+pub fn response(
+    events: UnboundedReceiver<Bytes>,
+    ping_every: Duration,
+    open: &IntGauge,
+) -> HttpResponse {
+    let counted = Open::new(open.clone());
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // nginx and friends would otherwise buffer the stream.
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(body(events, ping_every))
+        .streaming(body(events, ping_every).map(move |event| {
+            let _ = &counted;
+            event
+        }))
+}
+
+/// One open stream in a gauge, for as long as the value lives.
+struct Open(IntGauge);
+
+impl Open {
+    fn new(gauge: IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The response body: events as the generation sends them, with a `: ping` comment after

@@ -9,6 +9,7 @@ use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel};
 use domain::{ChatService, EventService};
 
 use crate::generations::Generations;
+use crate::metrics::Metrics;
 use crate::runs::Runs;
 
 /// The services. Ports are trait objects here: which adapter sits behind them is decided by
@@ -19,6 +20,7 @@ pub struct AppState {
     pub health: Arc<dyn HealthCheck>,
     pub generations: Arc<Generations>,
     pub runs: Runs,
+    pub metrics: Metrics,
     /// Silence after which a chat stream gets a `: ping` comment.
     pub sse_ping_every: Duration,
 }

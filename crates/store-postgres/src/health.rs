@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use diesel_async::RunQueryDsl;
-use domain::ports::{HealthCheck, HealthError};
+use domain::ports::{HealthCheck, HealthError, StoreUsage};
 
 use crate::PgStore;
 
@@ -14,5 +14,14 @@ impl HealthCheck for PgStore {
         })
         .await
         .map_err(|e| HealthError::Unavailable(e.into_cause()))
+    }
+
+    fn usage(&self) -> StoreUsage {
+        let status = self.pool_status();
+        StoreUsage {
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+            max: status.max_size,
+        }
     }
 }

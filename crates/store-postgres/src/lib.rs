@@ -34,6 +34,10 @@ impl PgStore {
         Self { pool, deadline }
     }
 
+    fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// Runs `work` on a pooled connection within the deadline. A call that misses it is
     /// `Unavailable`, and its connection is discarded rather than given back: its statement
     /// may still be on the wire, and a connection through a dropped network never answers.

@@ -43,3 +43,34 @@ async fn with_the_database_down_the_api_answers_503_fast_and_recovers_without_a_
     assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
     assert_eq!(get("/api/events").await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_count_turns_streams_and_the_pool_in_prometheus_text() {
+    let app = spawn_app().await;
+    let events = app
+        .chat_events(&serde_json::json!({"message": "Count me"}))
+        .await;
+    assert_eq!(events.last().unwrap()["done"], true);
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "aidstation_turns_total{outcome=\"complete\"} 1",
+        "aidstation_open_streams 0",
+        "aidstation_answers_generating 0",
+        "aidstation_model_first_token_seconds_count 1",
+        "aidstation_answer_duration_seconds_count 1",
+        "aidstation_db_pool_max 8",
+        "aidstation_reaped_runs_total 0",
+        "aidstation_resumes_total 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    assert!(text.contains("aidstation_db_pool_in_use "), "{text}");
+}

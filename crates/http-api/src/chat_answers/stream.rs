@@ -47,7 +47,12 @@ pub async fn stream_answer(
             "{cursor} is not a cursor of this answer (no chunk ended there)"
         )));
     }
+    state.metrics.resumes.inc();
     let (events, received) = mpsc::unbounded_channel();
     tokio::spawn(runs::follow(state.clone(), id.0, cursor, events));
-    Ok(sse::response(received, state.sse_ping_every))
+    Ok(sse::response(
+        received,
+        state.sse_ping_every,
+        &state.metrics.open_streams,
+    ))
 }

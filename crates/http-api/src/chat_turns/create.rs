@@ -1,12 +1,13 @@
 use actix_web::HttpResponse;
 use domain::{Halt, MessageStatus, TurnOutcome};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::chat_turns::dto::ChatRequest;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::state::State;
-use crate::{runs, sse};
+use crate::{runs, sse, words};
 
 /// `POST /api/chat`: stores the question, then streams the answer as server-sent events
 /// (`session_id`, `chunk`s, then `done` or `error`). Bad input is a problem+json answer
@@ -59,8 +60,13 @@ pub async fn post_turn(
     state.generations.spawn(async move {
         let state = generation_state;
         let session_id = turn.session.id;
+        let asked = Instant::now();
+        let mut first = Some(&state.metrics.first_token);
         // Sends fail only when the client has gone; the answer goes on regardless.
         let on_text = |piece: &str| {
+            if let Some(first_token) = first.take() {
+                first_token.observe(asked.elapsed().as_secs_f64());
+            }
             let cursor = run.push(piece);
             let _ = events.send(sse::chunk(piece, cursor));
         };
@@ -79,13 +85,25 @@ pub async fn post_turn(
                 (answer, false)
             }
         };
-        if let MessageStatus::Interrupted(why) = &answer.status {
-            let (code, detail) = (why.code(), why.detail());
-            tracing::warn!(%session_id, %answer_id, code, detail, stored, "answer interrupted");
-        }
+        let outcome = match (&answer.status, stored) {
+            (MessageStatus::Interrupted(why), _) => {
+                let (code, detail) = (why.code(), why.detail());
+                tracing::warn!(%session_id, %answer_id, code, detail, stored, "answer interrupted");
+                code
+            }
+            (_, false) => words::NOT_SAVED_CODE,
+            _ => "complete",
+        };
+        state.metrics.turns.with_label_values(&[outcome]).inc();
+        let took = asked.elapsed().as_secs_f64();
+        state.metrics.answer_duration.observe(took);
         let last = sse::ending(&answer, stored);
         let _ = events.send(last.clone());
         state.runs.end(answer_id, last);
     });
-    Ok(sse::response(received, state.sse_ping_every))
+    Ok(sse::response(
+        received,
+        state.sse_ping_every,
+        &state.metrics.open_streams,
+    ))
 }

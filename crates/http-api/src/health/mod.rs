@@ -1,4 +1,5 @@
 pub mod healthz;
+pub mod metrics;
 pub mod readyz;
 
 use serde::Serialize;
