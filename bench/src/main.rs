@@ -209,6 +209,62 @@ impl Bench<'_> {
     }
 }
 
+impl Bench<'_> {
+    /// Resuming answers being written, on the instance writing them (from its memory) and
+    /// on another one (from the database): time to the first replayed chunk.
+    async fn resume_rows(&mut self, model: &FakeOpenAi, other: &App) -> anyhow::Result<()> {
+        const CLIENTS: usize = 8;
+        let deltas: Vec<String> = (0..80).map(|i| format!("step {i} ")).collect();
+        model.set_fallback(Behavior::Answer {
+            deltas,
+            delay: Duration::from_millis(250),
+        });
+        let mut answers = Vec::new();
+        for _ in 0..64 {
+            answers.push(start_answer(&self.client, &self.app.base, &self.seed.event).await?);
+        }
+        // A checkpoint (every 2 s) puts text in the database for the other instance.
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        let answers = Arc::new(answers);
+        for (scenario, server) in [
+            ("resume, same instance", &self.app),
+            ("resume, other instance", other),
+        ] {
+            let cpu_before = server.cpu_time();
+            let (client, base, answers) =
+                (self.client.clone(), server.base.clone(), answers.clone());
+            let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let result = load::run(CLIENTS, self.warmup, self.measure, move |_| {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let url = format!(
+                    "{base}/api/chat/messages/{}/stream",
+                    answers[n % answers.len()]
+                );
+                let client = client.clone();
+                async move { resume(&client, &url).await }
+            })
+            .await;
+            let cpu = server.cpu_time().saturating_sub(cpu_before);
+            let row = Row {
+                scenario: format!("{scenario} @{CLIENTS}"),
+                cpu_ms_per_request: cpu.as_secs_f64() * 1000.0 / result.requests.max(1) as f64,
+                app: result,
+                floor: None,
+                ratio_to_floor: None,
+            };
+            print_row(&row);
+            self.rows.push(row);
+        }
+        // Done with them: stop them, so they do not weigh on what is measured next.
+        for answer in answers.iter() {
+            let url = format!("{}/api/chat/messages/{answer}/stop", self.app.base);
+            self.client.post(url).send().await?;
+        }
+        model.set_fallback(fast_model());
+        Ok(())
+    }
+}
+
 /// Starts a session for a continued-chat client; returns its id.
 async fn chat_first(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
     let response = client
@@ -217,16 +273,61 @@ async fn chat_first(client: &reqwest::Client, base: &str, event: &str) -> anyhow
         .send()
         .await?;
     let body = response.text().await?;
+    started(&body, "session_id")
+}
+
+/// A field of a stream's `started` event, its first `data:` line.
+fn started(body: &str, field: &str) -> anyhow::Result<String> {
     let first = body
         .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("data: "))
+        .find_map(|l| l.strip_prefix("data: "))
         .context("no first event")?;
     let value: serde_json::Value = serde_json::from_str(first)?;
-    Ok(value["session_id"]
+    Ok(value[field]
         .as_str()
-        .context("no session id")?
+        .with_context(|| format!("no {field} in the first event"))?
         .to_owned())
+}
+
+/// Starts an answer and lets it go on without a reader; returns its id.
+async fn start_answer(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
+    use futures_util::StreamExt;
+    let response = client
+        .post(format!("{base}/api/chat"))
+        .json(&json!({"message": "Take your time", "event_id": event}))
+        .send()
+        .await?;
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        let bytes = body
+            .next()
+            .await
+            .context("the stream ended before its first event")??;
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    started(&seen, "answer_id")
+}
+
+/// Time to the first replayed chunk of an answer being written, resumed from its start.
+async fn resume(client: &reqwest::Client, url: &str) -> Result<Sample, String> {
+    use futures_util::StreamExt;
+    let began = Instant::now();
+    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let mut body = response.bytes_stream();
+    let mut seen = Vec::new();
+    while !seen.windows(13).any(|w| w == b"event: chunk\n") {
+        let bytes = body.next().await.ok_or("ended before a chunk")?;
+        seen.extend_from_slice(&bytes.map_err(|e| e.to_string())?);
+    }
+    let first = began.elapsed();
+    Ok(Sample {
+        latency: first,
+        first_event: Some(first),
+    })
 }
 
 fn print_header() {
@@ -463,6 +564,11 @@ async fn run(
                 .row("chat continued", clients, Some(floor::continued_chat()))
                 .await?;
         }
+    }
+    if !args.streams_only {
+        let mut other = App::start(&args.app, &db.url(), &model.base_url).await?;
+        bench.resume_rows(&model, &other).await?;
+        other.stop();
     }
     let (after_load_rss, peak_load_rss) = bench.app.memory_mib();
     println!("RSS after load {after_load_rss:.1} MiB, peak {peak_load_rss:.1} MiB");
