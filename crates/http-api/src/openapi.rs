@@ -29,10 +29,13 @@ impl OpenApiJson {
         {
             *limit = Value::from(max_message_chars);
         }
-        if let Some(stream) =
-            document.pointer_mut("/paths/~1api~1chat/post/responses/200/content/text~1event-stream")
-        {
-            stream["schema"] = chat_event_schema();
+        for stream in [
+            "/paths/~1api~1chat/post/responses/200/content/text~1event-stream",
+            "/paths/~1api~1chat~1messages~1{id}~1stream/get/responses/200/content/text~1event-stream",
+        ] {
+            if let Some(stream) = document.pointer_mut(stream) {
+                stream["schema"] = chat_event_schema();
+            }
         }
         add_links(&mut document);
         Ok(Self(Bytes::from(serde_json::to_vec(&document)?)))
@@ -50,6 +53,11 @@ fn chat_event_schema() -> Value {
         "required": ["data"],
         "properties": {
             "event": {"type": "string", "enum": ["started", "chunk", "done", "error"]},
+            "id": {
+                "type": "string",
+                "pattern": "^[0-9]+$",
+                "description": "On a chunk: the cursor after it, to resume from",
+            },
             "data": {
                 "type": "string",
                 "contentMediaType": "application/json",

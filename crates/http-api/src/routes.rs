@@ -206,6 +206,24 @@ mod tests {
             "#/components/schemas/Problem"
         );
         assert!(doc["components"]["schemas"]["ChatDone"].is_object());
+        for stream in [
+            ("/api/chat", "post"),
+            ("/api/chat/messages/{id}/stream", "get"),
+        ] {
+            let item = &doc["paths"][stream.0][stream.1]["responses"]["200"]["content"]["text/event-stream"]
+                ["schema"];
+            assert_eq!(
+                item["properties"]["data"]["contentSchema"]["oneOf"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(4),
+                "{stream:?}"
+            );
+        }
+        assert_eq!(
+            answers("/api/chat/messages/{id}/stop", "post"),
+            ["200", "202", "400", "404", "500", "503"]
+        );
     }
 
     #[test]
