@@ -149,6 +149,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     generations: Arc<Generations>,
     grace: Duration,
+    database_deadline: Duration,
     stop: CancellationToken,
 }
 
@@ -193,6 +194,7 @@ impl Application {
             server,
             generations,
             grace: settings.http.shutdown_grace,
+            database_deadline: settings.pool.statement_timeout,
             stop: CancellationToken::new(),
         })
     }
@@ -217,7 +219,9 @@ impl Application {
             () = stop_requested(&self.stop) => {}
         }
         handle.pause().await;
-        self.generations.shutdown(self.grace).await;
+        self.generations
+            .shutdown(self.grace, self.database_deadline)
+            .await;
         handle.stop(true).await;
         server
             .await

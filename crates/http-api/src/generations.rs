@@ -11,12 +11,13 @@ use tokio::runtime::Handle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
-/// How long stopped generations get to store what they have.
-const STORE_AFTER_STOP: Duration = Duration::from_secs(10);
-
 pub struct Generations {
     tracker: TaskTracker,
+    /// Cancelled when the grace period is over: answers store what they have.
     stop: CancellationToken,
+    /// Cancelled when shutdown begins: streams that follow another instance's answer end
+    /// (their client resumes elsewhere).
+    closing: CancellationToken,
     runtime: Handle,
 }
 
@@ -26,6 +27,7 @@ impl Generations {
         Self {
             tracker: TaskTracker::new(),
             stop: CancellationToken::new(),
+            closing: CancellationToken::new(),
             runtime: Handle::current(),
         }
     }
@@ -37,6 +39,11 @@ impl Generations {
     /// Resolves when generations must stop and store what they have.
     pub fn stop_signal(&self) -> WaitForCancellationFutureOwned {
         self.stop.clone().cancelled_owned()
+    }
+
+    /// Resolves when shutdown begins.
+    pub async fn closing(&self) {
+        self.closing.cancelled().await;
     }
 
     /// Whether generations are being told to stop (the grace period is over).
@@ -54,8 +61,9 @@ impl Generations {
     }
 
     /// Waits up to `grace` for running generations to finish, then stops the rest and waits
-    /// (briefly) for them to store their partial answers.
-    pub async fn shutdown(&self, grace: Duration) {
+    /// up to `store_within` (one database deadline) for them to store their partial answers.
+    pub async fn shutdown(&self, grace: Duration, store_within: Duration) {
+        self.closing.cancel();
         self.tracker.close();
         if self.tracker.is_empty() {
             return;
@@ -72,7 +80,7 @@ impl Generations {
                 "grace period over; storing unfinished answers as interrupted"
             );
             self.stop.cancel();
-            if !self.all_ended_within(STORE_AFTER_STOP).await {
+            if !self.all_ended_within(store_within).await {
                 let running = self.running();
                 tracing::error!(running, "some answers could not be stored before exit");
             }

@@ -267,6 +267,9 @@ pub async fn follow(
         tokio::select! {
             () = wait => {}
             () = events.closed() => return,
+            // Shutting down: an answer written elsewhere is resumed elsewhere; a local one is
+            // followed on until it ends (within the grace period).
+            () = state.generations.closing(), if local.is_none() => return,
         }
     }
 }
