@@ -265,15 +265,25 @@ impl Bench<'_> {
     }
 }
 
-/// Starts a session for a continued-chat client; returns its id.
-async fn chat_first(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
-    let response = client
+/// Asks `message` in a new chat about `event`.
+async fn ask(
+    client: &reqwest::Client,
+    base: &str,
+    event: &str,
+    message: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let body = json!({"message": message, "event_id": event});
+    client
         .post(format!("{base}/api/chat"))
-        .json(&json!({"message": "How should I pace the first 30 miles?", "event_id": event}))
+        .json(&body)
         .send()
-        .await?;
-    let body = response.text().await?;
-    started(&body, "session_id")
+        .await
+}
+
+/// Starts a session for a continued-chat client, its first answer finished; returns its id.
+async fn chat_first(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
+    let response = ask(client, base, event, "How should I pace the first 30 miles?").await?;
+    started(&response.text().await?, "session_id")
 }
 
 /// A field of a stream's `started` event, its first `data:` line.
@@ -292,12 +302,9 @@ fn started(body: &str, field: &str) -> anyhow::Result<String> {
 /// Starts an answer and lets it go on without a reader; returns its id.
 async fn start_answer(client: &reqwest::Client, base: &str, event: &str) -> anyhow::Result<String> {
     use futures_util::StreamExt;
-    let response = client
-        .post(format!("{base}/api/chat"))
-        .json(&json!({"message": "Take your time", "event_id": event}))
-        .send()
-        .await?;
-    let mut body = response.bytes_stream();
+    let mut body = ask(client, base, event, "Take your time")
+        .await?
+        .bytes_stream();
     let mut seen = String::new();
     while !seen.contains("\n\n") {
         let bytes = body

@@ -96,12 +96,9 @@ async fn a_malformed_cursor_is_400_and_an_unknown_answer_404() {
         .unwrap()
         .to_owned();
     assert_problem(resume(&app, &question, None).await, StatusCode::NOT_FOUND).await;
-    assert_problem(
-        app.get(&format!("/api/chat/messages/{answer_id}/stream?after=x"))
-            .await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
+    let by_query = format!("/api/chat/messages/{answer_id}/stream?after=x");
+    let response = app.get(&by_query).await;
+    assert_problem(response, StatusCode::BAD_REQUEST).await;
 }
 
 #[tokio::test]

@@ -3,18 +3,20 @@
 //! model over HTTP: a database restart under streaming turns, SIGKILL mid-answer, SIGTERM
 //! mid-answer, a network partition to the database that heals or never does.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 use test_support::proxy::Proxy;
 
 use local_postgres::testing::TestCluster;
 use test_support::app::migrate;
 use test_support::fake_openai::{Behavior, FakeOpenAi};
 
-use crate::processes::{AppProcess, DELTAS, Turn, ask, full_answer, is_whole_prefix, read_into};
+use crate::processes::{
+    AppProcess, DELTAS, Turn, ask, ask_in_background, finished, full_answer, is_whole_prefix,
+    until_chunks,
+};
 
 #[tokio::test]
 async fn a_database_restart_under_32_streaming_turns_loses_no_question_and_needs_no_app_restart() {
@@ -207,22 +209,6 @@ async fn behind_a_proxy(
     (cluster, proxy, model, app)
 }
 
-/// Reads the answer's stream at `base` in a task; `seen` shows its progress.
-fn reading(base: &str) -> (Arc<Mutex<Turn>>, tokio::task::JoinHandle<()>) {
-    let seen = Arc::new(Mutex::new(Turn::default()));
-    let (base, turn) = (base.to_owned(), seen.clone());
-    let task = tokio::spawn(async move {
-        let response = reqwest::Client::new()
-            .post(format!("{base}/api/chat"))
-            .json(&json!({"message": "Through the partition"}))
-            .send()
-            .await
-            .unwrap();
-        read_into(response, &turn, None).await;
-    });
-    (seen, task)
-}
-
 async fn until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !done() {
@@ -234,11 +220,8 @@ async fn until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
 #[tokio::test]
 async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer_is_stored_whole() {
     let (_cluster, proxy, _model, app) = behind_a_proxy("partition_healed", "20").await;
-    let (seen, task) = reading(&app.base);
-    until("four pieces", Duration::from_secs(10), || {
-        seen.lock().unwrap().chunks >= 4
-    })
-    .await;
+    let (seen, task) = ask_in_background(&app.base, "Through the partition");
+    until_chunks(&seen, 4).await;
 
     proxy.cut();
     let cut = Instant::now();
@@ -272,11 +255,7 @@ async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer
     );
 
     proxy.heal();
-    tokio::time::timeout(Duration::from_secs(20), task)
-        .await
-        .unwrap()
-        .unwrap();
-    let turn = std::mem::take(&mut *seen.lock().unwrap());
+    let (turn, _) = finished(&seen, task).await;
     assert!(turn.ended_with("done"), "{turn:?}\n{}", app.log());
     let session = app.session(turn.session_id.as_deref().unwrap()).await;
     let stored = &session["messages"][1];
@@ -287,18 +266,11 @@ async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer
 #[tokio::test]
 async fn a_partition_that_never_heals_ends_the_stream_saying_so_and_sigterm_still_ends_the_app() {
     let (_cluster, proxy, _model, mut app) = behind_a_proxy("partition_lost", "2").await;
-    let (seen, task) = reading(&app.base);
-    until("four pieces", Duration::from_secs(10), || {
-        seen.lock().unwrap().chunks >= 4
-    })
-    .await;
+    let (seen, task) = ask_in_background(&app.base, "Through the partition");
+    until_chunks(&seen, 4).await;
 
     proxy.cut();
-    tokio::time::timeout(Duration::from_secs(20), task)
-        .await
-        .unwrap()
-        .unwrap();
-    let turn = std::mem::take(&mut *seen.lock().unwrap());
+    let (turn, _) = finished(&seen, task).await;
     assert_eq!(turn.streamed, full_answer());
     let last = turn.last.unwrap();
     assert_eq!(last["code"], "not_saved", "{last}");

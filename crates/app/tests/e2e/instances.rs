@@ -2,7 +2,6 @@
 //! answer resumed on another instance than the one writing it, stopped from a third, reaped
 //! when its writer is killed, and left alone by an instance that starts while it is written.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use local_postgres::testing::TestCluster;
@@ -12,7 +11,8 @@ use test_support::app::migrate;
 use test_support::fake_openai::{Behavior, FakeOpenAi};
 
 use crate::processes::{
-    AppProcess, DELTAS, Turn, ask, full_answer, is_whole_prefix, read, read_into,
+    AppProcess, DELTAS, ask, ask_in_background, finished, full_answer, is_whole_prefix, read,
+    until_chunks,
 };
 
 /// A lease short enough for a test to see it lapse; checkpoints every second.
@@ -50,34 +50,6 @@ impl Instances {
 
 fn stored_answer(session: &Value) -> Value {
     session["messages"][1].clone()
-}
-
-/// Reads the answer's whole stream at `base` in a task; `seen` shows its progress.
-fn ask_in_background(
-    base: &str,
-    message: &str,
-) -> (Arc<Mutex<Turn>>, tokio::task::JoinHandle<Instant>) {
-    let seen = Arc::new(Mutex::new(Turn::default()));
-    let (base, message, reading) = (base.to_owned(), message.to_owned(), seen.clone());
-    let task = tokio::spawn(async move {
-        let response = reqwest::Client::new()
-            .post(format!("{base}/api/chat"))
-            .json(&serde_json::json!({ "message": message }))
-            .send()
-            .await
-            .unwrap();
-        read_into(response, &reading, None).await;
-        Instant::now()
-    });
-    (seen, task)
-}
-
-async fn until_chunks(seen: &Mutex<Turn>, chunks: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while seen.lock().unwrap().chunks < chunks {
-        assert!(Instant::now() < deadline, "the answer did not stream");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]
@@ -124,14 +96,13 @@ async fn an_answer_stopped_from_a_third_instance_ends_its_stream_within_two_seco
         .unwrap();
     let asked = Instant::now();
     assert_eq!(response.status(), 202);
-    let ended = reading.await.unwrap();
+    let (turn, ended) = finished(&seen, reading).await;
     assert!(
         ended - asked < Duration::from_secs(2),
         "the stream ended {:?} after the stop",
         ended - asked
     );
 
-    let turn = std::mem::take(&mut *seen.lock().unwrap());
     let last = turn.last.clone().unwrap();
     assert_eq!(last["code"], "stopped", "{last}");
     let stored = stored_answer(&b.session(turn.session_id.as_deref().unwrap()).await);
@@ -191,8 +162,7 @@ async fn an_instance_that_starts_while_another_answers_leaves_that_answer_to_fin
 
     // A rolling deploy: a second instance comes up mid-answer.
     let b = instances.start().await;
-    reading.await.unwrap();
-    let turn = std::mem::take(&mut *seen.lock().unwrap());
+    let (turn, _) = finished(&seen, reading).await;
     assert!(turn.ended_with("done"), "{turn:?}");
     let stored = stored_answer(&b.session(turn.session_id.as_deref().unwrap()).await);
     assert_eq!(stored["status"], "complete", "{stored}");

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
@@ -14,6 +14,7 @@ use test_support::fake_openai::FakeOpenAi;
 use test_support::process::serving_port;
 use test_support::sse::parse_event;
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 
 pub const DELTAS: [&str; 20] = [
     "Start ", "easy ", "and ", "walk ", "every ", "climb ", "until ", "mile ", "thirty; ", "eat ",
@@ -117,7 +118,7 @@ pub struct Turn {
     pub streamed: String,
     pub chunks: usize,
     /// When each chunk arrived.
-    pub arrivals: Vec<std::time::Instant>,
+    pub arrivals: Vec<Instant>,
     /// The `id:` of the last chunk: where to resume from.
     pub cursor: Option<u64>,
     pub last: Option<Value>,
@@ -134,13 +135,18 @@ impl Turn {
 /// Asks `message` at `app_base`, reading the stream until it ends (or `stop_after_chunks`
 /// arrived: then the connection is dropped, as a browser that goes away does).
 pub async fn ask(app_base: &str, message: &str, stop_after_chunks: Option<usize>) -> Turn {
-    let response = reqwest::Client::new()
-        .post(format!("{app_base}/api/chat"))
-        .json(&json!({"message": message}))
+    read(post_question(app_base, message).await, stop_after_chunks).await
+}
+
+async fn post_question(app_base: &str, message: &str) -> reqwest::Response {
+    let url = format!("{app_base}/api/chat");
+    let body = json!({ "message": message });
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
         .send()
         .await
-        .unwrap();
-    read(response, stop_after_chunks).await
+        .unwrap()
 }
 
 /// Reads an answer's stream as it comes (see [`ask`]).
@@ -180,7 +186,7 @@ pub async fn read_into(
             if let Some(chunk) = event["chunk"].as_str() {
                 turn.streamed.push_str(chunk);
                 turn.chunks += 1;
-                turn.arrivals.push(std::time::Instant::now());
+                turn.arrivals.push(Instant::now());
                 turn.cursor = event["id"].as_u64();
                 chunks += 1;
             }
@@ -199,4 +205,35 @@ pub fn full_answer() -> String {
 /// True when `text` is the first pieces of the answer, whole: what a checkpoint writes.
 pub fn is_whole_prefix(text: &str) -> bool {
     (0..=DELTAS.len()).any(|n| DELTAS[..n].concat() == text)
+}
+
+/// Asks `message` at `base` and reads the whole stream in a task; `seen` shows its progress
+/// meanwhile, and the task gives the moment the stream ended.
+pub fn ask_in_background(base: &str, message: &str) -> (Arc<Mutex<Turn>>, JoinHandle<Instant>) {
+    let seen = Arc::new(Mutex::new(Turn::default()));
+    let (base, message, reading) = (base.to_owned(), message.to_owned(), seen.clone());
+    let task = tokio::spawn(async move {
+        read_into(post_question(&base, &message).await, &reading, None).await;
+        Instant::now()
+    });
+    (seen, task)
+}
+
+/// Waits (20 s at most) for a stream read by [`ask_in_background`] to end; what it saw, and
+/// when it ended.
+pub async fn finished(seen: &Mutex<Turn>, task: JoinHandle<Instant>) -> (Turn, Instant) {
+    let ended = tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .expect("the stream did not end within 20 s")
+        .unwrap();
+    (std::mem::take(&mut *seen.lock().unwrap()), ended)
+}
+
+/// Waits (10 s at most) until `seen` has had `chunks` pieces.
+pub async fn until_chunks(seen: &Mutex<Turn>, chunks: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().chunks < chunks {
+        assert!(Instant::now() < deadline, "the answer did not stream");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
