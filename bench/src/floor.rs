@@ -23,7 +23,7 @@ WHERE event_id = :event ORDER BY updated_at DESC, id DESC;\n";
 /// The statement of `GET /api/chat/sessions/{id}`.
 pub const GET: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, m.role, \
 m.content, m.sources, m.status, m.status_code, m.status_detail, m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens, \
-m.total_tokens, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
+m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
 WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
 
 const EVENT_AND_WAYPOINTS: &str = "SELECT e.id, e.name, e.planned_date, e.distance, e.target_duration_minutes, \
@@ -33,28 +33,25 @@ w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEF
 WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 
 /// Finishing the answer's row (written as `generating` with the question), fenced by its
-/// run's owner, with the session's `updated_at` bump and the run's end, in one transaction.
+/// owner, with the session's `updated_at` bump, in one transaction.
 const ANSWER: &str = "BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
 RETURNING id, event_id, title, created_at, updated_at;
 UPDATE chat_messages SET content = repeat('word ', 100), sources = NULL, status = 'complete', status_code = NULL, \
 status_detail = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, \
 total_tokens = 62, session_id = md5(:r || 's')::uuid, role = 'assistant', created_at = now() \
-WHERE id = md5(:r || 'a')::uuid AND EXISTS (SELECT 1 FROM answer_runs WHERE message_id = md5(:r || 'a')::uuid \
-AND owner_id = '00000000-0000-0000-0000-00000000000a') AND (status = 'generating' OR status_code = 'process_died');
-DELETE FROM answer_runs WHERE message_id = md5(:r || 'a')::uuid;
+WHERE id = md5(:r || 'a')::uuid AND owner_id = '00000000-0000-0000-0000-00000000000a' \
+AND (status = 'generating' OR status_code = 'process_died');
 COMMIT;\n";
 
-/// The question and the empty `generating` row of its answer in one statement, then the
-/// answer's run with its owner and lease.
+/// The question and the empty `generating` row of its answer, owned, in one statement.
 const QUESTION_AND_ANSWER_ROWS: &str = "INSERT INTO chat_messages (id, session_id, role, content, sources, status, \
-status_code, status_detail, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at) VALUES \
+status_code, status_detail, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, \
+owner_id) VALUES \
 (md5(:r || 'u')::uuid, md5(:r || 's')::uuid, 'user', 'How should I pace the first 30 miles?', NULL, 'complete', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now()), \
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL), \
 (md5(:r || 'a')::uuid, md5(:r || 's')::uuid, 'assistant', '', NULL, 'generating', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now());
-INSERT INTO answer_runs (message_id, owner_id, lease_until) VALUES (md5(:r || 'a')::uuid, \
-'00000000-0000-0000-0000-00000000000a', aidstation_lease_end(15000));\n";
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-00000000000a');\n";
 
 /// A new chat: the event and its waypoints for the prompt, the session, question and answer
 /// row in one transaction, then the finished answer with the session's `updated_at` in another.
@@ -73,7 +70,7 @@ INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) VALUES (
 /// that fit the prompt's budget (48,000 characters by default).
 const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, \
 m.role, m.content, m.sources, m.status, m.status_code, m.status_detail, m.finish_reason, m.model, m.prompt_tokens, \
-m.completion_tokens, m.total_tokens, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m \
+m.completion_tokens, m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m \
 ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
 OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = :session) newest \
 WHERE from_here <= 48000) WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";

@@ -46,7 +46,8 @@ pub enum ChatStoreError {
 
 /// An instance's claim on the answers it writes: `owner` identifies the running instance,
 /// and a claim not renewed within `duration` (in the database's clock) lapses, after which
-/// any instance may mark the answer interrupted.
+/// any instance may mark the answer interrupted (every instance is run with the same
+/// duration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     pub owner: Uuid,
@@ -136,9 +137,9 @@ pub trait ChatStore: Send + Sync + 'static {
     /// how many there are.
     async fn renew_leases(&self, lease: &Lease) -> Result<u64, ChatStoreError>;
 
-    /// Marks every answer whose lease has lapsed interrupted (`ProcessDied`), keeping the
-    /// text saved so far; returns their ids.
-    async fn reap_expired(&self) -> Result<Vec<Uuid>, ChatStoreError>;
+    /// Marks every answer whose lease (of `lease`, since its owner last renewed it) has
+    /// lapsed interrupted (`ProcessDied`), keeping the text saved so far; returns their ids.
+    async fn reap_expired(&self, lease: Duration) -> Result<Vec<Uuid>, ChatStoreError>;
 
     /// Asks the owner of a generating answer to stop it. `AnswerNotFound` when no assistant
     /// message has the id.

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::rows::{MessageRow, SessionRow};
-use crate::schema::{answer_runs, chat_messages, chat_sessions};
+use crate::schema::{chat_messages, chat_sessions};
 use crate::{PgStore, one_with_many};
 
 diesel::define_sql_function! {
@@ -18,8 +20,15 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
-    /// When a lease taken now ends, in the database's clock (a function of the migrations).
-    fn aidstation_lease_end(ms: diesel::sql_types::BigInt) -> diesel::sql_types::Timestamptz;
+    /// A moment `ms` milliseconds from now (negative: ago), in the database's clock (a
+    /// function of the migrations).
+    fn aidstation_from_now(ms: diesel::sql_types::BigInt) -> diesel::sql_types::Timestamptz;
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's now(), as the timestamptz it is.
+    #[sql_name = "now"]
+    fn db_now() -> diesel::sql_types::Timestamptz;
 }
 
 const SESSION_EVENT_FK: &str = "chat_sessions_event_id_fkey";
@@ -213,10 +222,11 @@ impl ChatStore for PgStore {
         owner: Uuid,
         content: &str,
     ) -> Result<(), ChatStoreError> {
+        // A checkpoint is the first thing to give way when connections are scarce.
         let updated = self
-            .run(async |conn| {
+            .run_if_free(async |conn| {
                 Ok(diesel::update(generating(message_id))
-                    .filter(diesel::dsl::exists(run_of(message_id, owner)))
+                    .filter(chat_messages::owner_id.eq(owner))
                     .set(chat_messages::content.eq(content))
                     .execute(conn)
                     .await?)
@@ -240,7 +250,7 @@ impl ChatStore for PgStore {
         let reaped = Interruption::ProcessDied.code();
         let finishing = chat_messages::table
             .find(row.id)
-            .filter(diesel::dsl::exists(run_of(row.id, owner)))
+            .filter(chat_messages::owner_id.eq(owner))
             .filter(
                 chat_messages::status
                     .eq(MessageStatus::Generating.as_str())
@@ -252,11 +262,6 @@ impl ChatStore for PgStore {
                     return Ok(Err(ChatStoreError::SessionNotFound));
                 };
                 let updated = diesel::update(finishing).set(&row).execute(conn).await?;
-                if updated == 1 {
-                    diesel::delete(answer_runs::table.find(row.id))
-                        .execute(conn)
-                        .await?;
-                }
                 Ok(if updated == 1 {
                     Ok(ChatSession::from(session))
                 } else {
@@ -272,11 +277,11 @@ impl ChatStore for PgStore {
         let renewed = self
             .run(async |conn| {
                 Ok(diesel::update(
-                    answer_runs::table
-                        .filter(answer_runs::owner_id.eq(lease.owner))
-                        .filter(answer_generating()),
+                    chat_messages::table
+                        .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+                        .filter(chat_messages::owner_id.eq(lease.owner)),
                 )
-                .set(answer_runs::lease_until.eq(aidstation_lease_end(millis(lease))))
+                .set(chat_messages::renewed_at.eq(db_now()))
                 .execute(conn)
                 .await?)
             })
@@ -284,17 +289,15 @@ impl ChatStore for PgStore {
         Ok(renewed as u64)
     }
 
-    async fn reap_expired(&self) -> Result<Vec<Uuid>, ChatStoreError> {
+    async fn reap_expired(&self, lease: Duration) -> Result<Vec<Uuid>, ChatStoreError> {
         let reaped = Interruption::ProcessDied;
-        let lapsed = answer_runs::table
-            .filter(answer_runs::lease_until.lt(aidstation_lease_end(0)))
-            .select(answer_runs::message_id);
+        let lapsed = chat_messages::renewed_at.lt(aidstation_from_now(-millis(lease)));
         Ok(self
             .run(async |conn| {
                 Ok(diesel::update(
                     chat_messages::table
                         .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
-                        .filter(chat_messages::id.eq_any(lapsed)),
+                        .filter(lapsed),
                 )
                 .set((
                     chat_messages::status.eq(MessageStatus::Interrupted(reaped.clone()).as_str()),
@@ -311,16 +314,12 @@ impl ChatStore for PgStore {
     async fn request_stop(&self, answer_id: Uuid) -> Result<StopRequest, ChatStoreError> {
         let asked: Option<Uuid> = self
             .run(async |conn| {
-                Ok(diesel::update(
-                    answer_runs::table
-                        .find(answer_id)
-                        .filter(diesel::dsl::exists(generating(answer_id))),
-                )
-                .set(answer_runs::stop_requested.eq(true))
-                .returning(answer_runs::message_id)
-                .get_result(conn)
-                .await
-                .optional()?)
+                Ok(diesel::update(generating(answer_id))
+                    .set(chat_messages::stop_requested.eq(true))
+                    .returning(chat_messages::id)
+                    .get_result(conn)
+                    .await
+                    .optional()?)
             })
             .await?;
         if asked.is_some() {
@@ -333,11 +332,11 @@ impl ChatStore for PgStore {
     async fn stops_requested(&self, owner: Uuid) -> Result<Vec<Uuid>, ChatStoreError> {
         Ok(self
             .run(async |conn| {
-                Ok(answer_runs::table
-                    .filter(answer_runs::owner_id.eq(owner))
-                    .filter(answer_runs::stop_requested)
-                    .filter(answer_generating())
-                    .select(answer_runs::message_id)
+                Ok(chat_messages::table
+                    .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
+                    .filter(chat_messages::owner_id.eq(owner))
+                    .filter(chat_messages::stop_requested)
+                    .select(chat_messages::id)
                     .load(conn)
                     .await?)
             })
@@ -382,35 +381,26 @@ impl PgStore {
     }
 }
 
-fn millis(lease: &Lease) -> i64 {
-    i64::try_from(lease.duration.as_millis()).unwrap_or(i64::MAX)
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Inserts messages in one statement (`seq` follows their order), and the run of each
-/// answer being written, owned under `lease`.
+/// Inserts messages in one statement (`seq` follows their order); an answer being written
+/// is owned by `lease.owner` (its lease starts now, in the database's clock).
 async fn insert_messages(
     conn: &mut AsyncPgConnection,
     messages: &[ChatMessage],
     lease: &Lease,
 ) -> Result<(), DbError> {
-    let rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
-    diesel::insert_into(chat_messages::table)
-        .values(&rows)
-        .execute(conn)
-        .await?;
-    let runs: Vec<_> = messages
+    let rows: Vec<MessageRow> = messages
         .iter()
-        .filter(|m| m.status == MessageStatus::Generating)
-        .map(|m| {
-            (
-                answer_runs::message_id.eq(m.id),
-                answer_runs::owner_id.eq(lease.owner),
-                answer_runs::lease_until.eq(aidstation_lease_end(millis(lease))),
-            )
+        .map(|m| MessageRow {
+            owner_id: (m.status == MessageStatus::Generating).then_some(lease.owner),
+            ..MessageRow::from(m)
         })
         .collect();
-    diesel::insert_into(answer_runs::table)
-        .values(&runs)
+    diesel::insert_into(chat_messages::table)
+        .values(&rows)
         .execute(conn)
         .await?;
     Ok(())
@@ -427,37 +417,6 @@ fn generating(
     chat_messages::table
         .find(id)
         .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
-}
-
-/// The answer of the run a query on `answer_runs` is at, while it is being written.
-type RunAnswerGenerating = diesel::dsl::Filter<
-    diesel::dsl::Filter<
-        chat_messages::table,
-        diesel::dsl::Eq<chat_messages::id, answer_runs::message_id>,
-    >,
-    diesel::dsl::Eq<chat_messages::status, &'static str>,
->;
-
-/// In a query on `answer_runs`: the run's answer is still being written.
-fn answer_generating() -> diesel::dsl::exists<RunAnswerGenerating> {
-    diesel::dsl::exists(
-        chat_messages::table
-            .filter(chat_messages::id.eq(answer_runs::message_id))
-            .filter(chat_messages::status.eq(MessageStatus::Generating.as_str())),
-    )
-}
-
-/// The run of an answer, if `owner` writes it: what fences every write of a run.
-fn run_of(
-    id: Uuid,
-    owner: Uuid,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Find<answer_runs::table, Uuid>,
-    diesel::dsl::Eq<answer_runs::owner_id, Uuid>,
-> {
-    answer_runs::table
-        .find(id)
-        .filter(answer_runs::owner_id.eq(owner))
 }
 
 /// Moves the session's `updated_at` forward to `at` (never back) and returns it; `None` when

@@ -12,6 +12,7 @@ mod schema;
 
 use std::time::Duration;
 
+use deadpool::managed::Timeouts;
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 
@@ -45,7 +46,30 @@ impl PgStore {
         &self,
         work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut conn = self.pool.get().await?;
+        let conn = self.pool.get().await?;
+        self.within_deadline(conn, work).await
+    }
+
+    /// [`PgStore::run`] for work that may wait for a better moment: when no connection is
+    /// free right now it is `Unavailable` at once, rather than queueing before the requests
+    /// a person waits for.
+    async fn run_if_free<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let now = Timeouts {
+            wait: Some(Duration::ZERO),
+            ..self.pool.timeouts()
+        };
+        let conn = self.pool.timeout_get(&now).await?;
+        self.within_deadline(conn, work).await
+    }
+
+    async fn within_deadline<T>(
+        &self,
+        mut conn: Object<AsyncPgConnection>,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
         match tokio::time::timeout(self.deadline, work(&mut conn)).await {
             Ok(result) => result,
             Err(_) => {

@@ -214,6 +214,10 @@ pub struct MessageRow {
     pub(crate) completion_tokens: Option<i32>,
     pub(crate) total_tokens: Option<i32>,
     pub(crate) created_at: DateTime<Utc>,
+    /// The instance writing an answer; set when the answer's row is inserted, and never
+    /// changed by finishing it.
+    #[diesel(skip_update)]
+    pub(crate) owner_id: Option<Uuid>,
 }
 
 impl From<&ChatMessage> for MessageRow {
@@ -234,6 +238,7 @@ impl From<&ChatMessage> for MessageRow {
             completion_tokens: m.usage.and_then(|u| u.completion_tokens),
             total_tokens: m.usage.and_then(|u| u.total_tokens),
             created_at: m.created_at,
+            owner_id: None,
         }
     }
 }

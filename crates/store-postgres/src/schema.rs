@@ -59,14 +59,8 @@ diesel::table! {
         completion_tokens -> Nullable<Int4>,
         total_tokens -> Nullable<Int4>,
         created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    answer_runs (message_id) {
-        message_id -> Uuid,
-        owner_id -> Uuid,
-        lease_until -> Timestamptz,
+        owner_id -> Nullable<Uuid>,
+        renewed_at -> Timestamptz,
         stop_requested -> Bool,
     }
 }
@@ -74,12 +68,5 @@ diesel::table! {
 diesel::joinable!(waypoints -> events (event_id));
 diesel::joinable!(chat_sessions -> events (event_id));
 diesel::joinable!(chat_messages -> chat_sessions (session_id));
-diesel::joinable!(answer_runs -> chat_messages (message_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    events,
-    waypoints,
-    chat_sessions,
-    chat_messages,
-    answer_runs
-);
+diesel::allow_tables_to_appear_in_same_query!(events, waypoints, chat_sessions, chat_messages);

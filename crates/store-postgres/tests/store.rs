@@ -234,13 +234,17 @@ async fn turn_started_under(
     Ok((s, answer))
 }
 
-/// A lease that has lapsed as soon as it is taken.
-fn lapsed(owner: u128) -> Lease {
+/// An owner's lease (the reaper's duration is what counts).
+fn lease_of(owner: u128) -> Lease {
     Lease {
         owner: Uuid::from_u128(owner),
-        duration: Duration::ZERO,
+        ..LEASE
     }
 }
+
+/// What the tests give the reaper for a lease: longer than a test's own steps take, shorter
+/// than the pause that lets one lapse.
+const SHORT: Duration = Duration::from_millis(300);
 
 #[tokio::test]
 async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwritten() {
@@ -289,14 +293,15 @@ async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwr
 async fn a_lapsed_lease_is_reaped_keeping_the_saved_text_and_live_ones_are_untouched() {
     let db = new_database().await;
     let store = store(&db).await;
-    let dead_lease = lapsed(7);
+    let dead_lease = lease_of(7);
     let (dead, dead_answer) = turn_started_under(&store, &dead_lease).await.unwrap();
     store
         .save_progress(dead_answer.id, dead_lease.owner, "Walk the")
         .await
         .unwrap();
+    let (done, mut done_answer) = turn_started_under(&store, &lease_of(8)).await.unwrap();
+    tokio::time::sleep(2 * SHORT).await;
     let (live, live_answer) = turn_started(&store).await.unwrap();
-    let (done, mut done_answer) = turn_started_under(&store, &lapsed(8)).await.unwrap();
     done_answer.content = "Eat early.".into();
     done_answer.status = MessageStatus::Complete;
     let owner = Uuid::from_u128(8);
@@ -305,7 +310,7 @@ async fn a_lapsed_lease_is_reaped_keeping_the_saved_text_and_live_ones_are_untou
         .await
         .unwrap();
 
-    assert_eq!(store.reap_expired().await.unwrap(), [dead_answer.id]);
+    assert_eq!(store.reap_expired(SHORT).await.unwrap(), [dead_answer.id]);
 
     let recovered = &store.get_session(dead.id).await.unwrap().messages[1];
     assert_eq!(recovered.content, "Walk the");
@@ -321,14 +326,14 @@ async fn a_lapsed_lease_is_reaped_keeping_the_saved_text_and_live_ones_are_untou
         store.get_session(live.id).await.unwrap().messages[1],
         live_answer
     );
-    assert!(store.reap_expired().await.unwrap().is_empty());
+    assert!(store.reap_expired(SHORT).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_runs_writes_are_fenced_by_its_owner_who_may_still_complete_it_after_a_reap() {
     let db = new_database().await;
     let store = store(&db).await;
-    let lease = lapsed(1);
+    let lease = lease_of(1);
     let (s, mut answer) = turn_started_under(&store, &lease).await.unwrap();
     let stranger = Uuid::from_u128(2);
     assert!(matches!(
@@ -339,7 +344,10 @@ async fn a_runs_writes_are_fenced_by_its_owner_who_may_still_complete_it_after_a
         .save_progress(answer.id, lease.owner, "Walk")
         .await
         .unwrap();
-    assert_eq!(store.reap_expired().await.unwrap(), [answer.id]);
+    assert_eq!(
+        store.reap_expired(Duration::ZERO).await.unwrap(),
+        [answer.id]
+    );
 
     // Reaped: checkpoints stop, a stranger still cannot finish it, its owner can.
     assert!(matches!(
@@ -359,26 +367,17 @@ async fn a_runs_writes_are_fenced_by_its_owner_who_may_still_complete_it_after_a
         .await
         .unwrap();
     assert_eq!(store.get_session(s.id).await.unwrap().messages[1], answer);
-    assert_eq!(db.count("SELECT count(*) AS n FROM answer_runs").await, 0);
 }
 
 #[tokio::test]
 async fn renewing_keeps_the_owners_runs_alive_and_no_one_elses() {
     let db = new_database().await;
     let store = store(&db).await;
-    let short = |owner| Lease {
-        owner: Uuid::from_u128(owner),
-        duration: Duration::from_millis(300),
-    };
-    let (_, kept) = turn_started_under(&store, &short(1)).await.unwrap();
-    let (_, lost) = turn_started_under(&store, &short(2)).await.unwrap();
-    let renewal = Lease {
-        owner: Uuid::from_u128(1),
-        duration: Duration::from_secs(15),
-    };
-    assert_eq!(store.renew_leases(&renewal).await.unwrap(), 1);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(store.reap_expired().await.unwrap(), [lost.id]);
+    let (_, kept) = turn_started_under(&store, &lease_of(1)).await.unwrap();
+    let (_, lost) = turn_started_under(&store, &lease_of(2)).await.unwrap();
+    tokio::time::sleep(2 * SHORT).await;
+    assert_eq!(store.renew_leases(&lease_of(1)).await.unwrap(), 1);
+    assert_eq!(store.reap_expired(SHORT).await.unwrap(), [lost.id]);
     let still = store.get_answer(kept.id).await.unwrap();
     assert_eq!(still.status, MessageStatus::Generating);
 }

@@ -177,7 +177,7 @@ where
     /// Marks answers whose writer's lease lapsed (it died, or lost the database) as
     /// interrupted, keeping their saved text; returns their ids.
     pub async fn reap_expired(&self) -> Result<Vec<Uuid>, ServiceError> {
-        Ok(self.store.reap_expired().await?)
+        Ok(self.store.reap_expired(self.limits.answer_lease).await?)
     }
 
     /// Asks whichever instance writes the answer to stop it.
@@ -1002,8 +1002,9 @@ mod tests {
             .returning(|_| Ok(3));
         store
             .expect_reap_expired()
+            .with(eq(ChatLimits::DEFAULT.answer_lease))
             .times(1)
-            .returning(|| Ok(vec![Uuid::from_u128(9)]));
+            .returning(|_| Ok(vec![Uuid::from_u128(9)]));
         store
             .expect_stops_requested()
             .with(eq(OWNER))
