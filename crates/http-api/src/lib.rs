@@ -12,6 +12,7 @@ mod extract;
 mod fuzz;
 mod generations;
 mod health;
+mod keeper;
 mod metrics;
 mod openapi;
 mod routes;
@@ -55,7 +56,7 @@ pub fn serve(
             .map_err(std::io::Error::other)?,
     );
     let state = web::Data::new(state);
-    runs::keep(&state);
+    keeper::keep(&state);
     let workers = config.workers;
     let grace = config.shutdown_grace;
     let client_request_timeout = config.client_request_timeout;

@@ -7,7 +7,7 @@ use crate::chat_answers::dto::ResumeQuery;
 use crate::error::ApiError;
 use crate::extract::AnswerId;
 use crate::state::State;
-use crate::{runs, sse};
+use crate::{keeper, sse};
 
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
@@ -42,14 +42,14 @@ pub async fn stream_answer(
         })?,
     };
     let answer = state.chat.get_answer(id.0).await?;
-    if !runs::valid_cursor(&answer, cursor) {
+    if !keeper::valid_cursor(&answer, cursor) {
         return Err(ApiError::Malformed(format!(
             "{cursor} is not a cursor of this answer (no chunk ended there)"
         )));
     }
     state.metrics.resumes.inc();
     let (events, received) = mpsc::unbounded_channel();
-    tokio::spawn(runs::follow(state.clone(), id.0, cursor, events));
+    tokio::spawn(keeper::follow(state.clone(), id.0, cursor, events));
     Ok(sse::response(
         received,
         state.sse_ping_every,

@@ -7,7 +7,7 @@ use crate::chat_turns::dto::ChatRequest;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::state::State;
-use crate::{runs, sse, words};
+use crate::{keeper, sse, words};
 
 /// `POST /api/chat`: stores the question, then streams the answer as server-sent events
 /// (`session_id`, `chunk`s, then `done` or `error`). Bad input is a problem+json answer
@@ -77,7 +77,7 @@ pub async fn post_turn(
             }
         };
         let outcome = state.chat.answer(turn, on_text, halt).await;
-        let (answer, stored) = match runs::save_with_retry(&state, outcome).await {
+        let (answer, stored) = match keeper::save_with_retry(&state, outcome).await {
             TurnOutcome::Stored(answer) => (answer, true),
             TurnOutcome::NotSaved { answer, cause } => {
                 let cause = &cause as &dyn std::error::Error;
