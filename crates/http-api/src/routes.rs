@@ -220,6 +220,18 @@ mod tests {
                 "{stream:?}"
             );
         }
+        let resume = &doc["paths"]["/api/chat/messages/{id}/stream"]["get"]["parameters"];
+        let header = resume
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Last-Event-ID")
+            .unwrap();
+        assert_eq!(
+            (header["in"].as_str(), header["required"].as_bool()),
+            (Some("header"), Some(false))
+        );
+        assert_eq!(header["schema"]["type"], "integer", "{header}");
         assert_eq!(
             answers("/api/chat/messages/{id}/stop", "post"),
             ["200", "202", "400", "404", "500", "503"]

@@ -3,7 +3,7 @@ use actix_web::web::Query;
 use actix_web::{HttpRequest, HttpResponse};
 use tokio::sync::mpsc;
 
-use crate::chat_answers::dto::ResumeQuery;
+use crate::chat_answers::dto::{LastEventId, ResumeQuery};
 use crate::error::ApiError;
 use crate::extract::AnswerId;
 use crate::state::State;
@@ -15,8 +15,7 @@ const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// came after the cursor, then live until it ends; for an answer that has ended, the rest
 /// and its last event.
 #[utoipa::path(get, path = "/api/chat/messages/{id}/stream", tag = "chat",
-    params(AnswerId, ResumeQuery,
-        ("Last-Event-ID" = Option<u64>, Header, description = "The cursor to resume after (wins over `after`)")),
+    params(AnswerId, ResumeQuery, LastEventId),
     responses((status = 200, content_type = "text/event-stream", body = String,
         description = "Server-sent events as the answer's own stream gives them: `chunk`s \
             (each with an `id:` line, its cursor) with the text after the cursor, then `done` \
