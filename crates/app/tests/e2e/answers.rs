@@ -68,7 +68,7 @@ async fn chunk_ids_are_cursors_and_a_finished_answer_replays_after_any_of_them_t
 async fn a_cursor_at_or_past_the_end_replays_nothing_then_done() {
     let app = spawn_app_with(Behavior::answer(&PIECES), |_| {}).await;
     let (_, answer_id) = asked(&app).await;
-    for cursor in ["25", "1000"] {
+    for cursor in ["25", "1000", "942342619046868317930790389469413376"] {
         let response = resume(&app, &answer_id, Some(cursor)).await;
         let replayed = parse_sse(&response.text().await.unwrap());
         assert_eq!(replayed.len(), 1, "{replayed:?}");

@@ -34,11 +34,15 @@ pub async fn stream_answer(
     };
     let cursor = match given.as_deref().map(str::trim) {
         None | Some("") => 0,
-        Some(text) => text.parse::<usize>().map_err(|_| {
-            ApiError::Malformed(format!(
+        // Any whole number is a cursor; one past every answer's length replays nothing.
+        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse::<usize>().unwrap_or(usize::MAX)
+        }
+        Some(text) => {
+            return Err(ApiError::Malformed(format!(
                 "{text:?} is not a cursor (expected the id of a chunk event, a whole number)"
-            ))
-        })?,
+            )));
+        }
     };
     let answer = state.chat.get_answer(id.0).await?;
     if !keeper::valid_cursor(&answer, cursor) {
