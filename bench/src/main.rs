@@ -10,6 +10,7 @@
 mod env;
 mod floor;
 mod load;
+mod pages;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,9 @@ struct Args {
     /// Skip the request/latency rows; only hold the open streams.
     #[arg(long)]
     streams_only: bool,
+    /// Only the page loads in headless Chromium.
+    #[arg(long)]
+    pages_only: bool,
 }
 
 #[derive(Serialize)]
@@ -550,7 +554,8 @@ async fn run(
         measure,
         rows: Vec::new(),
     };
-    if !args.streams_only {
+    let http_rows = !args.streams_only && !args.pages_only;
+    if http_rows {
         for clients in [1, 8, 32] {
             bench
                 .row("list 1,000 sessions", clients, Some(floor::LIST.to_owned()))
@@ -572,13 +577,31 @@ async fn run(
                 .await?;
         }
     }
-    if !args.streams_only {
+    if http_rows {
         let mut other = App::start(&args.app, &db.url(), &model.base_url).await?;
         bench.resume_rows(&model, &other).await?;
         other.stop();
     }
     let (after_load_rss, peak_load_rss) = bench.app.memory_mib();
     println!("RSS after load {after_load_rss:.1} MiB, peak {peak_load_rss:.1} MiB");
+
+    let page_loads = if !args.streams_only && test_support::browser::available() {
+        pages::print_header();
+        pages::run(
+            &bench.app.base,
+            &bench.seed.event,
+            &bench.seed.big_session,
+            200,
+        )
+        .await?
+    } else {
+        println!("page loads: skipped (chromedriver not found, or --streams-only)");
+        Vec::new()
+    };
+    if args.pages_only {
+        bench.app.stop();
+        return Ok(());
+    }
 
     let streams_result = open_streams(
         &bench.app,
@@ -611,6 +634,7 @@ async fn run(
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "memory_mib": {"idle": idle_rss, "after_load": after_load_rss, "peak_under_load": peak_load_rss},
         "rows": bench.rows,
+        "page_loads": page_loads,
         "open_streams": streams_result,
         "total_secs": started.elapsed().as_secs_f64(),
     });

@@ -78,6 +78,7 @@ operations! {
 /// Registers the pages, the document, and every operation of `document` (which is
 /// [`ApiDoc`]'s) at its path.
 pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenApi) {
+    ui::prepare();
     cfg.service(resource("/", "GET").get(ui::page))
         .service(resource("/events/{rest:.*}", "GET").get(ui::page))
         .service(resource("/static/{name:.*}", "GET").get(ui::asset))

@@ -1,11 +1,22 @@
 // Talking to the aidstation API: JSON requests with problem+json errors, and the chat
 // event stream.
 
+import { prefetched } from './boot.js';
+
 export class ApiError extends Error {
   constructor(status, detail) {
     super(detail);
     this.status = status;
   }
+}
+
+// What a person reads about a failed call: the problem's own words when the request was
+// refused (they say what to change), never the browser's ("Failed to fetch") nor anything
+// about the server's insides.
+export function explain(error) {
+  if (!(error instanceof ApiError)) return 'No connection to aidstation. Check your connection, then try again.';
+  if (error.status >= 500) return 'aidstation could not do that just now. Try again in a moment.';
+  return error.message;
 }
 
 async function problemDetail(response) {
@@ -18,11 +29,11 @@ async function problemDetail(response) {
 }
 
 export async function api(path, { method = 'GET', body } = {}) {
-  const response = await fetch(path, {
+  const response = await ((method === 'GET' && prefetched(path)) || fetch(path, {
     method,
     headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  }));
   if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
   return response.json();
 }

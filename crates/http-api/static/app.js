@@ -1,7 +1,7 @@
 // aidstation's pages: the events list and an event page (details, waypoints and the AI
 // Assistant). A small client-side router keeps URLs real: /events/{id} can be reloaded.
 
-import { ApiError, api } from './api.js';
+import { ApiError, api, explain } from './api.js';
 import { AssistantPanel } from './chat.js';
 import { element } from './dom.js';
 
@@ -17,7 +17,7 @@ function formError() {
 }
 
 function showFormError(node, error) {
-  node.textContent = error.message;
+  node.textContent = explain(error);
   node.hidden = false;
 }
 
@@ -35,9 +35,31 @@ function link(path, ...children) {
   return element('a', { href: path, onclick: (e) => { if (!e.metaKey && !e.ctrlKey) { e.preventDefault(); navigate(path); } } }, ...children);
 }
 
+// The question box on an event page, the page's content elsewhere. Focused by script: a
+// `#fragment` would be a history entry and, with this router, a page change.
+function focusTarget() {
+  return document.getElementById('question') ?? main;
+}
+
+function jumpToQuestion(e) {
+  e.preventDefault();
+  const target = focusTarget();
+  target.focus();
+  target.scrollIntoView({ block: 'nearest' });
+}
+
+const skipLink = document.querySelector('.skip-link');
+skipLink.addEventListener('click', jumpToQuestion);
+
+function setPage(title, skipText) {
+  document.title = title;
+  skipLink.textContent = skipText;
+}
+
 async function eventsPage() {
-  document.title = 'Events · aidstation';
-  const list = element('ul', { class: 'event-list', 'aria-label': 'Events' });
+  setPage('Events · aidstation', 'Skip to content');
+  const list = element('ul', { class: 'event-list', 'aria-label': 'Events', 'aria-busy': 'true' },
+    element('li', { class: 'loading' }, 'Loading events…'));
   const error = formError();
   const name = element('input', { name: 'name', required: true, maxlength: '200', placeholder: 'Western States 100' });
   const date = element('input', { name: 'planned_date', type: 'date' });
@@ -77,9 +99,12 @@ async function eventsPage() {
     let events;
     try {
       events = await api('/api/events');
-    } catch (err) {
-      list.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, `Could not load events: ${err.message}`));
+    } catch {
+      list.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, 'Your events could not be loaded. ',
+        element('button', { type: 'button', class: 'link-button', onclick: () => load() }, 'Retry')));
       return;
+    } finally {
+      list.removeAttribute('aria-busy');
     }
     if (!events.length) {
       list.replaceChildren(element('li', { class: 'muted' }, 'No events yet: create your first race below.'));
@@ -87,7 +112,7 @@ async function eventsPage() {
     }
     list.replaceChildren(...events.map((event) => element('li', { class: 'card event-item' },
       element('div', {},
-        element('h3', {}, link(`/events/${event.id}`, event.name)),
+        element('h2', {}, link(`/events/${event.id}`, event.name)),
         element('p', { class: 'muted' }, `${formatDate(event.planned_date)} · ${formatMiles(event.distance)}`)),
       element('button', {
         type: 'button', class: 'danger', 'aria-label': `Delete event ${event.name}`,
@@ -96,7 +121,7 @@ async function eventsPage() {
           try {
             await api(`/api/events/${event.id}`, { method: 'DELETE' });
           } catch (err) {
-            window.alert(`Could not delete: ${err.message}`);
+            window.alert(`The event was not deleted. ${explain(err)}`);
           }
           await load();
         },
@@ -168,21 +193,25 @@ async function eventPage(eventId) {
   try {
     event = await api(`/api/events/${encodeURIComponent(eventId)}`);
   } catch (err) {
-    const text = err instanceof ApiError && (err.status === 404 || err.status === 400) ? 'This event does not exist (any more).' : `Could not load the event: ${err.message}`;
+    const text = err instanceof ApiError && (err.status === 404 || err.status === 400) ? 'This event does not exist (any more).' : 'The event could not be loaded. Reload the page to try again.';
     main.replaceChildren(element('section', { class: 'page' }, element('p', { class: 'form-error', role: 'alert' }, text), link('/', '← All events')));
     return;
   }
-  document.title = `${event.name} · aidstation`;
-  const waypoints = element('ol', { class: 'waypoints', 'aria-label': 'Waypoints' });
+  setPage(`${event.name} · aidstation`, 'Skip to the question box');
+  const waypoints = element('ol', { class: 'waypoints', 'aria-label': 'Waypoints', 'aria-busy': 'true' },
+    element('li', { class: 'loading' }, 'Loading waypoints…'));
   const { form, edit } = waypointForm(event.id, () => loadWaypoints());
 
   async function loadWaypoints() {
     let items;
     try {
       items = await api(`/api/events/${event.id}/waypoints`);
-    } catch (err) {
-      waypoints.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, `Could not load waypoints: ${err.message}`));
+    } catch {
+      waypoints.replaceChildren(element('li', { class: 'form-error', role: 'alert' }, 'The waypoints could not be loaded. ',
+        element('button', { type: 'button', class: 'link-button', onclick: () => loadWaypoints() }, 'Retry')));
       return;
+    } finally {
+      waypoints.removeAttribute('aria-busy');
     }
     if (!items.length) {
       waypoints.replaceChildren(element('li', { class: 'muted' }, 'No waypoints yet.'));
@@ -206,27 +235,30 @@ async function eventPage(eventId) {
             try {
               await api(`/api/waypoints/${w.id}`, { method: 'DELETE' });
             } catch (err) {
-              window.alert(`Could not delete: ${err.message}`);
+              window.alert(`The waypoint was not deleted. ${explain(err)}`);
             }
             await loadWaypoints();
           },
         }, 'Delete')))));
   }
 
-  const panel = element('section', { class: 'assistant-panel card', 'aria-label': 'AI Assistant' });
+  const panel = element('section', { class: 'assistant-panel card', 'aria-labelledby': 'assistant-title' });
+  // Phones get the chat first (right under the event's name); wide screens put it beside
+  // the plan, the whole height of the window.
   main.replaceChildren(element('div', { class: 'event-layout' },
-    element('section', { class: 'page event-details' },
+    element('header', { class: 'event-head' },
       link('/', '← All events'),
       element('h1', {}, event.name),
       element('dl', { class: 'facts' },
-        element('dt', {}, 'Date'), element('dd', {}, formatDate(event.planned_date)),
-        element('dt', {}, 'Distance'), element('dd', {}, formatMiles(event.distance)),
-        element('dt', {}, 'Target time'), element('dd', {}, formatDuration(event.target_duration_minutes))),
-      element('h2', {}, 'Waypoints'),
+        element('div', {}, element('dt', {}, 'Date'), element('dd', {}, formatDate(event.planned_date))),
+        element('div', {}, element('dt', {}, 'Distance'), element('dd', {}, formatMiles(event.distance))),
+        element('div', {}, element('dt', {}, 'Target time'), element('dd', {}, formatDuration(event.target_duration_minutes))))),
+    panel,
+    element('section', { class: 'event-details', 'aria-labelledby': 'waypoints-title' },
+      element('h2', { id: 'waypoints-title' }, 'Waypoints'),
       waypoints,
-      element('div', { class: 'card' }, element('h3', {}, 'Add or edit a waypoint'), form)),
-    panel));
-  const assistant = new AssistantPanel(panel, event.id);
+      element('div', { class: 'card' }, element('h3', {}, 'Add or edit a waypoint'), form))));
+  const assistant = new AssistantPanel(panel, event);
   await Promise.all([loadWaypoints(), assistant.restore()]);
 }
 

@@ -2,7 +2,7 @@
 // manage the event's past chats. The active chat of each event is remembered in
 // localStorage under `chat_session_${eventId}` and restored when the page is opened again.
 
-import { ApiError, api, chatEvents, resumeAnswer, startChat, stopAnswer } from './api.js';
+import { ApiError, api, chatEvents, explain, resumeAnswer, startChat, stopAnswer } from './api.js';
 import { element, icon } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -10,6 +10,8 @@ const storageKey = (eventId) => `chat_session_${eventId}`;
 // A lost stream is picked up again after these waits (ms), then given up on.
 const RESUME_WAITS = [500, 1000, 2000, 4000, 8000];
 const utf8Length = (text) => new TextEncoder().encode(text).length;
+// Beside the conversation from this width; over it (and the rest of the panel inert) below.
+const OVERLAY = window.matchMedia('(max-width: 900px)');
 
 export function relativeTime(iso, now = Date.now()) {
   const seconds = Math.round((now - new Date(iso).getTime()) / 1000);
@@ -26,20 +28,37 @@ export function relativeTime(iso, now = Date.now()) {
 const TRASH = 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z';
 
 export class AssistantPanel {
-  constructor(root, eventId) {
+  constructor(root, event) {
     this.root = root;
-    this.eventId = eventId;
+    this.eventId = event.id;
+    this.eventName = event.name;
     this.sessionId = null;
-    this.sessions = [];
+    this.sessions = null;
     this.busy = false;
     this.render();
   }
 
   render() {
-    this.messages = element('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
+    this.chatTitle = element('span', { class: 'context-chat' });
+    this.historyButton = element('button', {
+      type: 'button', class: 'icon-button history-toggle', 'aria-expanded': 'false', 'aria-controls': 'chat-history',
+      onclick: () => this.toggleHistory(),
+    }, 'History');
+    const newButton = element('button', { type: 'button', class: 'icon-button new-chat', onclick: () => this.newChat() }, 'New chat');
+    const head = element('div', { class: 'panel-head' },
+      element('h2', { id: 'assistant-title' }, 'AI Assistant'),
+      element('p', { class: 'panel-context' },
+        element('span', { class: 'context-event', title: this.eventName }, this.eventName),
+        this.chatTitle),
+      element('div', { class: 'panel-actions' }, this.historyButton, newButton));
+
+    this.messages = element('div', { class: 'messages', role: 'region', 'aria-label': 'Conversation', tabindex: '0' });
     this.empty = element('p', { class: 'empty-chat' }, 'Ask about pacing, nutrition, gear or your aid-station plan.');
-    this.messages.append(this.empty);
+    // Screen readers hear each answer once, when it is whole, not every repaint of it.
+    this.live = element('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+    this.notice = element('div', { class: 'notice', role: 'alert', hidden: true });
     this.input = element('textarea', {
+      id: 'question',
       rows: '2',
       placeholder: 'Ask the assistant…',
       'aria-label': 'Your question',
@@ -50,63 +69,90 @@ export class AssistantPanel {
         }
       },
     });
-    this.sendButton = element('button', { type: 'submit', class: 'primary', 'aria-label': 'Send' }, 'Send');
+    this.sendButton = element('button', { type: 'submit', class: 'primary' }, 'Send');
     this.stopButton = element('button', { type: 'button', class: 'stop', hidden: true, onclick: () => this.stop() }, 'Stop');
-    const form = element('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.stopButton, this.sendButton);
-    this.historyButton = element('button', {
-      type: 'button', class: 'icon-button', 'aria-label': 'Chat history', 'aria-expanded': 'false', 'aria-controls': 'chat-history',
-      onclick: () => this.toggleHistory(),
-    }, 'History');
-    const newButton = element('button', { type: 'button', class: 'icon-button', 'aria-label': 'New chat', title: 'New chat', onclick: () => this.newChat() }, '+');
+    const form = element('form', { class: 'composer', 'aria-label': 'Ask the assistant', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.stopButton, this.sendButton);
+    this.conversation = element('div', { class: 'conversation' }, this.messages, this.live, this.notice, form);
+
     this.filter = element('input', { type: 'search', placeholder: 'Filter chats', 'aria-label': 'Filter chats', oninput: () => this.renderHistory() });
-    this.historyList = element('ul', { class: 'history-list' });
-    this.sidebar = element('aside', { id: 'chat-history', class: 'history', 'aria-label': 'Chat history', hidden: '' },
+    this.historyList = element('ul', { class: 'history-list', 'aria-label': 'Chats of this event', tabindex: '-1' });
+    this.sidebar = element('nav', { id: 'chat-history', class: 'history', 'aria-label': 'Past chats', hidden: true },
       element('div', { class: 'history-head' },
         element('h3', {}, 'Past chats'),
-        element('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close chat history', onclick: () => this.toggleHistory(false) }, '×')),
+        element('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close chat history', onclick: () => this.closeHistory() }, '×')),
       this.filter,
       this.historyList);
-    this.root.replaceChildren(
-      element('div', { class: 'panel-head' }, element('h2', {}, 'AI Assistant'), element('div', { class: 'panel-actions' }, this.historyButton, newButton)),
-      this.messages,
-      form,
-      this.sidebar,
-    );
+
+    this.root.replaceChildren(head, element('div', { class: 'panel-body' }, this.sidebar, this.conversation));
     this.root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !this.sidebar.hidden) {
-        this.toggleHistory(false);
-        this.historyButton.focus();
-      }
+      if (e.key === 'Escape' && !this.sidebar.hidden) this.closeHistory();
     });
+    OVERLAY.addEventListener('change', () => this.placeHistory());
+    this.showTitle(null);
+    this.clearMessages();
   }
 
-  // Opens the chat remembered for this event, if it still exists.
+  showTitle(title) {
+    this.chatTitle.textContent = title ?? 'New chat';
+    this.chatTitle.title = title ?? '';
+  }
+
+  // Opens the chat remembered for this event, if it still exists. Until it is on screen the
+  // panel says so (never the empty prompt) and Send waits, so a question cannot land in a
+  // new chat by accident.
   async restore() {
     const remembered = localStorage.getItem(storageKey(this.eventId));
     if (!remembered) return;
+    this.beginWait('Loading your last chat…');
     try {
       await this.open(remembered);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
         localStorage.removeItem(storageKey(this.eventId));
         this.sessionId = null;
+        this.clearMessages();
       } else {
-        this.showError(`Could not load your last chat: ${error.message}`);
+        this.clearMessages();
+        this.showNotice('Your last chat could not be loaded.', () => this.restore());
       }
+    } finally {
+      this.endWait();
     }
+  }
+
+  beginWait(text) {
+    this.messages.replaceChildren(element('p', { class: 'loading' }, text));
+    this.messages.setAttribute('aria-busy', 'true');
+    this.sendButton.disabled = true;
+  }
+
+  endWait() {
+    this.messages.removeAttribute('aria-busy');
+    this.sendButton.disabled = this.busy;
   }
 
   async open(sessionId) {
     const session = await api(`/api/chat/sessions/${encodeURIComponent(sessionId)}`);
     this.sessionId = session.id;
     localStorage.setItem(storageKey(this.eventId), session.id);
-    this.clearMessages();
+    this.showTitle(session.title);
+    this.hideNotice();
+    this.messages.replaceChildren();
     let item = null;
-    for (const message of session.messages) item = this.addMessage(message.role, message.content, message);
+    let question = null;
+    for (const message of session.messages) {
+      item = this.addMessage(message.role, message.content, message);
+      if (message.role === 'user') question = message.content;
+    }
     const last = session.messages[session.messages.length - 1];
+    if (!last) this.clearMessages();
     // The answer is still being written (e.g. the page was reloaded mid-answer): show the
     // text saved so far and follow the rest of it live.
     if (last && last.status === 'generating' && !this.busy) this.follow(last.id, item, last.content);
+    // The last answer failed: offer to ask again.
+    else if (last && last.role === 'assistant' && last.status === 'interrupted' && last.status_code !== 'stopped' && question) {
+      this.offerRetry(item, question);
+    }
     this.renderHistory();
   }
 
@@ -114,7 +160,7 @@ export class AssistantPanel {
   async follow(answerId, item, shown) {
     this.beginAnswer(answerId);
     try {
-      await this.readAnswer(null, item, shown);
+      await this.readAnswer(null, item, null, shown);
     } finally {
       this.endAnswer(item);
     }
@@ -125,14 +171,18 @@ export class AssistantPanel {
     this.answerId = answerId;
     this.sendButton.disabled = true;
     this.stopButton.hidden = !answerId;
+    this.live.textContent = 'The assistant is answering…';
   }
 
   endAnswer(item) {
-    item.classList.remove('generating');
+    item?.classList.remove('generating');
+    // Stop is about to go away under the keyboard: the question box takes the focus.
+    const stopHadFocus = document.activeElement === this.stopButton;
     this.busy = false;
     this.answerId = null;
     this.sendButton.disabled = false;
     this.stopButton.hidden = true;
+    if (stopHadFocus) this.input.focus();
   }
 
   async stop() {
@@ -141,7 +191,7 @@ export class AssistantPanel {
     try {
       await stopAnswer(this.answerId);
     } catch (error) {
-      this.showError(`Could not stop the answer: ${error.message}`);
+      this.showNotice(`The answer was not stopped. ${explain(error)}`);
     } finally {
       this.stopButton.disabled = false;
     }
@@ -150,12 +200,16 @@ export class AssistantPanel {
   // Reads an answer's events into its bubble (`item`): the stream of `response`, or when
   // that is null or breaks, the answer's own stream from where the text got to, picked up
   // again after short waits. Resolves when the answer has ended (or could not be followed).
-  async readAnswer(response, item, received = '') {
+  async readAnswer(response, item, question, received = '') {
     let frame = 0;
     const paint = () => {
       frame = 0;
       this.setContent(item, 'assistant', received, true);
-      this.messages.scrollTop = this.messages.scrollHeight;
+      this.scrollDown();
+    };
+    const settle = () => {
+      cancelAnimationFrame(frame);
+      this.setContent(item, 'assistant', received);
     };
     let waits = [...RESUME_WAITS];
     for (;;) {
@@ -168,31 +222,28 @@ export class AssistantPanel {
             this.sessionId = data.session_id;
             this.answerId = data.answer_id;
             this.stopButton.hidden = false;
+            this.showTitle(data.title);
             localStorage.setItem(storageKey(this.eventId), data.session_id);
           } else if (name === 'chunk') {
             received += data.chunk;
             if (!frame) frame = requestAnimationFrame(paint);
           } else if (name === 'done') {
-            cancelAnimationFrame(frame);
-            this.setContent(item, 'assistant', received);
+            settle();
+            this.live.textContent = `The assistant answered: ${item.querySelector('.body').textContent}`;
             return;
           } else if (name === 'error') {
-            cancelAnimationFrame(frame);
-            this.setContent(item, 'assistant', received);
-            if (data.code === 'stopped') {
-              this.markInterrupted(item, 'stopped.');
-            } else {
-              if (!received) item.remove();
-              this.showError(data.error);
-            }
+            settle();
+            this.live.textContent = data.code === 'stopped' ? 'The answer was stopped.' : 'The answer failed.';
+            this.markInterrupted(item, data.error);
+            if (data.code !== 'stopped' && question) this.offerRetry(item, question);
             return;
           }
         }
       } catch (error) {
         // The answer cannot be followed (it is gone): say so, and stop trying.
         if (error instanceof ApiError) {
-          cancelAnimationFrame(frame);
-          this.showError(error.message);
+          settle();
+          this.markInterrupted(item, 'This answer can no longer be followed; reopen the chat to see what was saved.');
           return;
         }
       }
@@ -201,18 +252,33 @@ export class AssistantPanel {
       this.setContent(item, 'assistant', received, true);
       const wait = waits.shift();
       if (wait === undefined || !this.answerId) {
-        this.showError('The connection was lost. The answer is still being saved; reopen this chat to see it.');
+        settle();
+        const answerId = this.answerId;
+        this.markInterrupted(item, 'The connection was lost while the answer was coming in. It is still being saved.');
+        if (answerId) this.offerAction(item, 'Show the rest', () => this.followAgain(answerId, item, received));
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
+  // Picks a broken-off answer up again (after the connection came back).
+  async followAgain(answerId, item, received) {
+    if (this.busy) return;
+    item.querySelectorAll('.note, .note-actions').forEach((node) => node.remove());
+    item.classList.remove('interrupted');
+    this.setContent(item, 'assistant', received, true);
+    await this.follow(answerId, item, received);
+  }
+
   newChat() {
     this.sessionId = null;
     localStorage.removeItem(storageKey(this.eventId));
+    this.showTitle(null);
+    this.hideNotice();
     this.clearMessages();
     this.renderHistory();
+    if (OVERLAY.matches) this.toggleHistory(false);
     this.input.focus();
   }
 
@@ -220,14 +286,19 @@ export class AssistantPanel {
     this.messages.replaceChildren(this.empty);
   }
 
+  scrollDown() {
+    this.messages.scrollTop = this.messages.scrollHeight;
+  }
+
   addMessage(role, content, { status, status_reason: reason } = {}) {
     this.empty.remove();
+    this.messages.querySelector('.loading')?.remove();
     const body = element('div', { class: 'body' });
-    const item = element('div', { class: `message ${role}` }, body);
+    const item = element('article', { class: `message ${role}`, 'aria-label': role === 'user' ? 'You' : 'Assistant' }, body);
     this.setContent(item, role, content, status === 'generating');
     if (status === 'interrupted') this.markInterrupted(item, reason);
     this.messages.append(item);
-    this.messages.scrollTop = this.messages.scrollHeight;
+    this.scrollDown();
     return item;
   }
 
@@ -236,63 +307,140 @@ export class AssistantPanel {
     if (role === 'assistant') body.innerHTML = renderMarkdown(content);
     else body.textContent = content;
     item.classList.toggle('generating', generating);
+    // Nothing written yet: a "writing" mark rather than an empty bubble.
+    item.classList.toggle('waiting', generating && !content);
   }
 
   markInterrupted(item, reason) {
     item.classList.add('interrupted');
-    item.append(element('p', { class: 'note' }, `Answer interrupted${reason ? `: ${reason}` : '.'}`));
+    item.append(element('p', { class: 'note' }, reason || 'This answer did not finish.'));
   }
 
-  showError(text) {
-    this.messages.append(element('div', { class: 'chat-error', role: 'alert' }, text));
-    this.messages.scrollTop = this.messages.scrollHeight;
+  offerAction(item, label, action) {
+    const button = element('button', {
+      type: 'button', class: 'link-button',
+      onclick: async () => {
+        actions.remove();
+        await action();
+      },
+    }, label);
+    const actions = element('p', { class: 'note-actions' }, button);
+    item.append(actions);
   }
 
+  // Retry under a failed answer: asks the same question again in this chat.
+  offerRetry(item, question) {
+    this.offerAction(item, 'Retry', () => this.ask(question));
+  }
+
+  // A message about the panel itself, above the question box, with an optional action.
+  showNotice(text, retry) {
+    this.notice.replaceChildren(element('span', {}, text));
+    if (retry) {
+      this.notice.append(element('button', {
+        type: 'button', class: 'link-button',
+        onclick: () => {
+          this.hideNotice();
+          this.input.focus();
+          retry();
+        },
+      }, 'Retry'));
+    }
+    this.notice.hidden = false;
+  }
+
+  hideNotice() {
+    this.notice.hidden = true;
+    this.notice.replaceChildren();
+  }
+
+  // Sends what is in the question box.
   async send() {
     const text = this.input.value;
-    if (this.busy || !text.trim()) return;
-    this.beginAnswer(null);
+    if (this.busy || this.sendButton.disabled || !text.trim()) return;
     this.input.value = '';
+    const sent = await this.ask(text);
+    // It never reached the server, or was refused before anything was stored: the question
+    // goes back into the box (unless something new was typed there meanwhile).
+    if (!sent && !this.input.value) this.input.value = text;
+  }
+
+  // Asks `text`; resolves to whether the server took it.
+  async ask(text) {
+    if (this.busy) return false;
+    this.hideNotice();
+    // Keep the keyboard where the next question goes, whatever was clicked to get here.
+    if (this.sidebar.hidden || !OVERLAY.matches) this.input.focus();
+    this.beginAnswer(null);
     const question = this.addMessage('user', text);
     const answer = this.addMessage('assistant', '', { status: 'generating' });
+    let response;
     try {
-      const response = await startChat({ message: text, event_id: this.eventId, session_id: this.sessionId });
-      await this.readAnswer(response, answer);
+      response = await startChat({ message: text, event_id: this.eventId, session_id: this.sessionId });
     } catch (error) {
-      // Refused before anything was stored: give the question back to edit.
       question.remove();
       answer.remove();
-      this.input.value = text;
-      this.showError(error.message);
+      if (!this.messages.querySelector('.message')) this.clearMessages();
+      this.live.textContent = '';
+      this.endAnswer(null);
+      const retry = () => (this.input.value === text ? this.send() : this.ask(text));
+      this.showNotice(`Not sent. ${explain(error)}`, error instanceof ApiError && error.status < 500 ? null : retry);
+      return false;
+    }
+    try {
+      await this.readAnswer(response, answer, text);
     } finally {
       this.endAnswer(answer);
-      this.input.focus();
       if (!this.sidebar.hidden) this.loadHistory();
     }
+    return true;
   }
 
   toggleHistory(open = this.sidebar.hidden) {
     this.sidebar.hidden = !open;
     this.historyButton.setAttribute('aria-expanded', String(open));
     this.root.classList.toggle('history-open', open);
+    this.root.closest('.event-layout')?.classList.toggle('history-open', open);
+    this.placeHistory();
     if (open) {
+      // The list, not the filter: on a phone a focused text box pops the keyboard up.
+      this.historyList.focus();
+      this.renderHistory();
       this.loadHistory();
-      this.filter.focus();
     }
   }
 
+  closeHistory() {
+    this.toggleHistory(false);
+    this.historyButton.focus();
+  }
+
+  // Over the conversation (phones), nothing behind the list can be reached; beside it, all can.
+  placeHistory() {
+    const covering = OVERLAY.matches && !this.sidebar.hidden;
+    this.conversation.inert = covering;
+  }
+
   async loadHistory() {
+    if (this.sessions === null) this.historyList.replaceChildren(element('li', { class: 'history-empty' }, 'Loading chats…'));
     try {
       this.sessions = await api(`/api/chat/sessions?event_id=${encodeURIComponent(this.eventId)}`);
       this.renderHistory();
-    } catch (error) {
-      this.historyList.replaceChildren(element('li', { class: 'chat-error', role: 'alert' }, `Could not load chats: ${error.message}`));
+    } catch {
+      this.historyList.replaceChildren(element('li', { class: 'history-error', role: 'alert' },
+        'Chats could not be loaded. ',
+        element('button', { type: 'button', class: 'link-button', onclick: () => this.loadHistory() }, 'Retry')));
     }
   }
 
   renderHistory() {
+    if (this.sessions === null) return;
     const query = this.filter.value.trim().toLowerCase();
     const shown = this.sessions.filter((s) => s.title.toLowerCase().includes(query));
+    // A re-render must not drop the keyboard: the same button of the same chat keeps it.
+    const focused = this.historyList.contains(document.activeElement) ? document.activeElement : null;
+    const focusedId = focused?.closest('.session')?.dataset.sessionId;
+    const focusedPart = focused?.classList.contains('session-delete') ? '.session-delete' : '.session-open';
     if (!shown.length) {
       this.historyList.replaceChildren(element('li', { class: 'history-empty' }, query ? 'No chat matches.' : 'No chats yet.'));
       return;
@@ -301,16 +449,8 @@ export class AssistantPanel {
       const active = session.id === this.sessionId;
       const when = element('time', { datetime: session.updated_at, title: new Date(session.updated_at).toLocaleString() }, relativeTime(session.updated_at));
       const openButton = element('button', {
-        type: 'button', class: 'session-open', 'aria-current': active ? 'true' : 'false',
-        onclick: async () => {
-          try {
-            await this.open(session.id);
-            // On a phone the sidebar covers the chat: get out of the way.
-            if (window.matchMedia('(max-width: 900px)').matches) this.toggleHistory(false);
-          } catch (error) {
-            this.showError(`Could not open that chat: ${error.message}`);
-          }
-        },
+        type: 'button', class: 'session-open', title: session.title, 'aria-current': active ? 'true' : 'false',
+        onclick: () => this.pick(session),
       }, element('span', { class: 'session-title' }, session.title), when);
       const deleteButton = element('button', {
         type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
@@ -318,22 +458,67 @@ export class AssistantPanel {
       }, icon(TRASH));
       return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
     }));
+    // Just opened with the keyboard on the list: on to the open chat, or the newest.
+    if (focused === this.historyList) this.focusRow(shown.findIndex((s) => s.id === this.sessionId));
+    else if (focusedId) this.historyList.querySelector(`[data-session-id="${focusedId}"] ${focusedPart}`)?.focus();
+  }
+
+  // Focuses the open-button of the `index`th row shown (the first when out of range).
+  focusRow(index) {
+    const rows = this.historyList.querySelectorAll('.session-open');
+    (rows[index] ?? rows[0] ?? this.filter).focus();
+  }
+
+  async pick(session) {
+    if (session.id === this.sessionId && !this.busy) {
+      this.afterPick();
+      return;
+    }
+    if (this.busy) {
+      this.showNotice('Wait for the answer to finish (or stop it) before opening another chat.');
+      return;
+    }
+    this.beginWait('Loading the chat…');
+    try {
+      await this.open(session.id);
+      this.afterPick();
+    } catch {
+      this.clearMessages();
+      this.showNotice('That chat could not be opened.', () => this.pick(session));
+    } finally {
+      this.endWait();
+    }
+  }
+
+  // After a chat is picked: on a phone the list covers it, so it gets out of the way; the
+  // keyboard goes to the question box either way.
+  afterPick() {
+    if (OVERLAY.matches) this.toggleHistory(false);
+    this.input.focus();
   }
 
   async deleteSession(session) {
     if (!window.confirm(`Delete the chat "${session.title}"? This cannot be undone.`)) return;
+    const rowIndex = [...this.historyList.querySelectorAll('.session')].findIndex((row) => row.dataset.sessionId === session.id);
     try {
       await api(`/api/chat/sessions/${encodeURIComponent(session.id)}`, { method: 'DELETE' });
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) {
-        this.showError(`Could not delete the chat: ${error.message}`);
+        this.showNotice(`The chat was not deleted. ${explain(error)}`);
         return;
       }
     }
     this.sessions = this.sessions.filter((s) => s.id !== session.id);
-    if (session.id === this.sessionId) this.newChat();
+    if (session.id === this.sessionId) {
+      this.sessionId = null;
+      this.showTitle(null);
+      this.clearMessages();
+    }
     if (localStorage.getItem(storageKey(this.eventId)) === session.id) localStorage.removeItem(storageKey(this.eventId));
     this.renderHistory();
+    // The row under the keyboard is gone: the one that took its place, or the one before.
+    const rows = this.historyList.querySelectorAll('.session-open').length;
+    if (rows) this.focusRow(Math.min(rowIndex, rows - 1));
+    else this.filter.focus();
   }
 }
-

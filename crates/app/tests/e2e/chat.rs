@@ -167,10 +167,10 @@ fn assert_failed_turn(events: &[Value], session: &Value, expected_text: &str, er
         .as_str()
         .unwrap_or_else(|| panic!("no error event: {events:?}"));
     assert!(error.contains(error_words), "{error}");
-    assert!(
-        !error.contains(MODEL_KEY) && !error.contains("sk-"),
-        "{error}"
-    );
+    // Nothing of the provider, the operator's settings or the server's insides.
+    for internal in [MODEL_KEY, "sk-", "http", "HTTP", "127.0.0.1", "OPENAI"] {
+        assert!(!error.contains(internal), "{internal} in {error}");
+    }
     assert_eq!(chunks(events), expected_text);
     let messages = session["messages"].as_array().unwrap();
     assert_eq!(
@@ -194,7 +194,7 @@ async fn an_upstream_401_ends_the_stream_with_a_readable_error_and_keeps_the_que
         body: json!({"error": {"message": format!("Incorrect API key provided: {MODEL_KEY}"), "code": "invalid_api_key"}}),
     };
     let (app, events, session) = failed_turn(model).await;
-    assert_failed_turn(&events, &session, "", "OPENAI_API_KEY");
+    assert_failed_turn(&events, &session, "", "turned this request down");
     assert_eq!(app.model.requests().len(), 1, "a 401 is not retried");
 }
 
@@ -221,7 +221,7 @@ async fn an_upstream_429_with_retry_after_is_retried_and_then_answered() {
 async fn an_upstream_500_before_any_output_is_retried_then_reported() {
     let (app, events, session) =
         failed_turn(Behavior::status(500, "The server had an error")).await;
-    assert_failed_turn(&events, &session, "", "HTTP 500");
+    assert_failed_turn(&events, &session, "", "not answering just now");
     assert_eq!(app.model.requests().len(), 3);
 }
 
@@ -242,7 +242,7 @@ async fn an_error_event_mid_stream_keeps_the_text_that_arrived_as_interrupted() 
         "overloaded, sorry".into(),
     ))
     .await;
-    assert_failed_turn(&events, &session, "Eat ", "overloaded, sorry");
+    assert_failed_turn(&events, &session, "Eat ", "stopped partway");
 }
 
 #[tokio::test]
@@ -253,7 +253,7 @@ async fn a_model_that_stalls_is_cut_by_the_idle_timeout() {
     .await;
     let events = app.chat_events(&json!({"message": "Will it hold?"})).await;
     let session = wait_for_answer(&app, &session_id(&events)).await;
-    assert_failed_turn(&events, &session, "Slow ", "stopped sending");
+    assert_failed_turn(&events, &session, "Slow ", "stopped partway");
 }
 
 #[tokio::test]
@@ -294,8 +294,9 @@ async fn without_a_configured_model_the_question_is_stored_and_the_error_says_wh
     .await;
     let events = app.chat_events(&json!({"message": "Anyone there?"})).await;
     let error = events.last().unwrap()["error"].as_str().unwrap();
+    // The setting to give is the operator's business (the log says it), not the person's.
     assert!(
-        error.contains("OPENAI_API_KEY") && error.contains("OPENAI_BASE_URL"),
+        error.contains("not set up") && !error.contains("OPENAI"),
         "{error}"
     );
     let session = app.session_json(&session_id(&events)).await;
