@@ -8,8 +8,10 @@ run *ARGS:
 migrate:
     cargo run -- migrate
 
-# Every test: domain unit tests, store tests and end-to-end tests on real PostgreSQL.
+# Every test: domain unit tests, store tests and end-to-end tests on real PostgreSQL (and
+# axe-core for the browser tests' accessibility audit, fetched once from npm).
 test *ARGS:
+    -scripts/fetch-axe
     cargo test --workspace {{ARGS}}
 
 # Fuzz the upstream stream reader and the request bodies for longer (CASES per target).

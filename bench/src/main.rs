@@ -123,9 +123,14 @@ async fn chat_turn(
     })
 }
 
-async fn get(client: &reqwest::Client, url: &str) -> Result<Sample, String> {
+/// `GET url`, asking for gzip (as browsers do) when `gzip`; the body is read, not unpacked.
+async fn get(client: &reqwest::Client, url: &str, gzip: bool) -> Result<Sample, String> {
     let began = Instant::now();
-    let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+    let mut request = client.get(url);
+    if gzip {
+        request = request.header("accept-encoding", "gzip");
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
     if !response.status().is_success() {
         return Err(format!("HTTP {}", response.status()));
     }
@@ -181,8 +186,8 @@ impl Bench<'_> {
                     "chat continued" => {
                         chat_turn(&client, &format!("{base}/api/chat"), json!({"message": "And what about nutrition?", "session_id": sessions[i]})).await
                     }
-                    "list 1,000 sessions" => get(&client, &format!("{base}/api/chat/sessions?event_id={event}")).await,
-                    _ => get(&client, &format!("{base}/api/chat/sessions/{big}")).await,
+                    "list 1,000 sessions" => get(&client, &format!("{base}/api/chat/sessions?event_id={event}"), false).await,
+                    _ => get(&client, &format!("{base}/api/chat/sessions/{big}"), kind.ends_with("gzip")).await,
                 }
             }
         })
@@ -566,6 +571,9 @@ async fn run(
                 .row("get 200 messages", clients, Some(floor::GET.to_owned()))
                 .await?;
         }
+        bench
+            .row("get 200 messages, gzip", 8, Some(floor::GET.to_owned()))
+            .await?;
         for clients in [1, 8, 32, 256] {
             bench
                 .row("chat new", clients, Some(floor::new_chat()))

@@ -5,6 +5,7 @@ mod chat_answers;
 mod chat_sessions;
 mod chat_turns;
 mod deleted;
+mod encoding;
 mod error;
 mod events;
 mod extract;

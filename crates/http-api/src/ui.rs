@@ -12,8 +12,10 @@ use std::sync::LazyLock;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use flate2::Compression;
 use sha2::{Digest, Sha256};
 
+use crate::encoding::{accepts_gzip, gzip};
 use crate::error::ApiError;
 
 /// A file as written in `static/`.
@@ -70,7 +72,7 @@ struct Asset {
 
 impl Asset {
     fn new(name: &'static str, content_type: &'static str, body: Vec<u8>) -> Asset {
-        let gzip = gzip(&body).filter(|packed| packed.len() < body.len());
+        let gzip = gzip(&body, Compression::best()).filter(|packed| packed.len() < body.len());
         let etag = hex(&Sha256::digest(&body)[..12]);
         Asset {
             name,
@@ -133,13 +135,6 @@ pub fn prepare() {
     LazyLock::force(&UI);
 }
 
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -154,28 +149,6 @@ fn with_security_headers(mut response: HttpResponseBuilder) -> HttpResponseBuild
         .insert_header(("referrer-policy", "no-referrer"))
         .insert_header(("x-frame-options", "DENY"));
     response
-}
-
-/// Whether the request takes `gzip` (named, or `*`, and not with `q=0`).
-fn accepts_gzip(request: &HttpRequest) -> bool {
-    let Some(accepted) = request
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return false;
-    };
-    accepted.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        let coding = parts.next().unwrap_or_default();
-        let refused = parts.any(|param| {
-            param
-                .strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`); weak or strong, as RFC 9110 compares it.

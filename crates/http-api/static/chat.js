@@ -87,7 +87,8 @@ export class AssistantPanel {
     this.root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.sidebar.hidden) this.closeHistory();
     });
-    OVERLAY.addEventListener('change', () => this.placeHistory());
+    const place = () => (this.root.isConnected ? this.placeHistory() : OVERLAY.removeEventListener('change', place));
+    OVERLAY.addEventListener('change', place);
     this.showTitle(null);
     this.clearMessages();
   }
@@ -427,6 +428,7 @@ export class AssistantPanel {
       this.sessions = await api(`/api/chat/sessions?event_id=${encodeURIComponent(this.eventId)}`);
       this.renderHistory();
     } catch {
+      this.historyShape = null;
       this.historyList.replaceChildren(element('li', { class: 'history-error', role: 'alert' },
         'Chats could not be loaded. ',
         element('button', { type: 'button', class: 'link-button', onclick: () => this.loadHistory() }, 'Retry')));
@@ -441,26 +443,33 @@ export class AssistantPanel {
     const focused = this.historyList.contains(document.activeElement) ? document.activeElement : null;
     const focusedId = focused?.closest('.session')?.dataset.sessionId;
     const focusedPart = focused?.classList.contains('session-delete') ? '.session-delete' : '.session-open';
-    if (!shown.length) {
-      this.historyList.replaceChildren(element('li', { class: 'history-empty' }, query ? 'No chat matches.' : 'No chats yet.'));
-      return;
+    // The same list as on screen (the usual case when a reload confirms the cached one) is
+    // left alone, so that nothing moves or gets replaced under the pointer or the keyboard.
+    const shape = JSON.stringify([this.sessionId, query, shown.map((s) => [s.id, s.title, s.updated_at])]);
+    if (shape !== this.historyShape) {
+      this.historyShape = shape;
+      this.historyList.replaceChildren(...(shown.length ? shown.map((session) => this.historyRow(session))
+        : [element('li', { class: 'history-empty' }, query ? 'No chat matches.' : 'No chats yet.')]));
     }
-    this.historyList.replaceChildren(...shown.map((session) => {
-      const active = session.id === this.sessionId;
-      const when = element('time', { datetime: session.updated_at, title: new Date(session.updated_at).toLocaleString() }, relativeTime(session.updated_at));
-      const openButton = element('button', {
-        type: 'button', class: 'session-open', title: session.title, 'aria-current': active ? 'true' : 'false',
-        onclick: () => this.pick(session),
-      }, element('span', { class: 'session-title' }, session.title), when);
-      const deleteButton = element('button', {
-        type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
-        onclick: () => this.deleteSession(session),
-      }, icon(TRASH));
-      return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
-    }));
     // Just opened with the keyboard on the list: on to the open chat, or the newest.
     if (focused === this.historyList) this.focusRow(shown.findIndex((s) => s.id === this.sessionId));
-    else if (focusedId) this.historyList.querySelector(`[data-session-id="${focusedId}"] ${focusedPart}`)?.focus();
+    else if (focusedId && !this.historyList.contains(document.activeElement)) {
+      this.historyList.querySelector(`[data-session-id="${focusedId}"] ${focusedPart}`)?.focus();
+    }
+  }
+
+  historyRow(session) {
+    const active = session.id === this.sessionId;
+    const when = element('time', { datetime: session.updated_at, title: new Date(session.updated_at).toLocaleString() }, relativeTime(session.updated_at));
+    const openButton = element('button', {
+      type: 'button', class: 'session-open', title: session.title, 'aria-current': active ? 'true' : 'false',
+      onclick: () => this.pick(session),
+    }, element('span', { class: 'session-title' }, session.title), when);
+    const deleteButton = element('button', {
+      type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
+      onclick: () => this.deleteSession(session),
+    }, icon(TRASH));
+    return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
   }
 
   // Focuses the open-button of the `index`th row shown (the first when out of range).

@@ -1,4 +1,4 @@
-use actix_web::web::Json;
+use crate::encoding::Packed;
 
 use crate::chat_sessions::dto::SessionDto;
 use crate::error::ApiError;
@@ -8,6 +8,6 @@ use crate::state::State;
 /// `GET /api/chat/sessions/{id}`: one session with all its messages in order.
 #[utoipa::path(get, path = "/api/chat/sessions/{id}", tag = "chat", params(SessionId),
     responses((status = 200, description = "The session with its messages, oldest first", body = SessionDto)))]
-pub async fn get_session(state: State, id: SessionId) -> Result<Json<SessionDto>, ApiError> {
-    Ok(Json(state.chat.get_session(id.0).await?.into()))
+pub async fn get_session(state: State, id: SessionId) -> Result<Packed<SessionDto>, ApiError> {
+    Ok(Packed(state.chat.get_session(id.0).await?.into()))
 }

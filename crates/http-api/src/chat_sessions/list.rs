@@ -1,4 +1,6 @@
-use actix_web::web::{self, Json};
+use actix_web::web;
+
+use crate::encoding::Packed;
 
 use crate::chat_sessions::dto::{SessionDto, SessionsQuery};
 use crate::error::ApiError;
@@ -11,8 +13,8 @@ use crate::state::State;
 pub async fn list_sessions(
     state: State,
     query: web::Query<SessionsQuery>,
-) -> Result<Json<Vec<SessionDto>>, ApiError> {
+) -> Result<Packed<Vec<SessionDto>>, ApiError> {
     let event_id = parse_optional_id("event_id", query.event_id.as_deref())?;
     let sessions = state.chat.list_sessions(event_id).await?;
-    Ok(Json(sessions.into_iter().map(SessionDto::from).collect()))
+    Ok(Packed(sessions.into_iter().map(SessionDto::from).collect()))
 }

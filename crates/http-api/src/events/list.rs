@@ -1,4 +1,4 @@
-use actix_web::web::Json;
+use crate::encoding::Packed;
 
 use crate::error::ApiError;
 use crate::events::dto::EventDto;
@@ -7,7 +7,7 @@ use crate::state::State;
 /// `GET /api/events`: by planned date, undated last.
 #[utoipa::path(get, path = "/api/events", tag = "events",
     responses((status = 200, description = "Events by planned date, undated last", body = Vec<EventDto>)))]
-pub async fn list_events(state: State) -> Result<Json<Vec<EventDto>>, ApiError> {
+pub async fn list_events(state: State) -> Result<Packed<Vec<EventDto>>, ApiError> {
     let events = state.events.list_events().await?;
-    Ok(Json(events.into_iter().map(EventDto::from).collect()))
+    Ok(Packed(events.into_iter().map(EventDto::from).collect()))
 }

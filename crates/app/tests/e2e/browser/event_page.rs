@@ -234,6 +234,8 @@ async fn on_a_phone_the_chat_comes_first_and_the_chat_list_covers_only_what_it_m
     let (event_id, long) = seed_long_chat(&app).await;
     with_window("layout_phone", (375, 812), |session| async move {
         let browser = &session.client;
+        // A touch screen: no hover to reveal anything.
+        session.devtools("Emulation.setTouchEmulationEnabled", json!({"enabled": true, "maxTouchPoints": 5})).await;
         browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
         find(browser, "#question").await;
         // The assistant comes right after the event's name, before the waypoints.
@@ -253,7 +255,8 @@ async fn on_a_phone_the_chat_comes_first_and_the_chat_list_covers_only_what_it_m
         // The list, not the filter, has the focus: no keyboard pops up.
         assert!(!focused(browser, "input[type=search]").await, "{}", focus_name(browser).await);
         // Delete is visible on every row; what the list covers cannot be reached.
-        assert_eq!(js(browser, "[...document.querySelectorAll('.session-delete')].every(b => { const r = b.getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth; })").await, json!(true));
+        assert_eq!(js(browser, "matchMedia('(hover: none)').matches").await, json!(true));
+        assert_eq!(js(browser, "[...document.querySelectorAll('.session-delete')].every(b => { const r = b.getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth && getComputedStyle(b).opacity === '1'; })").await, json!(true));
         assert_eq!(js(browser, "document.querySelector('.conversation').inert").await, json!(true));
         save_screenshot(browser, "layout-375-history-open").await;
         click(browser, &format!("[data-session-id='{long}'] .session-open")).await;
