@@ -232,7 +232,7 @@ async fn a_stream_dropped_mid_answer_keeps_the_text_that_arrived_as_interrupted(
         "the hills".into(),
     ]))
     .await;
-    assert_failed_turn(&events, &session, "Walk the hills", "cut off");
+    assert_failed_turn(&events, &session, "Walk the hills", "stopped partway");
 }
 
 #[tokio::test]
