@@ -17,6 +17,7 @@ pub use crate::models::answer::LanguageModelError;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
+use crate::models::search::{SearchPage, SearchQuery};
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -150,6 +151,9 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// One answer as stored; `AnswerNotFound` when no assistant message has the id.
     async fn get_answer(&self, answer_id: Uuid) -> Result<ChatMessage, ChatStoreError>;
+    /// The titles and messages that match `query`, best first: a page of them. Text that
+    /// holds no searchable word finds nothing (not an error).
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! errors, CORS for the original planner's frontend, and request logging.
 
 mod chat_answers;
+mod chat_search;
 mod chat_sessions;
 mod chat_turns;
 mod deleted;

@@ -11,7 +11,9 @@ use utoipa::openapi::path::PathItem;
 
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
-use crate::{chat_answers, chat_sessions, chat_turns, events, health, sse, ui, waypoints};
+use crate::{
+    chat_answers, chat_search, chat_sessions, chat_turns, events, health, sse, ui, waypoints,
+};
 
 /// Lists the operations once, as `resource::action::handler`: the document's `paths` and
 /// [`route`], which finds each handler by its operation id (the handler's name).
@@ -57,6 +59,7 @@ operations! {
     chat_turns::create::post_turn,
     chat_answers::stream::stream_answer,
     chat_answers::stop::stop_answer,
+    chat_search::search::search_chats,
     chat_sessions::list::list_sessions,
     chat_sessions::get::get_session,
     chat_sessions::delete::delete_session,
@@ -144,7 +147,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 19);
+        assert_eq!(count, 20);
     }
 
     fn document(max_message_chars: usize) -> Value {

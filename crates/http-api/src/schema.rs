@@ -4,7 +4,7 @@
 
 use domain::models::rules::{
     Blank, COMMENTS, ELEVATION_FEET, LATITUDE, LONGITUDE, MILES, NAME, NumberRule, ORDER_INDEX,
-    PERCENT, STOP_MINUTES, TARGET_MINUTES, TextRule,
+    PERCENT, SEARCH_LIMIT, SEARCH_TEXT, STOP_MINUTES, TARGET_MINUTES, TextRule,
 };
 use domain::{ChatLimits, Interruption, MessageStatus, Role, WaypointType};
 use serde_json::Value;
@@ -48,13 +48,17 @@ fn text(rule: TextRule, null: Null) -> Object {
 }
 
 fn number(rule: NumberRule) -> Object {
+    number_or(rule, Null::Allowed)
+}
+
+fn number_or(rule: NumberRule, null: Null) -> Object {
     let kind = if rule.whole {
         Type::Integer
     } else {
         Type::Number
     };
     ObjectBuilder::new()
-        .schema_type(kinds(kind, Null::Allowed))
+        .schema_type(kinds(kind, null))
         .minimum(Some(rule.min))
         .maximum(Some(rule.max))
         .build()
@@ -110,6 +114,14 @@ pub fn order_index() -> Object {
     number(ORDER_INDEX)
 }
 
+pub fn search_text() -> Object {
+    text(SEARCH_TEXT, Null::Refused)
+}
+
+pub fn search_limit() -> Object {
+    number_or(SEARCH_LIMIT, Null::Refused)
+}
+
 fn strings(values: impl IntoIterator<Item = &'static str>, null: Null) -> Object {
     let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
     if null == Null::Allowed {
@@ -156,6 +168,13 @@ pub fn role() -> Object {
     strings(
         [Role::User, Role::Assistant].map(Role::as_str),
         Null::Refused,
+    )
+}
+
+pub fn optional_role() -> Object {
+    strings(
+        [Role::User, Role::Assistant].map(Role::as_str),
+        Null::Allowed,
     )
 }
 

@@ -6,7 +6,10 @@ use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
-use domain::{ChatMessage, ChatSession, Interruption, MessageStatus, Role, SessionWithMessages};
+use domain::{
+    ChatMessage, ChatSession, Interruption, MessageStatus, Role, SearchPage, SearchQuery,
+    SessionWithMessages,
+};
 use uuid::Uuid;
 
 use crate::error::DbError;
@@ -99,6 +102,12 @@ impl ChatStore for PgStore {
             })
             .await?;
         Ok(rows.into_iter().map(ChatSession::from).collect())
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError> {
+        Ok(self
+            .run(async |conn| crate::search::search(conn, query).await)
+            .await?)
     }
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {

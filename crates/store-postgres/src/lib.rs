@@ -9,6 +9,7 @@ mod migrations;
 mod pool;
 mod rows;
 mod schema;
+mod search;
 
 use std::time::Duration;
 

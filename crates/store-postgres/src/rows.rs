@@ -243,15 +243,20 @@ impl From<&ChatMessage> for MessageRow {
     }
 }
 
+/// A stored `chat_messages.role`.
+pub fn role(stored: String) -> Result<Role, UnknownValue> {
+    match stored.as_str() {
+        "user" => Ok(Role::User),
+        "assistant" => Ok(Role::Assistant),
+        _ => Err(UnknownValue::new("chat_messages.role", stored)),
+    }
+}
+
 impl TryFrom<MessageRow> for ChatMessage {
     type Error = UnknownValue;
 
     fn try_from(r: MessageRow) -> Result<Self, UnknownValue> {
-        let role = match r.role.as_str() {
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            _ => return Err(UnknownValue::new("chat_messages.role", r.role)),
-        };
+        let role = role(r.role)?;
         let status = match r.status.as_str() {
             "complete" => MessageStatus::Complete,
             "generating" => MessageStatus::Generating,

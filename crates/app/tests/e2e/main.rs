@@ -14,4 +14,5 @@ mod health;
 mod instances;
 mod limits;
 mod processes;
+mod search;
 mod waypoints;

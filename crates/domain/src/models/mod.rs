@@ -3,4 +3,5 @@ pub mod chat;
 pub mod event;
 pub mod prompt;
 pub mod rules;
+pub mod search;
 pub mod title;

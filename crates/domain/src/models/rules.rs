@@ -121,6 +121,13 @@ pub const LONGITUDE: NumberRule = NumberRule::real(-180.0, 180.0);
 /// From the Dead Sea shore to above Everest's summit, in feet.
 pub const ELEVATION_FEET: NumberRule = NumberRule::real(-1_500.0, 30_000.0);
 pub const ORDER_INDEX: NumberRule = NumberRule::whole(0, i32::MAX);
+/// What a person types into the search box.
+pub const SEARCH_TEXT: TextRule = TextRule {
+    max_chars: 500,
+    blank: Blank::Refused,
+};
+/// Hits per page of search results.
+pub const SEARCH_LIMIT: NumberRule = NumberRule::whole(1, 100);
 
 #[cfg(test)]
 mod tests {

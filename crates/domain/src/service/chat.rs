@@ -14,6 +14,7 @@ use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMe
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
+use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::title::session_title;
 use crate::ports::{
     ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, Stamps, StopRequest,
@@ -154,6 +155,10 @@ where
 
     pub async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ServiceError> {
         Ok(self.store.get_session(id).await?)
+    }
+
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ServiceError> {
+        Ok(self.store.search(query).await?)
     }
 
     /// Returns how many messages were deleted with the session.

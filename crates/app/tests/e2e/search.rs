@@ -1,0 +1,367 @@
+//! `GET /api/chat/search` against a real PostgreSQL: each matching rule, scope, ranking,
+//! paging, deletion and bad input.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use test_support::app::{TestApp, assert_problem, at, spawn_app};
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let response = app.get(&format!("/api/chat/search?{query}")).await;
+    assert_eq!(response.status(), StatusCode::OK, "{query}");
+    response.json().await.unwrap()
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The snippets of the hits for `q`.
+async fn snippets(app: &TestApp, q: &str) -> Vec<String> {
+    let page = search(app, &format!("q={}", encode(q))).await;
+    page["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["snippet"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The highlighted parts of the first hit's snippet.
+fn marked(hit: &Value) -> Vec<String> {
+    let chars: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
+    hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (start, end) = (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            );
+            chars[start..end].iter().collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn words_are_found_in_any_form_case_and_accent_and_the_terms_are_marked() {
+    let app = spawn_app().await;
+    app.seed_session(
+        None,
+        at(1),
+        &[
+            "How should I pace the climbs?",
+            "Walk them; you paced well at the Café stop.",
+        ],
+    )
+    .await;
+    app.seed_session(None, at(2), &["Bürgenstock loop plan", "Run the flats."])
+        .await;
+    app.seed_session(
+        None,
+        at(3),
+        &["Fuel?", "Take 60 g of carbs an hour until 100k, then more."],
+    )
+    .await;
+
+    let hits = search(&app, "q=pacing").await["hits"].clone();
+    let found: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["snippet"].as_str().unwrap())
+        .collect();
+    assert_eq!(hits.as_array().unwrap().len(), 2, "{hits}");
+    assert!(
+        found.iter().any(|s| s.contains("pace the climbs"))
+            && found.iter().any(|s| s.contains("paced well")),
+        "{found:?}"
+    );
+    for hit in hits.as_array().unwrap() {
+        for term in marked(hit) {
+            assert!(term.to_lowercase().starts_with("pace"), "{term} in {hit}");
+        }
+    }
+    assert_eq!(snippets(&app, "CAFE").await.len(), 1);
+    let burgen = search(&app, "q=Burgenstock").await;
+    assert_eq!(marked(&burgen["hits"][0]), ["Bürgenstock"]);
+    assert!(snippets(&app, "60 g").await[0].contains("60 g of carbs"));
+    assert!(snippets(&app, "100k").await[0].contains("100k"));
+    assert!(snippets(&app, "sandwiches").await.is_empty());
+}
+
+#[tokio::test]
+async fn two_or_more_characters_of_cjk_text_find_it_inside_a_run() {
+    let app = spawn_app().await;
+    app.seed_session(
+        None,
+        at(1),
+        &["東京マラソンの給水所はどこ？", "五キロごとにあります。"],
+    )
+    .await;
+    app.seed_session(None, at(2), &["서울 마라톤 코스", "평지입니다."])
+        .await;
+    let hits = search(&app, &format!("q={}", encode("マラソン"))).await["hits"].clone();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(marked(&hits[0]), ["マラソン"]);
+    assert_eq!(snippets(&app, "給水").await.len(), 1);
+    assert_eq!(snippets(&app, "마라").await.len(), 1);
+    assert!(snippets(&app, "大阪").await.is_empty());
+    // One character is not enough to find anything (and is no error).
+    assert!(snippets(&app, "京").await.is_empty());
+}
+
+#[tokio::test]
+async fn phrases_exclusions_and_or_follow_websearch_rules() {
+    let app = spawn_app().await;
+    app.seed_session(
+        None,
+        at(1),
+        &["Salt tablets in the heat", "One salt tablet an hour."],
+    )
+    .await;
+    app.seed_session(
+        None,
+        at(2),
+        &["Tablets of salt?", "Only if you sweat a lot."],
+    )
+    .await;
+    app.seed_session(None, at(3), &["Gels or chews", "Chews sit better."])
+        .await;
+    let phrase = snippets(&app, "\"salt tablets\"").await;
+    assert!(
+        phrase.iter().all(|s| !s.contains("Tablets of salt")) && !phrase.is_empty(),
+        "{phrase:?}"
+    );
+    assert_eq!(
+        snippets(&app, "salt tablets").await.len(),
+        3,
+        "both words, any order"
+    );
+    let without = snippets(&app, "salt -heat").await;
+    assert!(
+        without.iter().all(|s| !s.contains("heat"))
+            && without.iter().any(|s| s.contains("Tablets of salt")),
+        "{without:?}"
+    );
+    let either = snippets(&app, "sweat or chews").await;
+    assert!(
+        either.iter().any(|s| s.contains("sweat")) && either.iter().any(|s| s.contains("Chews")),
+        "{either:?}"
+    );
+}
+
+#[tokio::test]
+async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_is_by_event() {
+    let app = spawn_app().await;
+    let western = app.seed_event("Western States").await;
+    let utmb = app.seed_event("UTMB").await;
+    let older = app
+        .seed_session(
+            Some(western),
+            at(1),
+            &["Ice at the canyons", "Take ice in a bandana."],
+        )
+        .await;
+    let newer = app
+        .seed_session(
+            Some(western),
+            at(5),
+            &["Bandana?", "An ice bandana keeps you cool."],
+        )
+        .await;
+    let other = app
+        .seed_session(
+            Some(utmb),
+            at(9),
+            &["Cold nights", "Bring ice grips for the passes."],
+        )
+        .await;
+    // Only the title matches: a hit without a message.
+    let titled = app
+        .seed_session(Some(western), at(2), &["Shoes", "Trail shoes with grip."])
+        .await;
+    app.db
+        .execute(&format!(
+            "UPDATE chat_sessions SET title = 'Ice baths after the race' WHERE id = '{titled}'"
+        ))
+        .await;
+
+    let all = search(&app, "q=ice").await;
+    let hits = all["hits"].as_array().unwrap();
+    let sessions: Vec<&str> = hits
+        .iter()
+        .map(|h| h["session_id"].as_str().unwrap())
+        .collect();
+    // The title hit and the message in a chat whose title matches come first.
+    let title_only = hits
+        .iter()
+        .find(|h| h["message_id"].is_null())
+        .expect("a title hit");
+    assert_eq!(title_only["session_id"], titled.to_string());
+    assert_eq!(title_only["role"], Value::Null);
+    assert_eq!(marked(title_only), ["Ice"]);
+    let first: Vec<&str> = sessions[..3].to_vec();
+    assert!(
+        first.contains(&titled.to_string().as_str()) && first.contains(&older.to_string().as_str()),
+        "{sessions:?}"
+    );
+    assert!(
+        sessions.contains(&other.to_string().as_str())
+            && sessions.contains(&newer.to_string().as_str())
+    );
+
+    let scoped = search(&app, &format!("q=ice&event_id={western}")).await;
+    let scoped: Vec<&str> = scoped["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !scoped.contains(&other.to_string().as_str())
+            && scoped.contains(&newer.to_string().as_str()),
+        "{scoped:?}"
+    );
+    let hit = &search(&app, &format!("q=grips&event_id={utmb}")).await["hits"][0];
+    assert_eq!(
+        (
+            hit["event_id"].clone(),
+            hit["session_title"].clone(),
+            hit["role"].clone()
+        ),
+        (
+            Value::from(utmb.to_string()),
+            Value::from("Cold nights"),
+            Value::from("assistant")
+        )
+    );
+
+    // Same relevance: the newest first.
+    let app2 = spawn_app().await;
+    let a = app2.seed_session(None, at(1), &["gels", "x"]).await;
+    let b = app2.seed_session(None, at(3), &["gels", "y"]).await;
+    let order: Vec<String> = search(&app2, "q=gels").await["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(order, [b.to_string(), a.to_string()]);
+}
+
+#[tokio::test]
+async fn pages_follow_the_cursor_without_gaps_or_repeats_and_deleted_chats_are_gone() {
+    let app = spawn_app().await;
+    let mut all = Vec::new();
+    for minute in 0..7 {
+        all.push(
+            app.seed_session(None, at(minute), &["Headlamp batteries?", "Carry spares."])
+                .await,
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = search(&app, &format!("q=headlamp&limit=3&cursor={cursor}")).await;
+        let hits = page["hits"].as_array().unwrap();
+        assert!(hits.len() <= 3);
+        seen.extend(
+            hits.iter()
+                .map(|h| h["session_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = all.iter().map(Uuid::to_string).collect();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    assert_eq!(
+        app.delete(&format!("/api/chat/sessions/{}", all[3]))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let after = search(&app, "q=headlamp&limit=100").await;
+    let after: Vec<&str> = after["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(after.len(), 6);
+    assert!(!after.contains(&all[3].to_string().as_str()));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_422_or_400_and_operator_soup_never_fails() {
+    let app = spawn_app().await;
+    app.seed_session(None, at(1), &["Poles or no poles?", "Poles on the climbs."])
+        .await;
+    for query in [
+        "q=",
+        "q=%20%20%09",
+        &format!("q={}", "a".repeat(501)),
+        "q=salt&limit=0",
+        "q=salt&limit=101",
+        "q=salt&limit=ten",
+        "q=salt%00",
+    ] {
+        let problem = assert_problem(
+            app.get(&format!("/api/chat/search?{query}")).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(problem["errors"].is_array(), "{query}: {problem}");
+    }
+    for query in [
+        "",
+        "event_id=nope&q=salt",
+        "q=salt&cursor=zzz",
+        "q=salt&cursor=o-1",
+    ] {
+        assert_problem(
+            app.get(&format!("/api/chat/search?{query}")).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    for soup in [
+        "\"",
+        "-",
+        "or",
+        "!!! & | <-> :*",
+        "\"\"\"",
+        "(poles",
+        "poles:*",
+        "-poles -",
+        "' OR 1=1 --",
+        "\\",
+        "éé\u{301}",
+        "🏃‍♀️",
+    ] {
+        let response = app
+            .get(&format!("/api/chat/search?q={}", encode(soup)))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{soup:?}");
+    }
+    assert_eq!(
+        search(&app, &format!("q={}", encode("poles -"))).await["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        search(&app, "q=poles&event_id=").await["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -1,0 +1,272 @@
+//! Search over titles and messages with the vectors and indexes of the `search` migration.
+//!
+//! The text is split in two: words go to `websearch_to_tsquery` (all must match, `"a
+//! phrase"`, `or`, `-left out`), English-stemmed and accent-folded like the stored vectors;
+//! each run of CJK characters becomes the pairs of characters the vectors hold for such text,
+//! all of which must match. Hits rank phrase and title matches first, then relevance
+//! (`ts_rank_cd`), then recency. Snippets are cut by `ts_headline` around the match with
+//! private-use characters around each term, which this module turns into plain text and
+//! character ranges, so no markup ever travels with the content.
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use domain::{SearchHit, SearchPage, SearchQuery};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::rows::{UnknownValue, role};
+
+/// Where `ts_headline` starts and ends a matched term: characters of Unicode's private use
+/// area, which text a person typed or a model wrote does not hold (any that do are dropped
+/// from snippets).
+const START: char = '\u{E000}';
+const STOP: char = '\u{E001}';
+
+/// Ranks hits and keeps one page (and one more, to know whether more follow); the snippets
+/// are cut for that page only.
+const SEARCH_SQL: &str = "
+WITH q AS (
+    SELECT websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2) AS query,
+           phraseto_tsquery('aidstation_search', $3) AS phrase
+), message_hits AS (
+    SELECT m.id AS message_id, m.session_id, m.role, m.created_at, m.content AS body,
+           ts_rank_cd(m.search, q.query) AS rank,
+           (s.search @@ q.query) OR (m.search @@ q.phrase AND numnode(q.phrase) > 1) AS first
+    FROM q, chat_messages m JOIN chat_sessions s ON s.id = m.session_id
+    WHERE m.search @@ q.query AND ($4::uuid IS NULL OR s.event_id = $4)
+), title_hits AS (
+    SELECT NULL::uuid AS message_id, s.id AS session_id, NULL::text AS role,
+           s.updated_at AS created_at, s.title AS body,
+           ts_rank_cd(s.search, q.query) AS rank, true AS first
+    FROM q, chat_sessions s
+    WHERE s.search @@ q.query AND ($4::uuid IS NULL OR s.event_id = $4)
+      AND NOT EXISTS (SELECT 1 FROM message_hits h WHERE h.session_id = s.id)
+), page AS (
+    SELECT * FROM message_hits UNION ALL SELECT * FROM title_hits
+    ORDER BY first DESC, rank DESC, created_at DESC, message_id NULLS FIRST, session_id
+    LIMIT $5 OFFSET $6
+)
+SELECT page.message_id, page.session_id, page.role, page.created_at, s.title AS session_title, s.event_id,
+       ts_headline('aidstation_search', page.body, q.query,
+           'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=28, MinWords=12, MaxFragments=1, ShortWord=1, FragmentDelimiter=\" … \"') AS headline,
+       page.body
+FROM page JOIN chat_sessions s ON s.id = page.session_id, q
+ORDER BY page.first DESC, page.rank DESC, page.created_at DESC, page.message_id NULLS FIRST, page.session_id";
+
+#[derive(QueryableByName)]
+struct HitRow {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    message_id: Option<Uuid>,
+    #[diesel(sql_type = SqlUuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    session_title: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    event_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    headline: String,
+    #[diesel(sql_type = Text)]
+    body: String,
+}
+
+/// The text of a query, as the SQL above takes it.
+struct Terms {
+    /// Everything but the CJK runs, for `websearch_to_tsquery`.
+    words: String,
+    /// The pairs of characters of each CJK run, space-separated, for `plainto_tsquery`.
+    pairs: String,
+    /// The words alone, operators and quotes left out, for the phrase bonus.
+    phrase: String,
+    /// The CJK runs, to mark in snippets (the stored pairs are not words `ts_headline` sees).
+    runs: Vec<String>,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}'
+        | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}')
+}
+
+fn terms(text: &str) -> Terms {
+    let mut words = String::new();
+    let mut runs: Vec<String> = Vec::new();
+    let mut in_run = false;
+    for c in text.chars() {
+        if is_cjk(c) {
+            if !in_run {
+                runs.push(String::new());
+                words.push(' ');
+            }
+            if let Some(run) = runs.last_mut() {
+                run.push(c);
+            }
+            in_run = true;
+        } else {
+            words.push(c);
+            in_run = false;
+        }
+    }
+    runs.retain(|run| run.chars().count() >= 2);
+    let pairs = runs
+        .iter()
+        .flat_map(|run| {
+            let chars: Vec<char> = run.chars().collect();
+            chars
+                .windows(2)
+                .map(|pair| pair.iter().collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let phrase = words
+        .split_whitespace()
+        .filter(|word| !word.starts_with('-') && !word.eq_ignore_ascii_case("or"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('"', " ");
+    Terms {
+        words,
+        pairs,
+        phrase,
+        runs,
+    }
+}
+
+/// `headline` without its markers, and the character ranges they enclosed.
+fn unmark(headline: &str) -> (String, Vec<(usize, usize)>) {
+    let mut text = String::with_capacity(headline.len());
+    let mut ranges = Vec::new();
+    let mut count = 0;
+    let mut start = None;
+    for c in headline.chars() {
+        match c {
+            START => start = Some(count),
+            STOP => {
+                if let Some(from) = start.take().filter(|&from| from < count) {
+                    ranges.push((from, count));
+                }
+            }
+            _ => {
+                text.push(c);
+                count += 1;
+            }
+        }
+    }
+    (text, ranges)
+}
+
+/// A window of `body` around the first CJK run found in it, with every run marked: what
+/// `ts_headline` cannot do for text it sees as one long word.
+fn around_runs(body: &str, runs: &[String]) -> Option<(String, Vec<(usize, usize)>)> {
+    const BEFORE: usize = 30;
+    const LENGTH: usize = 120;
+    let chars: Vec<char> = body.chars().filter(|&c| c != START && c != STOP).collect();
+    let found = |from: usize, run: &[char]| {
+        (from..chars.len().saturating_sub(run.len() - 1)).find(|&i| chars[i..].starts_with(run))
+    };
+    let runs: Vec<Vec<char>> = runs.iter().map(|run| run.chars().collect()).collect();
+    let first = runs.iter().filter_map(|run| found(0, run)).min()?;
+    let start = first.saturating_sub(BEFORE);
+    let end = (start + LENGTH).min(chars.len());
+    let mut ranges = Vec::new();
+    for run in &runs {
+        let mut from = start;
+        while let Some(at) = found(from, run).filter(|&at| at + run.len() <= end) {
+            ranges.push((at - start, at - start + run.len()));
+            from = at + run.len();
+        }
+    }
+    ranges.sort_unstable();
+    ranges.dedup_by(|later, earlier| later.0 < earlier.1);
+    Some((chars[start..end].iter().collect(), ranges))
+}
+
+fn hit(row: HitRow, terms: &Terms) -> Result<SearchHit, UnknownValue> {
+    let (mut snippet, mut highlights) = unmark(&row.headline);
+    if highlights.is_empty()
+        && let Some((window, ranges)) = around_runs(&row.body, &terms.runs)
+    {
+        (snippet, highlights) = (window, ranges);
+    }
+    Ok(SearchHit {
+        session_id: row.session_id,
+        session_title: row.session_title,
+        event_id: row.event_id,
+        message_id: row.message_id,
+        role: row.role.map(role).transpose()?,
+        created_at: row.created_at,
+        snippet,
+        highlights,
+    })
+}
+
+pub async fn search(
+    conn: &mut diesel_async::AsyncPgConnection,
+    query: &SearchQuery,
+) -> Result<SearchPage, DbError> {
+    let terms = terms(query.text());
+    let limit = i64::try_from(query.limit()).unwrap_or(i64::MAX);
+    let rows: Vec<HitRow> = diesel::sql_query(SEARCH_SQL)
+        .bind::<Text, _>(&terms.words)
+        .bind::<Text, _>(&terms.pairs)
+        .bind::<Text, _>(&terms.phrase)
+        .bind::<Nullable<SqlUuid>, _>(query.event_id())
+        .bind::<BigInt, _>(limit.saturating_add(1))
+        .bind::<BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
+        .load(conn)
+        .await?;
+    let more = rows.len() > query.limit();
+    let hits = rows
+        .into_iter()
+        .take(query.limit())
+        .map(|row| hit(row, &terms))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SearchPage { hits, more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_cjk_runs_are_split_and_runs_become_pairs() {
+        let t = terms("\"salt tabs\" -gels or 東京マラソン 水");
+        assert_eq!(
+            t.words.split_whitespace().collect::<Vec<_>>(),
+            ["\"salt", "tabs\"", "-gels", "or"]
+        );
+        assert_eq!(t.pairs, "東京 京マ マラ ラソ ソン");
+        assert_eq!(t.runs, ["東京マラソン"]);
+        assert_eq!(
+            t.phrase.split_whitespace().collect::<Vec<_>>(),
+            ["salt", "tabs"]
+        );
+    }
+
+    #[test]
+    fn markers_become_ranges_in_characters() {
+        let (text, ranges) = unmark("Café \u{E000}pacing\u{E001} at \u{E000}mile\u{E001} 30");
+        assert_eq!(text, "Café pacing at mile 30");
+        assert_eq!(ranges, [(5, 11), (15, 19)]);
+        // Markers the content held itself, or empty ones, mark nothing.
+        assert_eq!(unmark("a\u{E001}b\u{E000}\u{E001}c").1, []);
+    }
+
+    #[test]
+    fn a_cjk_run_is_found_and_marked_in_a_window_of_the_body() {
+        let body = format!("{}給水所は東京マラソンの後で、東京に戻る", "x".repeat(100));
+        let (window, ranges) = around_runs(&body, &["東京".to_owned()]).unwrap();
+        let chars: Vec<char> = window.chars().collect();
+        assert!(!ranges.is_empty());
+        for (start, end) in ranges {
+            assert_eq!(chars[start..end].iter().collect::<String>(), "東京");
+        }
+        assert!(around_runs("no such text", &["東京".to_owned()]).is_none());
+    }
+}

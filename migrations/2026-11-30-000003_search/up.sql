@@ -1,0 +1,35 @@
+-- Search over chat titles and messages, in PostgreSQL itself (no second system to keep in
+-- sync). Words are English-stemmed ("pacing" finds "paced") after accents are folded
+-- ("cafe" finds "Café"); text with no spaces between words (Chinese, Japanese, Korean) is
+-- indexed as the pairs of characters of each run, so any two or more characters of it
+-- find it. The vectors are generated columns: written with the row, existing rows
+-- included, nothing to keep in step by hand.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+CREATE TEXT SEARCH CONFIGURATION aidstation_search (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION aidstation_search
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+
+-- Each pair of neighbouring characters in each run of Han, kana or Hangul characters, as
+-- lexemes of their own.
+CREATE FUNCTION aidstation_cjk_pairs(body text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT coalesce(array_to_tsvector(array_agg(DISTINCT substr(run.text, i, 2))), ''::tsvector)
+    FROM regexp_matches(body, '[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]{2,}', 'g') AS found(parts)
+    CROSS JOIN LATERAL (SELECT found.parts[1] AS text) AS run
+    CROSS JOIN LATERAL generate_series(1, char_length(run.text) - 1) AS i
+$$;
+
+-- What a row is found by: the words of its text, and the pairs of its CJK runs.
+CREATE FUNCTION aidstation_search_vector(body text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT to_tsvector('aidstation_search'::regconfig, body) || aidstation_cjk_pairs(body)
+$$;
+
+ALTER TABLE chat_messages
+    ADD COLUMN search tsvector GENERATED ALWAYS AS (aidstation_search_vector(content)) STORED;
+ALTER TABLE chat_sessions
+    ADD COLUMN search tsvector GENERATED ALWAYS AS (aidstation_search_vector(title)) STORED;
+
+CREATE INDEX chat_messages_search_idx ON chat_messages USING gin (search);
+CREATE INDEX chat_sessions_search_idx ON chat_sessions USING gin (search);
