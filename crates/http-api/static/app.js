@@ -258,7 +258,7 @@ async function eventPage(eventId) {
       element('h2', { id: 'waypoints-title' }, 'Waypoints'),
       waypoints,
       element('div', { class: 'card' }, element('h3', {}, 'Add or edit a waypoint'), form))));
-  const assistant = new AssistantPanel(panel, event);
+  const assistant = new AssistantPanel(panel, event, navigate);
   await Promise.all([loadWaypoints(), assistant.restore()]);
 }
 

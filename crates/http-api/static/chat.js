@@ -25,11 +25,31 @@ export function relativeTime(iso, now = Date.now()) {
   return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+// A search hit of another event, for that event's page to show once it has opened the chat.
+const FOUND_KEY = 'aidstation_found';
+
+// `snippet` as text nodes, with each highlighted range (code points) in a <mark>: the
+// content never becomes markup.
+function marked(snippet, highlights) {
+  const chars = Array.from(snippet);
+  const parts = [];
+  let at = 0;
+  for (const [start, end] of highlights) {
+    if (start > at) parts.push(chars.slice(at, start).join(''));
+    parts.push(element('mark', {}, chars.slice(start, end).join('')));
+    at = end;
+  }
+  if (at < chars.length) parts.push(chars.slice(at).join(''));
+  return parts;
+}
+
 const TRASH = 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z';
 
 export class AssistantPanel {
-  constructor(root, event) {
+  // `navigate(path)` goes to another page of the app (a search hit of another event).
+  constructor(root, event, navigate) {
     this.root = root;
+    this.navigate = navigate;
     this.eventId = event.id;
     this.eventName = event.name;
     this.sessionId = null;
@@ -74,13 +94,27 @@ export class AssistantPanel {
     const form = element('form', { class: 'composer', 'aria-label': 'Ask the assistant', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.stopButton, this.sendButton);
     this.conversation = element('div', { class: 'conversation' }, this.messages, this.live, this.notice, form);
 
-    this.filter = element('input', { type: 'search', placeholder: 'Filter chats', 'aria-label': 'Filter chats', oninput: () => this.renderHistory() });
-    this.historyList = element('ul', { class: 'history-list', 'aria-label': 'Chats of this event', tabindex: '-1' });
+    this.filter = element('input', {
+      type: 'search', placeholder: 'Search chats', 'aria-label': 'Search chats', 'aria-controls': 'chat-history-list',
+      oninput: () => this.searchSoon(),
+      onkeydown: (e) => {
+        if (e.key === 'ArrowDown') {
+          e.preventDefault();
+          this.focusRow(0);
+        }
+      },
+    });
+    this.everywhere = element('input', { type: 'checkbox', onchange: () => this.searchSoon(0) });
+    this.historyList = element('ul', {
+      id: 'chat-history-list', class: 'history-list', 'aria-label': 'Chats of this event', tabindex: '-1',
+      onkeydown: (e) => this.moveInList(e),
+    });
     this.sidebar = element('nav', { id: 'chat-history', class: 'history', 'aria-label': 'Past chats', hidden: true },
       element('div', { class: 'history-head' },
         element('h3', {}, 'Past chats'),
         element('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close chat history', onclick: () => this.closeHistory() }, '×')),
       this.filter,
+      element('label', { class: 'search-scope' }, this.everywhere, ' All events'),
       this.historyList);
 
     this.root.replaceChildren(head, element('div', { class: 'panel-body' }, this.sidebar, this.conversation));
@@ -107,6 +141,10 @@ export class AssistantPanel {
     this.beginWait('Loading your last chat…');
     try {
       await this.open(remembered);
+      // Opened from a search on another event's page: show what was found.
+      const found = JSON.parse(sessionStorage.getItem(FOUND_KEY) ?? 'null');
+      sessionStorage.removeItem(FOUND_KEY);
+      if (found && found.session === this.sessionId) this.showFound(found.message);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
         localStorage.removeItem(storageKey(this.eventId));
@@ -143,6 +181,7 @@ export class AssistantPanel {
     let question = null;
     for (const message of session.messages) {
       item = this.addMessage(message.role, message.content, message);
+      item.dataset.messageId = message.id;
       if (message.role === 'user') question = message.content;
     }
     const last = session.messages[session.messages.length - 1];
@@ -222,6 +261,10 @@ export class AssistantPanel {
           if (name === 'started') {
             this.sessionId = data.session_id;
             this.answerId = data.answer_id;
+            // Ids on the bubbles, for a search to find them without reopening the chat.
+            item.dataset.messageId = data.answer_id;
+            const asked = item.previousElementSibling;
+            if (asked?.classList.contains('user')) asked.dataset.messageId = data.message_id;
             this.stopButton.hidden = false;
             this.showTitle(data.title);
             localStorage.setItem(storageKey(this.eventId), data.session_id);
@@ -404,7 +447,8 @@ export class AssistantPanel {
     this.root.closest('.event-layout')?.classList.toggle('history-open', open);
     this.placeHistory();
     if (open) {
-      // The list, not the filter: on a phone a focused text box pops the keyboard up.
+      if (!this.filter.value.trim()) this.hits = null;
+      // The list, not the search box: on a phone a focused text box pops the keyboard up.
       this.historyList.focus();
       this.renderHistory();
       this.loadHistory();
@@ -435,21 +479,73 @@ export class AssistantPanel {
     }
   }
 
+  // Searches what is in the box after a pause in the typing (`wait` ms); an empty box shows
+  // the event's chats again.
+  searchSoon(wait = 250) {
+    clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => this.search(), wait);
+  }
+
+  async search() {
+    const text = this.filter.value.trim();
+    if (!text) {
+      this.hits = null;
+      this.historyShape = null;
+      this.renderHistory();
+      return;
+    }
+    const asked = `${text}\n${this.everywhere.checked}`;
+    this.asked = asked;
+    this.historyList.setAttribute('aria-busy', 'true');
+    const scope = this.everywhere.checked ? '' : `&event_id=${encodeURIComponent(this.eventId)}`;
+    let page;
+    try {
+      page = await api(`/api/chat/search?q=${encodeURIComponent(text)}${scope}&limit=30`);
+    } catch (error) {
+      if (this.asked !== asked) return;
+      this.historyList.removeAttribute('aria-busy');
+      this.historyShape = null;
+      this.historyList.replaceChildren(element('li', { class: 'history-error', role: 'alert' },
+        `Search failed. ${explain(error)} `,
+        element('button', { type: 'button', class: 'link-button', onclick: () => this.search() }, 'Retry')));
+      return;
+    }
+    // A later search has been asked meanwhile: its answer is the one to show.
+    if (this.asked !== asked) return;
+    this.historyList.removeAttribute('aria-busy');
+    this.hits = page.hits;
+    this.historyShape = null;
+    this.renderHistory();
+  }
+
+  // Up and down move between the rows' main buttons (Up from the first goes back to the box).
+  moveInList(e) {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const rows = [...this.historyList.querySelectorAll('.session-open')];
+    const at = rows.indexOf(document.activeElement.closest('.session')?.querySelector('.session-open'));
+    e.preventDefault();
+    if (e.key === 'ArrowUp' && at <= 0) this.filter.focus();
+    else rows[Math.min(Math.max(e.key === 'ArrowDown' ? at + 1 : at - 1, 0), rows.length - 1)]?.focus();
+  }
+
   renderHistory() {
+    if (this.hits) {
+      this.renderHits();
+      return;
+    }
     if (this.sessions === null) return;
-    const query = this.filter.value.trim().toLowerCase();
-    const shown = this.sessions.filter((s) => s.title.toLowerCase().includes(query));
+    const shown = this.sessions;
     // A re-render must not drop the keyboard: the same button of the same chat keeps it.
     const focused = this.historyList.contains(document.activeElement) ? document.activeElement : null;
     const focusedId = focused?.closest('.session')?.dataset.sessionId;
     const focusedPart = focused?.classList.contains('session-delete') ? '.session-delete' : '.session-open';
     // The same list as on screen (the usual case when a reload confirms the cached one) is
     // left alone, so that nothing moves or gets replaced under the pointer or the keyboard.
-    const shape = JSON.stringify([this.sessionId, query, shown.map((s) => [s.id, s.title, s.updated_at])]);
+    const shape = JSON.stringify([this.sessionId, shown.map((s) => [s.id, s.title, s.updated_at])]);
     if (shape !== this.historyShape) {
       this.historyShape = shape;
       this.historyList.replaceChildren(...(shown.length ? shown.map((session) => this.historyRow(session))
-        : [element('li', { class: 'history-empty' }, query ? 'No chat matches.' : 'No chats yet.')]));
+        : [element('li', { class: 'history-empty' }, 'No chats yet.')]));
     }
     // Just opened with the keyboard on the list: on to the open chat, or the newest.
     if (focused === this.historyList) this.focusRow(shown.findIndex((s) => s.id === this.sessionId));
@@ -472,15 +568,62 @@ export class AssistantPanel {
     return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
   }
 
+  renderHits() {
+    const shape = JSON.stringify(['hits', this.sessionId, this.hits.map((h) => [h.session_id, h.message_id])]);
+    if (shape === this.historyShape) return;
+    this.historyShape = shape;
+    if (!this.hits.length) {
+      this.historyList.replaceChildren(element('li', { class: 'history-empty', role: 'status' }, 'No chat has that.'));
+      return;
+    }
+    this.historyList.replaceChildren(...this.hits.map((hit) => {
+      const elsewhere = hit.event_id && hit.event_id !== this.eventId;
+      const open = element('button', {
+        type: 'button', class: 'session-open', title: hit.session_title,
+        onclick: () => this.openHit(hit),
+      },
+      element('span', { class: 'session-title' }, hit.session_title),
+      element('span', { class: 'snippet' }, ...marked(hit.snippet, hit.highlights)),
+      element('time', { datetime: hit.created_at, title: new Date(hit.created_at).toLocaleString() },
+        `${hit.role === 'user' ? 'You' : hit.role === 'assistant' ? 'Assistant' : 'Title'} · ${relativeTime(hit.created_at)}${elsewhere ? ' · another event' : ''}`));
+      const active = hit.session_id === this.sessionId ? ' active' : '';
+      return element('li', { class: `session search-hit${active}`, 'data-session-id': hit.session_id, 'data-message-id': hit.message_id ?? '' }, open);
+    }));
+  }
+
+  // Opens the hit's chat and shows its message; a chat of another event opens on that
+  // event's page, which finds the message once it has restored the chat.
+  async openHit(hit) {
+    if (hit.event_id && hit.event_id !== this.eventId) {
+      localStorage.setItem(storageKey(hit.event_id), hit.session_id);
+      sessionStorage.setItem(FOUND_KEY, JSON.stringify({ session: hit.session_id, message: hit.message_id }));
+      this.navigate(`/events/${hit.event_id}`);
+      return;
+    }
+    await this.pick({ id: hit.session_id, title: hit.session_title }, false);
+    if (this.sessionId === hit.session_id) this.showFound(hit.message_id);
+  }
+
+  // Scrolls to the message a search found, marks it, and gives it the focus.
+  showFound(messageId) {
+    const found = messageId && this.messages.querySelector(`[data-message-id="${messageId}"]`);
+    if (!found) return;
+    this.messages.querySelectorAll('.message.found').forEach((m) => m.classList.remove('found'));
+    found.classList.add('found');
+    found.tabIndex = -1;
+    found.scrollIntoView({ block: 'center' });
+    found.focus({ preventScroll: true });
+  }
+
   // Focuses the open-button of the `index`th row shown (the first when out of range).
   focusRow(index) {
     const rows = this.historyList.querySelectorAll('.session-open');
     (rows[index] ?? rows[0] ?? this.filter).focus();
   }
 
-  async pick(session) {
+  async pick(session, focusQuestion = true) {
     if (session.id === this.sessionId && !this.busy) {
-      this.afterPick();
+      this.afterPick(focusQuestion);
       return;
     }
     if (this.busy) {
@@ -490,7 +633,7 @@ export class AssistantPanel {
     this.beginWait('Loading the chat…');
     try {
       await this.open(session.id);
-      this.afterPick();
+      this.afterPick(focusQuestion);
     } catch {
       this.clearMessages();
       this.showNotice('That chat could not be opened.', () => this.pick(session));
@@ -501,9 +644,9 @@ export class AssistantPanel {
 
   // After a chat is picked: on a phone the list covers it, so it gets out of the way; the
   // keyboard goes to the question box either way.
-  afterPick() {
+  afterPick(focusQuestion = true) {
     if (OVERLAY.matches) this.toggleHistory(false);
-    this.input.focus();
+    if (focusQuestion) this.input.focus();
   }
 
   async deleteSession(session) {

@@ -163,6 +163,11 @@ async fn axe_core_finds_nothing_critical_or_serious_light_or_dark_wide_or_narrow
                 until(browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
                 pages.push(("history open", audit(browser, &axe).await));
                 save_screenshot(browser, &format!("event-history-{width}-{scheme}")).await;
+
+                type_into(browser, ".history input[type=search]", "pacing").await;
+                until(browser, "search hits", "document.querySelector('.search-hit mark')").await;
+                pages.push(("search hits", audit(browser, &axe).await));
+                save_screenshot(browser, &format!("event-search-{width}-{scheme}")).await;
                 for (page, found) in pages {
                     if !found.is_empty() {
                         problems.push(json!({"page": page, "width": width, "scheme": scheme, "violations": found}));

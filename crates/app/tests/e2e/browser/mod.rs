@@ -20,6 +20,7 @@ use test_support::app::{TestApp, spawn_app, spawn_app_with};
 use test_support::browser::Session;
 
 mod event_page;
+mod search;
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
