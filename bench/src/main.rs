@@ -11,6 +11,7 @@ mod env;
 mod floor;
 mod load;
 mod pages;
+mod search;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,13 @@ struct Args {
     /// Only the page loads in headless Chromium.
     #[arg(long)]
     pages_only: bool,
+    /// Only the rows whose scenario holds this text (`chat new`, `search`, `resume`, `page`,
+    /// `open streams`...).
+    #[arg(long)]
+    only: Option<String>,
+    /// Messages seeded for the search rows (default 1,000,000; 100,000 with --quick).
+    #[arg(long)]
+    search_messages: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -149,15 +157,26 @@ struct Bench<'a> {
     warmup: Duration,
     measure: Duration,
     rows: Vec<Row>,
+    only: Option<String>,
 }
 
 impl Bench<'_> {
+    /// Whether `--only` lets `scenario` run.
+    fn wanted(&self, scenario: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|only| scenario.contains(only))
+    }
+
     async fn row(
         &mut self,
         scenario: &str,
         clients: usize,
         floor_script: Option<String>,
     ) -> anyhow::Result<()> {
+        if !self.wanted(scenario) {
+            return Ok(());
+        }
         let (client, base, event, big) = (
             self.client.clone(),
             self.app.base.clone(),
@@ -272,6 +291,66 @@ impl Bench<'_> {
         model.set_fallback(fast_model());
         Ok(())
     }
+}
+
+impl Bench<'_> {
+    /// Searches on the seeded history: each kind of term, within one event and across all,
+    /// at 1 and 8 clients, next to pgbench running the same statement.
+    async fn search_rows(&mut self, data: &search::SearchData) -> anyhow::Result<()> {
+        let terms = [
+            ("rare word", search::RARE.to_owned()),
+            ("common word", "run".to_owned()),
+            ("phrase", "\"salt tablets\"".to_owned()),
+            ("accent-folded", "burgenstock".to_owned()),
+            ("CJK substring", "給水".to_owned()),
+        ];
+        for (kind, text) in &terms {
+            for (scope, event) in [("1 event", Some(data.event.as_str())), ("all", None)] {
+                for clients in [1, 8] {
+                    let scenario = format!("search {kind}, {scope}");
+                    let event_id = event.map(str::parse).transpose()?;
+                    let query = domain::SearchQuery::new(text, event_id, None, 0)
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                    let floor = format!("{};\n", store_postgres::search_statement(&query));
+                    let url = format!(
+                        "{}/api/chat/search?q={}{}",
+                        self.app.base,
+                        url_encode(text),
+                        event.map(|e| format!("&event_id={e}")).unwrap_or_default()
+                    );
+                    let client = self.client.clone();
+                    let cpu_before = self.app.cpu_time();
+                    let result = load::run(clients, self.warmup / 4, self.measure / 3, move |_| {
+                        let (client, url) = (client.clone(), url.clone());
+                        async move { get(&client, &url, false).await }
+                    })
+                    .await;
+                    let cpu = self.app.cpu_time().saturating_sub(cpu_before);
+                    let floor = floor::run(self.db, &floor, clients, self.measure / 3, &[])?;
+                    let row = Row {
+                        scenario: format!("{scenario} @{clients}"),
+                        cpu_ms_per_request: cpu.as_secs_f64() * 1000.0
+                            / result.requests.max(1) as f64,
+                        ratio_to_floor: Some(result.per_second / floor.tps),
+                        app: result,
+                        floor: Some(floor),
+                    };
+                    print_row(&row);
+                    self.rows.push(row);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Asks `message` in a new chat about `event`.
@@ -558,6 +637,7 @@ async fn run(
         warmup,
         measure,
         rows: Vec::new(),
+        only: args.only.clone(),
     };
     let http_rows = !args.streams_only && !args.pages_only;
     if http_rows {
@@ -585,7 +665,7 @@ async fn run(
                 .await?;
         }
     }
-    if http_rows {
+    if http_rows && bench.wanted("resume") {
         let mut other = App::start(&args.app, &db.url(), &model.base_url).await?;
         bench.resume_rows(&model, &other).await?;
         other.stop();
@@ -593,20 +673,48 @@ async fn run(
     let (after_load_rss, peak_load_rss) = bench.app.memory_mib();
     println!("RSS after load {after_load_rss:.1} MiB, peak {peak_load_rss:.1} MiB");
 
-    let page_loads = if !args.streams_only && test_support::browser::available() {
-        pages::print_header();
-        pages::run(
-            &bench.app.base,
-            &bench.seed.event,
-            &bench.seed.big_session,
-            200,
-        )
-        .await?
-    } else {
-        println!("page loads: skipped (chromedriver not found, or --streams-only)");
-        Vec::new()
-    };
+    let page_loads =
+        if !args.streams_only && bench.wanted("page") && test_support::browser::available() {
+            pages::print_header();
+            pages::run(
+                &bench.app.base,
+                &bench.seed.event,
+                &bench.seed.big_session,
+                200,
+            )
+            .await?
+        } else {
+            println!("page loads: skipped (chromedriver not found, or --streams-only)");
+            Vec::new()
+        };
     if args.pages_only {
+        bench.app.stop();
+        return Ok(());
+    }
+    // Last of the request rows: the million messages it seeds would weigh on the others.
+    let search_data = if http_rows && bench.wanted("search") {
+        let messages = args
+            .search_messages
+            .unwrap_or(if args.quick { 100_000 } else { 1_000_000 });
+        let data = search::seed(db, messages)?;
+        println!(
+            "search data: {} messages in {} chats, {} events; seeded in {:.0} s; migration {:.1} s; \
+             chat_messages {:.0} MiB, its search index {:.0} MiB, titles' index {:.1} MiB",
+            data.messages,
+            data.chats,
+            data.events,
+            data.seed_secs,
+            data.migration_secs,
+            data.table_mib,
+            data.messages_index_mib,
+            data.titles_index_mib
+        );
+        bench.search_rows(&data).await?;
+        Some(data)
+    } else {
+        None
+    };
+    if !bench.wanted("open streams") {
         bench.app.stop();
         return Ok(());
     }
@@ -643,6 +751,7 @@ async fn run(
         "memory_mib": {"idle": idle_rss, "after_load": after_load_rss, "peak_under_load": peak_load_rss},
         "rows": bench.rows,
         "page_loads": page_loads,
+        "search_data": search_data,
         "open_streams": streams_result,
         "total_secs": started.elapsed().as_secs_f64(),
     });

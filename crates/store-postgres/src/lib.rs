@@ -19,6 +19,7 @@ use diesel_async::pooled_connection::deadpool::Object;
 
 pub use migrations::{MigrationError, run_migrations};
 pub use pool::{PgPool, PoolConfig, build_pool};
+pub use search::search_statement;
 
 use crate::error::DbError;
 

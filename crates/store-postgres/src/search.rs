@@ -206,6 +206,39 @@ fn hit(row: HitRow, terms: &Terms) -> Result<SearchHit, UnknownValue> {
     })
 }
 
+/// The statement [`search`] issues for `query`, its values written in (one pass, so no value
+/// is read as a placeholder): what the benchmark's pgbench floor runs.
+pub fn search_statement(query: &SearchQuery) -> String {
+    let terms = terms(query.text());
+    let text = |value: &str| format!("'{}'", value.replace('\'', "''"));
+    let values = [
+        text(&terms.words),
+        text(&terms.pairs),
+        text(&terms.phrase),
+        query
+            .event_id()
+            .map_or_else(|| "NULL".to_owned(), |id| text(&id.to_string())),
+        (query.limit() + 1).to_string(),
+        query.offset().to_string(),
+    ];
+    let mut statement = String::with_capacity(SEARCH_SQL.len() + 200);
+    let mut chars = SEARCH_SQL.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars
+            .peek()
+            .and_then(|d| d.to_digit(10))
+            .filter(|_| c == '$')
+        {
+            Some(n) => {
+                chars.next();
+                statement.push_str(&values[n as usize - 1]);
+            }
+            None => statement.push(c),
+        }
+    }
+    statement
+}
+
 pub async fn search(
     conn: &mut diesel_async::AsyncPgConnection,
     query: &SearchQuery,
@@ -247,6 +280,18 @@ mod tests {
             t.phrase.split_whitespace().collect::<Vec<_>>(),
             ["salt", "tabs"]
         );
+    }
+
+    #[test]
+    fn the_floor_statement_has_every_value_written_in_once() {
+        let query = SearchQuery::new("it's $2 \"salt\"", None, Some(5), 10).unwrap();
+        let statement = search_statement(&query);
+        assert!(
+            statement.contains("websearch_to_tsquery('aidstation_search', 'it''s $2 \"salt\"')"),
+            "{statement}"
+        );
+        assert!(!statement.contains("($4::uuid") && statement.contains("(NULL::uuid IS NULL"));
+        assert!(statement.contains("LIMIT 6 OFFSET 10"));
     }
 
     #[test]

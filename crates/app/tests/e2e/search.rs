@@ -5,7 +5,11 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use test_support::app::{TestApp, assert_problem, at, spawn_app};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use test_support::app::{TestApp, assert_problem, at, spawn_app, spawn_app_with};
+use test_support::fake_openai::Behavior;
 
 async fn search(app: &TestApp, query: &str) -> Value {
     let response = app.get(&format!("/api/chat/search?{query}")).await;
@@ -363,5 +367,45 @@ async fn bad_input_is_a_422_or_400_and_operator_soup_never_fails() {
             .unwrap()
             .len(),
         2
+    );
+}
+
+#[tokio::test]
+async fn an_answer_is_found_once_it_has_ended_not_while_it_is_written() {
+    let app = spawn_app_with(
+        Behavior::slow_answer(
+            &["Electrolyte ", "capsules ", "every ", "hour."],
+            Duration::from_millis(400),
+        ),
+        // Every piece is saved as it arrives: the row holds text while it is written.
+        |settings| settings.chat.checkpoint_every = Duration::ZERO,
+    )
+    .await;
+    let response = app
+        .chat(&serde_json::json!({"message": "What about cramps?"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("capsules") {
+        seen.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        snippets(&app, "electrolyte").await.is_empty(),
+        "found while being written"
+    );
+    assert_eq!(
+        snippets(&app, "cramps").await.len(),
+        1,
+        "the question is found at once"
+    );
+    while body.next().await.is_some() {}
+    let found = snippets(&app, "electrolyte").await;
+    assert!(
+        found.len() == 1 && found[0].starts_with("Electrolyte capsules every hour"),
+        "{found:?}"
     );
 }
