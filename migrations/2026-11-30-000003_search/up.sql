@@ -6,6 +6,15 @@
 -- included, nothing to keep in step by hand.
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
+-- A message's event, kept with it (a chat never moves to another event), so that a search
+-- for a common word walks one event's messages, or all of them, newest first, and stops
+-- at the newest matches instead of ranking every one.
+ALTER TABLE chat_messages ADD COLUMN event_id uuid;
+UPDATE chat_messages AS m SET event_id = s.event_id
+FROM chat_sessions AS s WHERE s.id = m.session_id AND s.event_id IS NOT NULL;
+CREATE INDEX chat_messages_event_recent_idx ON chat_messages (event_id, created_at DESC);
+CREATE INDEX chat_messages_recent_idx ON chat_messages (created_at DESC);
+
 CREATE TEXT SEARCH CONFIGURATION aidstation_search (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION aidstation_search
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;

@@ -176,7 +176,7 @@ impl ChatStore for PgStore {
                         .values(&session_row)
                         .execute(conn)
                         .await?;
-                    insert_messages(conn, messages, lease).await
+                    insert_messages(conn, messages, session.event_id, lease).await
                 })
                 .await
             })
@@ -207,8 +207,8 @@ impl ChatStore for PgStore {
             .run(async |conn| {
                 conn.transaction::<_, DbError, _>(async |conn| {
                     let session = touch_session(conn, session_id, newest).await?;
-                    if session.is_some() {
-                        insert_messages(conn, messages, lease).await?;
+                    if let Some(session) = &session {
+                        insert_messages(conn, messages, session.event_id, lease).await?;
                     }
                     Ok(session)
                 })
@@ -396,15 +396,18 @@ fn millis(duration: Duration) -> i64 {
 
 /// Inserts messages in one statement (`seq` follows their order); an answer being written
 /// is owned by `lease.owner` (its lease starts now, in the database's clock).
+/// Inserts messages of one session, which belongs to `event_id`.
 async fn insert_messages(
     conn: &mut AsyncPgConnection,
     messages: &[ChatMessage],
+    event_id: Option<Uuid>,
     lease: &Lease,
 ) -> Result<(), DbError> {
     let rows: Vec<MessageRow> = messages
         .iter()
         .map(|m| MessageRow {
             owner_id: (m.status == MessageStatus::Generating).then_some(lease.owner),
+            event_id,
             ..MessageRow::from(m)
         })
         .collect();

@@ -218,6 +218,10 @@ pub struct MessageRow {
     /// changed by finishing it.
     #[diesel(skip_update)]
     pub(crate) owner_id: Option<Uuid>,
+    /// The session's event, kept with each message for search; set when the row is
+    /// inserted (a chat never changes event).
+    #[diesel(skip_update)]
+    pub(crate) event_id: Option<Uuid>,
 }
 
 impl From<&ChatMessage> for MessageRow {
@@ -239,6 +243,7 @@ impl From<&ChatMessage> for MessageRow {
             total_tokens: m.usage.and_then(|u| u.total_tokens),
             created_at: m.created_at,
             owner_id: None,
+            event_id: None,
         }
     }
 }

@@ -60,6 +60,7 @@ diesel::table! {
         total_tokens -> Nullable<Int4>,
         created_at -> Timestamptz,
         owner_id -> Nullable<Uuid>,
+        event_id -> Nullable<Uuid>,
         renewed_at -> Timestamptz,
         stop_requested -> Bool,
     }

@@ -4,7 +4,9 @@
 //! phrase"`, `or`, `-left out`), English-stemmed and accent-folded like the stored vectors;
 //! each run of CJK characters becomes the pairs of characters the vectors hold for such text,
 //! all of which must match. Hits rank phrase and title matches first, then relevance
-//! (`ts_rank_cd`), then recency. Snippets are cut by `ts_headline` around the match with
+//! (`ts_rank_cd`), then recency. Only the newest 600 matching messages are ranked: a rare
+//! term has fewer, and for a common one the planner walks the messages newest first (of one
+//! event, or all) and stops there, rather than ranking a third of the table. Snippets are cut by `ts_headline` around the match with
 //! private-use characters around each term, which this module turns into plain text and
 //! character ranges, so no markup ever travels with the content.
 
@@ -30,12 +32,17 @@ const SEARCH_SQL: &str = "
 WITH q AS (
     SELECT websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2) AS query,
            phraseto_tsquery('aidstation_search', $3) AS phrase
+), candidates AS (
+    SELECT m.id, m.session_id, m.role, m.created_at, m.content, m.search
+    FROM q, chat_messages m
+    WHERE m.search @@ q.query AND ($4::uuid IS NULL OR m.event_id = $4)
+    ORDER BY m.created_at DESC
+    LIMIT 600
 ), message_hits AS (
-    SELECT m.id AS message_id, m.session_id, m.role, m.created_at, m.content AS body,
-           ts_rank_cd(m.search, q.query) AS rank,
-           (s.search @@ q.query) OR (m.search @@ q.phrase AND numnode(q.phrase) > 1) AS first
-    FROM q, chat_messages m JOIN chat_sessions s ON s.id = m.session_id
-    WHERE m.search @@ q.query AND ($4::uuid IS NULL OR s.event_id = $4)
+    SELECT c.id AS message_id, c.session_id, c.role, c.created_at, c.content AS body,
+           ts_rank_cd(c.search, q.query) AS rank,
+           (s.search @@ q.query) OR (c.search @@ q.phrase AND numnode(q.phrase) > 1) AS first
+    FROM q, candidates c JOIN chat_sessions s ON s.id = c.session_id
 ), title_hits AS (
     SELECT NULL::uuid AS message_id, s.id AS session_id, NULL::text AS role,
            s.updated_at AS created_at, s.title AS body,

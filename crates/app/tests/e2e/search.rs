@@ -409,3 +409,21 @@ async fn an_answer_is_found_once_it_has_ended_not_while_it_is_written() {
         "{found:?}"
     );
 }
+
+#[tokio::test]
+async fn messages_of_a_continued_chat_are_found_within_its_event() {
+    let app = spawn_app().await;
+    let event = app.seed_event("Lavaredo").await;
+    let first = app
+        .chat_events(&serde_json::json!({"message": "Poles for the climbs?", "event_id": event}))
+        .await;
+    let session = first[0]["session_id"].as_str().unwrap().to_owned();
+    app.chat_events(
+        &serde_json::json!({"message": "And headlamp batteries?", "session_id": session}),
+    )
+    .await;
+    let hits = search(&app, &format!("q=headlamp&event_id={event}")).await;
+    assert_eq!(hits["hits"][0]["session_id"], session.as_str(), "{hits}");
+    let elsewhere = search(&app, &format!("q=headlamp&event_id={}", Uuid::new_v4())).await;
+    assert_eq!(elsewhere["hits"].as_array().unwrap().len(), 0);
+}

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 use domain::{FieldError, SearchHit, SearchPage};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, RefOr, Required, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -9,23 +11,66 @@ use crate::schema;
 
 /// `?q=&event_id=&limit=&cursor=`: kept as text so that each bad value is answered in our
 /// words.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 pub struct SearchParams {
-    /// What to find. All words must match (in any form: "pacing" finds "paced"; accents and
-    /// case do not matter); `"a phrase"` must match as written; `or` between words takes
-    /// either; `-word` leaves out what has it. Two or more characters of Chinese, Japanese
-    /// or Korean text find it anywhere in a message.
-    #[param(schema_with = schema::search_text)]
     pub q: String,
-    /// Only this event's chats; every chat when absent or empty.
-    #[param(schema_with = schema::uuid_or_empty)]
     pub event_id: Option<String>,
-    /// Hits per page (default 20).
-    #[param(schema_with = schema::search_limit)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the page before; the first page without it.
     pub cursor: Option<String>,
+}
+
+/// Written by hand: the derive drops `required` and the description of a parameter whose
+/// schema comes from a function (the rules' own bounds).
+impl IntoParams for SearchParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            query_param(
+                "q",
+                Required::True,
+                "What to find. All words must match (in any form: \"pacing\" finds \"paced\"; accents \
+                 and case do not matter); `\"a phrase\"` must match as written; `or` between words takes \
+                 either; `-word` leaves out what has it. Two or more characters of Chinese, Japanese \
+                 or Korean text find it anywhere in a message.",
+                schema::search_text(),
+            ),
+            query_param(
+                "event_id",
+                Required::False,
+                "Only this event's chats; every chat when absent or empty.",
+                schema::uuid_or_empty(),
+            ),
+            query_param(
+                "limit",
+                Required::False,
+                "Hits per page (default 20).",
+                schema::search_limit(),
+            ),
+            query_param(
+                "cursor",
+                Required::False,
+                "The `next_cursor` of the page before; the first page without it.",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(CURSOR_PATTERN))
+                    .build(),
+            ),
+        ]
+    }
+}
+
+fn query_param(
+    name: &str,
+    required: Required,
+    description: &str,
+    schema: impl Into<RefOr<Schema>>,
+) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(required)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
 }
 
 impl SearchParams {
@@ -50,11 +95,15 @@ impl SearchParams {
             None | Some("") => Ok(0),
             Some(cursor) => cursor
                 .strip_prefix('o')
+                .filter(|n| (1..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|n| n.parse().ok())
                 .ok_or_else(|| ApiError::Malformed("cursor: not one this API gave out".into())),
         }
     }
 }
+
+/// What a cursor looks like (an offset of at most nine digits; opaque to clients).
+const CURSOR_PATTERN: &str = "^o[0-9]{1,9}$";
 
 /// The cursor of the page after `offset` + `count` hits.
 fn cursor(offset: usize) -> String {
@@ -119,5 +168,34 @@ impl From<SearchHit> for SearchHitDto {
                 .map(|(start, end)| [start, end])
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_alone_is_required_and_every_parameter_is_described_with_its_schema() {
+        let params = SearchParams::into_params(|| None);
+        let summary: Vec<(&str, bool, bool)> = params
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.required == Required::True,
+                    p.description.is_some() && p.schema.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("q", true, true),
+                ("event_id", false, true),
+                ("limit", false, true),
+                ("cursor", false, true)
+            ]
+        );
     }
 }
