@@ -28,27 +28,28 @@ const STOP: char = '\u{E001}';
 
 /// Ranks hits and keeps one page (and one more, to know whether more follow); the snippets
 /// are cut for that page only.
+/// The statement, with the query written out where it is used (not in a CTE) so that the
+/// planner sees its words: a rare word is looked up in the GIN index, a common one is
+/// checked while walking the messages newest first.
 const SEARCH_SQL: &str = "
-WITH q AS (
-    SELECT websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2) AS query,
-           phraseto_tsquery('aidstation_search', $3) AS phrase
-), candidates AS (
+WITH candidates AS (
     SELECT m.id, m.session_id, m.role, m.created_at, m.content, m.search
-    FROM q, chat_messages m
-    WHERE m.search @@ q.query AND ($4::uuid IS NULL OR m.event_id = $4)
+    FROM chat_messages m
+    WHERE m.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR m.event_id = $4)
     ORDER BY m.created_at DESC
     LIMIT 600
 ), message_hits AS (
     SELECT c.id AS message_id, c.session_id, c.role, c.created_at, c.content AS body,
-           ts_rank_cd(c.search, q.query) AS rank,
-           (s.search @@ q.query) OR (c.search @@ q.phrase AND numnode(q.phrase) > 1) AS first
-    FROM q, candidates c JOIN chat_sessions s ON s.id = c.session_id
+           ts_rank_cd(c.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank,
+           (s.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)))
+           OR (numnode(phraseto_tsquery('aidstation_search', $3)) > 1 AND c.search @@ phraseto_tsquery('aidstation_search', $3)) AS first
+    FROM candidates c JOIN chat_sessions s ON s.id = c.session_id
 ), title_hits AS (
     SELECT NULL::uuid AS message_id, s.id AS session_id, NULL::text AS role,
            s.updated_at AS created_at, s.title AS body,
-           ts_rank_cd(s.search, q.query) AS rank, true AS first
-    FROM q, chat_sessions s
-    WHERE s.search @@ q.query AND ($4::uuid IS NULL OR s.event_id = $4)
+           ts_rank_cd(s.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank, true AS first
+    FROM chat_sessions s
+    WHERE s.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR s.event_id = $4)
       AND NOT EXISTS (SELECT 1 FROM message_hits h WHERE h.session_id = s.id)
 ), page AS (
     SELECT * FROM message_hits UNION ALL SELECT * FROM title_hits
@@ -56,10 +57,10 @@ WITH q AS (
     LIMIT $5 OFFSET $6
 )
 SELECT page.message_id, page.session_id, page.role, page.created_at, s.title AS session_title, s.event_id,
-       ts_headline('aidstation_search', page.body, q.query,
+       ts_headline('aidstation_search', page.body, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)),
            'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=28, MinWords=12, MaxFragments=1, ShortWord=1, FragmentDelimiter=\" … \"') AS headline,
        page.body
-FROM page JOIN chat_sessions s ON s.id = page.session_id, q
+FROM page JOIN chat_sessions s ON s.id = page.session_id
 ORDER BY page.first DESC, page.rank DESC, page.created_at DESC, page.message_id NULLS FIRST, page.session_id";
 
 #[derive(QueryableByName)]
