@@ -38,19 +38,21 @@ WITH candidates AS (
     WHERE m.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR m.event_id = $4)
     ORDER BY m.created_at DESC
     LIMIT 600
+), titled AS (
+    SELECT s.id, s.updated_at, s.title, ts_rank_cd(s.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank
+    FROM chat_sessions s
+    WHERE s.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR s.event_id = $4)
 ), message_hits AS (
     SELECT c.id AS message_id, c.session_id, c.role, c.created_at, c.content AS body,
            ts_rank_cd(c.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank,
-           (s.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)))
+           c.session_id IN (SELECT id FROM titled)
            OR (numnode(phraseto_tsquery('aidstation_search', $3)) > 1 AND c.search @@ phraseto_tsquery('aidstation_search', $3)) AS first
-    FROM candidates c JOIN chat_sessions s ON s.id = c.session_id
+    FROM candidates c
 ), title_hits AS (
-    SELECT NULL::uuid AS message_id, s.id AS session_id, NULL::text AS role,
-           s.updated_at AS created_at, s.title AS body,
-           ts_rank_cd(s.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank, true AS first
-    FROM chat_sessions s
-    WHERE s.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR s.event_id = $4)
-      AND NOT EXISTS (SELECT 1 FROM message_hits h WHERE h.session_id = s.id)
+    SELECT NULL::uuid AS message_id, t.id AS session_id, NULL::text AS role,
+           t.updated_at AS created_at, t.title AS body, t.rank, true AS first
+    FROM titled t
+    WHERE NOT EXISTS (SELECT 1 FROM message_hits h WHERE h.session_id = t.id)
 ), page AS (
     SELECT * FROM message_hits UNION ALL SELECT * FROM title_hits
     ORDER BY first DESC, rank DESC, created_at DESC, message_id NULLS FIRST, session_id
