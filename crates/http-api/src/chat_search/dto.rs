@@ -102,8 +102,9 @@ impl SearchParams {
     }
 }
 
-/// What a cursor looks like (an offset of at most nine digits; opaque to clients).
-const CURSOR_PATTERN: &str = "^o[0-9]{1,9}$";
+/// What a cursor looks like (an offset of at most nine digits, opaque to clients), or empty
+/// for the first page, as a form sends it.
+const CURSOR_PATTERN: &str = "^(o[0-9]{1,9})?$";
 
 /// The cursor of the page after `offset` + `count` hits.
 fn cursor(offset: usize) -> String {
