@@ -2,27 +2,13 @@
 //! keyboard alone, axe-core's audit in light and dark, errors that keep the question, loading
 //! states, and loads that reuse what the browser already has.
 
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use test_support::browser::Network;
 
 use super::*;
 
 const TAB: char = '\u{E004}';
 const SHIFT: char = '\u{E008}';
-const RETURN: char = '\u{E007}';
 const ESC: char = '\u{E00C}';
-
-/// Presses `keys` together (then lets them go) on whatever has the focus, as a keyboard does.
-async fn press(browser: &Client, keys: &[char]) {
-    let mut actions = KeyActions::new("keyboard".into());
-    for &key in keys {
-        actions = actions.then(KeyAction::Down { value: key });
-    }
-    for &key in keys.iter().rev() {
-        actions = actions.then(KeyAction::Up { value: key });
-    }
-    browser.perform_actions(actions).await.unwrap();
-}
 
 /// Whether the focused element matches `css`.
 async fn focused(browser: &Client, css: &str) -> bool {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use futures_util::FutureExt;
@@ -24,6 +25,8 @@ mod search;
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
+/// Enter, as a key to press (rather than text to type).
+const RETURN: char = '\u{E007}';
 const SHIFT_ENTER: &str = "\u{E008}\u{E007}\u{E008}";
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -82,6 +85,18 @@ where
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// Presses `keys` together (then lets them go) on whatever has the focus, as a keyboard does.
+async fn press(browser: &Client, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for &key in keys {
+        actions = actions.then(KeyAction::Down { value: key });
+    }
+    for &key in keys.iter().rev() {
+        actions = actions.then(KeyAction::Up { value: key });
+    }
+    browser.perform_actions(actions).await.unwrap();
 }
 
 async fn find(browser: &Client, css: &str) -> Element {

@@ -4,15 +4,6 @@
 use super::*;
 
 const DOWN: char = '\u{E015}';
-const RETURN: char = '\u{E007}';
-
-async fn press(browser: &Client, key: char) {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    browser.perform_actions(actions).await.unwrap();
-}
 
 #[tokio::test]
 async fn a_search_finds_the_message_opens_its_chat_on_it_and_reaches_other_events() {
@@ -56,9 +47,9 @@ async fn a_search_finds_the_message_opens_its_chat_on_it_and_reaches_other_event
         save_screenshot(&browser, "search-hits").await;
 
         // Keyboard: down from the box to the hit, Enter opens the chat on the message.
-        press(&browser, DOWN).await;
+        press(&browser, &[DOWN]).await;
         assert_eq!(js(&browser, "document.activeElement.closest('.search-hit')?.dataset.sessionId").await, json!(salt.to_string()));
-        press(&browser, RETURN).await;
+        press(&browser, &[RETURN]).await;
         until(&browser, "the found message", "document.querySelector('.message.found')?.textContent.includes('300 mg of sodium')").await;
         assert_eq!(js(&browser, "document.activeElement.classList.contains('found')").await, json!(true));
         assert_eq!(
