@@ -79,10 +79,20 @@ pub async fn start(settings: &Settings, url: &SecretString) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(
-        Behavior::answer(&["Start ", "easy, ", "then ", "hold on."]),
-        |_| {},
-    )
+    spawn_app_answering(Behavior::answer(&["Start ", "easy, ", "then ", "hold on."])).await
+}
+
+/// An app whose model answers with `model`, with the test settings as they are.
+pub async fn spawn_app_answering(model: Behavior) -> TestApp {
+    spawn_app_with(model, |_| {}).await
+}
+
+/// An app that saves every piece of an answer as it arrives, so the stored row holds the
+/// text while it is written.
+pub async fn spawn_app_saving_each_piece(model: Behavior) -> TestApp {
+    spawn_app_with(model, |settings| {
+        settings.chat.checkpoint_every = Duration::ZERO;
+    })
     .await
 }
 
@@ -209,13 +219,16 @@ impl TestApp {
         event.id
     }
 
-    /// Stores a session with `messages` alternating user/assistant, the last at `updated_at`.
+    /// Stores a session with `messages` alternating user/assistant, all written `minute`
+    /// minutes after the test clock's start ([`at`]).
     pub async fn seed_session(
         &self,
-        event_id: Option<Uuid>,
-        updated_at: DateTime<Utc>,
+        event_id: impl Into<Option<Uuid>>,
+        minute: u32,
         messages: &[&str],
     ) -> Uuid {
+        let event_id = event_id.into();
+        let updated_at = at(minute);
         let session = ChatSession {
             id: Uuid::now_v7(),
             event_id,
@@ -275,4 +288,11 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
         "{body}"
     );
     body
+}
+
+/// Fails, showing `text`, unless every one of `parts` is in it.
+#[track_caller]
+pub fn assert_contains_all(text: &str, parts: &[&str]) {
+    let missing: Vec<&&str> = parts.iter().filter(|part| !text.contains(**part)).collect();
+    assert!(missing.is_empty(), "{missing:?} not in {text}");
 }

@@ -43,10 +43,11 @@ impl Behavior {
         }
     }
 
-    pub fn slow_answer(deltas: &[&str], delay: Duration) -> Self {
+    /// An answer whose pieces come `millis` milliseconds apart.
+    pub fn slow_answer(deltas: &[&str], millis: u64) -> Self {
         Self::Answer {
             deltas: deltas.iter().map(|d| (*d).to_owned()).collect(),
-            delay,
+            delay: Duration::from_millis(millis),
         }
     }
 

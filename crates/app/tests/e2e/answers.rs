@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use test_support::app::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use test_support::app::{TestApp, assert_problem, spawn_app, spawn_app_answering};
 use test_support::fake_openai::Behavior;
 use test_support::sse::parse_sse;
 
@@ -40,7 +40,7 @@ async fn asked(app: &TestApp) -> (Vec<Value>, String) {
 
 #[tokio::test]
 async fn chunk_ids_are_cursors_and_a_finished_answer_replays_after_any_of_them_then_ends() {
-    let app = spawn_app_with(Behavior::answer(&PIECES), |_| {}).await;
+    let app = spawn_app_answering(Behavior::answer(&PIECES)).await;
     let (events, answer_id) = asked(&app).await;
     let whole = PIECES.concat();
     let cursors: Vec<u64> = events.iter().filter_map(|e| e["id"].as_u64()).collect();
@@ -66,7 +66,7 @@ async fn chunk_ids_are_cursors_and_a_finished_answer_replays_after_any_of_them_t
 
 #[tokio::test]
 async fn a_cursor_at_or_past_the_end_replays_nothing_then_done() {
-    let app = spawn_app_with(Behavior::answer(&PIECES), |_| {}).await;
+    let app = spawn_app_answering(Behavior::answer(&PIECES)).await;
     let (_, answer_id) = asked(&app).await;
     for cursor in ["25", "1000", "942342619046868317930790389469413376"] {
         let response = resume(&app, &answer_id, Some(cursor)).await;
@@ -78,7 +78,7 @@ async fn a_cursor_at_or_past_the_end_replays_nothing_then_done() {
 
 #[tokio::test]
 async fn a_malformed_cursor_is_400_and_an_unknown_answer_404() {
-    let app = spawn_app_with(Behavior::answer(&["Crème ", "brûlée."]), |_| {}).await;
+    let app = spawn_app_answering(Behavior::answer(&["Crème ", "brûlée."])).await;
     let (events, answer_id) = asked(&app).await;
     // Inside the two bytes of `è`: no chunk ever ended there.
     for cursor in ["-1", "abc", "1.5", "3"] {
@@ -116,11 +116,7 @@ async fn stopping_an_answer_that_has_ended_changes_nothing() {
 #[tokio::test]
 async fn a_stopped_answer_ends_every_stream_of_it_and_a_second_question_waits_for_it() {
     let pieces = ["one "; 40];
-    let app = spawn_app_with(
-        Behavior::slow_answer(&pieces, Duration::from_millis(100)),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_answering(Behavior::slow_answer(&pieces, 100)).await;
     let response = app.chat(&json!({"message": "Count"})).await;
     let mut body = response.bytes_stream();
     // The first event (`started`) names the answer.

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use test_support::app::{
-    MODEL_KEY, TestApp, assert_problem, settings, spawn_app, spawn_app_with, test_database,
+    MODEL_KEY, TestApp, assert_contains_all, assert_problem, settings, spawn_app,
+    spawn_app_answering, spawn_app_with, test_database,
 };
 use test_support::fake_openai::Behavior;
 use test_support::sse::parse_sse;
@@ -95,11 +96,9 @@ async fn a_new_question_streams_session_id_then_chunks_then_done_and_stores_both
     assert_eq!(sent["model"], "fake-gpt");
     let system = sent["messages"][0]["content"].as_str().unwrap();
     assert_eq!(sent["messages"][0]["role"], "system");
-    assert!(
-        system.contains("ultra-running coach")
-            && system.contains("Western States 100")
-            && system.contains("Robinson Flat"),
-        "{system}"
+    assert_contains_all(
+        system,
+        &["ultra-running coach", "Western States 100", "Robinson Flat"],
     );
     assert_eq!(
         sent["messages"][1],
@@ -156,7 +155,7 @@ async fn a_continued_session_sends_the_event_the_history_and_the_new_message() {
 }
 
 async fn failed_turn(model: Behavior) -> (TestApp, Vec<Value>, Value) {
-    let app = spawn_app_with(model, |_| {}).await;
+    let app = spawn_app_answering(model).await;
     let events = app.chat_events(&json!({"message": "Will it hold?"})).await;
     let session = wait_for_answer(&app, &session_id(&events)).await;
     (app, events, session)
@@ -259,11 +258,7 @@ async fn a_model_that_stalls_is_cut_by_the_idle_timeout() {
 #[tokio::test]
 async fn a_client_that_disconnects_after_the_first_chunk_still_gets_its_answer_stored() {
     let deltas: Vec<&str> = vec!["One ", "two ", "three ", "four ", "five."];
-    let app = spawn_app_with(
-        Behavior::slow_answer(&deltas, Duration::from_millis(100)),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_answering(Behavior::slow_answer(&deltas, 100)).await;
     let response = app.chat(&json!({"message": "Count for me"})).await;
     let mut body = response.bytes_stream();
     let mut seen = String::new();
@@ -369,12 +364,9 @@ async fn bad_chat_input_is_a_problem_before_any_stream_and_creates_nothing() {
 
 #[tokio::test]
 async fn a_silent_model_gets_ping_comments_on_the_stream() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(&["Patience."], Duration::from_millis(1_200)),
-        |s| {
-            s.sse_ping_every = Duration::from_millis(300);
-        },
-    )
+    let app = spawn_app_with(Behavior::slow_answer(&["Patience."], 1_200), |s| {
+        s.sse_ping_every = Duration::from_millis(300);
+    })
     .await;
     let body = app
         .chat(&json!({"message": "Still there?"}))
@@ -389,11 +381,7 @@ async fn a_silent_model_gets_ping_comments_on_the_stream() {
 
 #[tokio::test]
 async fn fifty_concurrent_turns_all_complete_and_are_all_stored() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(&["Hydrate ", "early."], Duration::from_millis(20)),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_answering(Behavior::slow_answer(&["Hydrate ", "early."], 20)).await;
     let results = futures_util::future::join_all((0..50).map(|i| {
         let app = &app;
         async move {
@@ -428,11 +416,8 @@ async fn on_shutdown_an_answer_gets_the_grace_period_then_what_it_has_is_stored_
         "a ", "b ", "c ", "d ", "e ", "f ", "g ", "h ", "i ", "j ", "k ", "l ", "m ", "n ", "o ",
         "p ", "q ", "r ", "s ", "t ",
     ];
-    let model = test_support::fake_openai::FakeOpenAi::start(Behavior::slow_answer(
-        &deltas,
-        Duration::from_millis(200),
-    ))
-    .await;
+    let model =
+        test_support::fake_openai::FakeOpenAi::start(Behavior::slow_answer(&deltas, 200)).await;
     let mut settings = settings(db.url().clone(), &model.base_url);
     settings.http.shutdown_grace = Duration::from_millis(500);
     let app = app::Application::build(&settings, db.url()).await.unwrap();
@@ -470,7 +455,7 @@ async fn on_shutdown_an_answer_gets_the_grace_period_then_what_it_has_is_stored_
 #[tokio::test]
 async fn with_openai_http2_every_answer_streams_over_one_h2c_connection() {
     let app = spawn_app_with(
-        Behavior::slow_answer(&["Over ", "one ", "connection."], Duration::from_millis(20)),
+        Behavior::slow_answer(&["Over ", "one ", "connection."], 20),
         |s| s.openai.http2 = true,
     )
     .await;

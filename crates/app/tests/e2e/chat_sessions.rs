@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use test_support::app::{assert_problem, at, each_str, spawn_app};
+use test_support::app::{assert_problem, each_str, spawn_app};
 
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
@@ -15,10 +15,10 @@ fn ids(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_session_list_is_newest_first_with_ties_broken_by_id_and_without_messages() {
     let app = spawn_app().await;
-    let old = app.seed_session(None, at(1), &["old"]).await;
-    let tie_a = app.seed_session(None, at(5), &["tie a"]).await;
-    let tie_b = app.seed_session(None, at(5), &["tie b"]).await;
-    let new = app.seed_session(None, at(9), &["new"]).await;
+    let old = app.seed_session(None, 1, &["old"]).await;
+    let tie_a = app.seed_session(None, 5, &["tie a"]).await;
+    let tie_b = app.seed_session(None, 5, &["tie b"]).await;
+    let new = app.seed_session(None, 9, &["new"]).await;
     let (first_tie, second_tie) = if tie_a > tie_b {
         (tie_a, tie_b)
     } else {
@@ -48,9 +48,9 @@ async fn the_session_list_is_newest_first_with_ties_broken_by_id_and_without_mes
 async fn sessions_are_filtered_by_event() {
     let app = spawn_app().await;
     let (a, b) = (app.seed_event("A").await, app.seed_event("B").await);
-    let of_a = app.seed_session(Some(a), at(1), &["about A"]).await;
-    app.seed_session(Some(b), at(2), &["about B"]).await;
-    app.seed_session(None, at(3), &["about nothing"]).await;
+    let of_a = app.seed_session(a, 1, &["about A"]).await;
+    app.seed_session(b, 2, &["about B"]).await;
+    app.seed_session(None, 3, &["about nothing"]).await;
 
     let list: Value = app
         .get_json(&format!("/api/chat/sessions?event_id={a}"))
@@ -75,7 +75,7 @@ async fn a_session_is_returned_with_all_its_messages_in_order() {
         "And nutrition?",
         "200-300 kcal an hour.",
     ];
-    let id = app.seed_session(None, at(4), &texts).await;
+    let id = app.seed_session(None, 4, &texts).await;
 
     let response = app.get(&format!("/api/chat/sessions/{id}")).await;
 
@@ -103,8 +103,8 @@ async fn a_session_is_returned_with_all_its_messages_in_order() {
 #[tokio::test]
 async fn deleting_a_session_removes_it_and_its_messages_from_the_database() {
     let app = spawn_app().await;
-    let doomed = app.seed_session(None, at(1), &["a", "b", "c"]).await;
-    let kept = app.seed_session(None, at(2), &["d", "e"]).await;
+    let doomed = app.seed_session(None, 1, &["a", "b", "c"]).await;
+    let kept = app.seed_session(None, 2, &["d", "e"]).await;
 
     let response = app.delete(&format!("/api/chat/sessions/{doomed}")).await;
 

@@ -56,17 +56,20 @@ async fn unknown_ids_and_routes_are_404() {
     .await;
 }
 
+/// Bodies sent as JSON that are not a JSON object.
+const NOT_OBJECTS: [&str; 6] = [
+    "{\"name\": ",
+    "not json",
+    "[1, 2]",
+    "\"a string\"",
+    "null",
+    "",
+];
+
 #[tokio::test]
 async fn bodies_that_are_not_json_objects_are_400() {
     let app = spawn_app().await;
-    for body in [
-        "{\"name\": ",
-        "not json",
-        "[1, 2]",
-        "\"a string\"",
-        "null",
-        "",
-    ] {
+    for body in NOT_OBJECTS {
         let response = app.post_raw("/api/events", "application/json", body).await;
         assert_problem(response, StatusCode::BAD_REQUEST).await;
     }

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use test_support::app::{assert_problem, at, each_str, spawn_app};
+use test_support::app::{assert_problem, each_str, spawn_app};
 
 #[tokio::test]
 async fn an_event_is_created_read_listed_updated_partially_and_deleted() {
@@ -56,12 +56,8 @@ async fn an_event_is_created_read_listed_updated_partially_and_deleted() {
 #[tokio::test]
 async fn a_naive_date_time_is_read_as_utc() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/events",
-            &json!({"name": "Naive", "planned_date": "2027-01-02T03:04:05"}),
-        )
-        .await;
+    let body = json!({"name": "Naive", "planned_date": "2027-01-02T03:04:05"});
+    let response = app.post_json("/api/events", &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let event: Value = response.json().await.unwrap();
     assert_eq!(event["planned_date"], "2027-01-02T03:04:05Z");
@@ -72,15 +68,11 @@ async fn deleting_an_event_deletes_its_sessions_messages_and_waypoints() {
     let app = spawn_app().await;
     let doomed = app.seed_event("Doomed").await;
     let other = app.seed_event("Other").await;
-    app.seed_session(Some(doomed), at(1), &["q", "a"]).await;
-    app.seed_session(Some(doomed), at(2), &["q"]).await;
-    let kept = app.seed_session(Some(other), at(3), &["q", "a"]).await;
-    let response = app
-        .post_json(
-            "/api/waypoints",
-            &json!({"event_id": doomed, "name": "Aid 1"}),
-        )
-        .await;
+    app.seed_session(doomed, 1, &["q", "a"]).await;
+    app.seed_session(doomed, 2, &["q"]).await;
+    let kept = app.seed_session(other, 3, &["q", "a"]).await;
+    let body = json!({"event_id": doomed, "name": "Aid 1"});
+    let response = app.post_json("/api/waypoints", &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     assert_eq!(
@@ -100,12 +92,8 @@ async fn deleting_an_event_deletes_its_sessions_messages_and_waypoints() {
 #[tokio::test]
 async fn invalid_event_values_are_422_with_every_broken_field_named() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/events",
-            &json!({"name": "  ", "distance": -1, "target_duration_minutes": 0}),
-        )
-        .await;
+    let body = json!({"name": "  ", "distance": -1, "target_duration_minutes": 0});
+    let response = app.post_json("/api/events", &body).await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     let fields: Vec<&str> = each_str(&problem["errors"], "field");
     assert_eq!(fields, ["name", "distance", "target_duration_minutes"]);
@@ -122,11 +110,7 @@ async fn invalid_event_values_are_422_with_every_broken_field_named() {
         !problem["detail"].as_str().unwrap().contains("f64"),
         "{problem}"
     );
-    let response = app
-        .post_json(
-            "/api/events",
-            &json!({"name": "Bad date", "planned_date": "soon"}),
-        )
-        .await;
+    let body = json!({"name": "Bad date", "planned_date": "soon"});
+    let response = app.post_json("/api/events", &body).await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
 }

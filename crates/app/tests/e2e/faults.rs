@@ -22,7 +22,7 @@ use crate::processes::{
 async fn a_database_restart_under_32_streaming_turns_loses_no_question_and_needs_no_app_restart() {
     let cluster = TestCluster::start().await;
     let url = cluster.migrated_database("restart", migrate).await;
-    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(75))).await;
+    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, 75)).await;
     let app = AppProcess::start(&url, &model, &[("ANSWER_CHECKPOINT_SECS", "1")]).await;
 
     let turns: Vec<_> = (0..32)
@@ -83,7 +83,7 @@ async fn after_sigkill_mid_answer_every_question_is_kept_and_its_answer_is_inter
  {
     let cluster = TestCluster::start().await;
     let url = cluster.migrated_database("killed", migrate).await;
-    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(150))).await;
+    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, 150)).await;
     let lease = [("ANSWER_CHECKPOINT_SECS", "1"), ("ANSWER_LEASE_SECS", "2")];
     let mut app = AppProcess::start(&url, &model, &lease).await;
 
@@ -141,12 +141,9 @@ async fn after_sigkill_mid_answer_every_question_is_kept_and_its_answer_is_inter
 async fn sigterm_lets_short_answers_finish_interrupts_the_rest_after_the_grace_and_exits_0() {
     let cluster = TestCluster::start().await;
     let url = cluster.migrated_database("terminated", migrate).await;
-    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(200))).await;
+    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, 200)).await;
     // The first question gets a short answer that fits in the grace period.
-    model.then([Behavior::slow_answer(
-        &DELTAS[..5],
-        Duration::from_millis(100),
-    )]);
+    model.then([Behavior::slow_answer(&DELTAS[..5], 100)]);
     let mut app = AppProcess::start(&url, &model, &[("SHUTDOWN_GRACE_SECS", "2")]).await;
 
     let short = {
@@ -198,7 +195,7 @@ async fn behind_a_proxy(
     cluster.migrated_database(name, migrate).await;
     let proxy = Proxy::start(cluster.cluster().socket_path()).await;
     let url = SecretString::from(proxy.database_url(name));
-    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(150))).await;
+    let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, 150)).await;
     let settings = [
         ("DATABASE_STATEMENT_TIMEOUT_MS", "1000"),
         ("ANSWER_CHECKPOINT_SECS", "1"),

@@ -29,8 +29,7 @@ impl Instances {
     async fn new(name: &str) -> Self {
         let cluster = TestCluster::start().await;
         let url = cluster.migrated_database(name, migrate).await;
-        let model =
-            FakeOpenAi::start(Behavior::slow_answer(&DELTAS, Duration::from_millis(150))).await;
+        let model = FakeOpenAi::start(Behavior::slow_answer(&DELTAS, 150)).await;
         Self {
             _cluster: cluster,
             url,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use test_support::app::{TestApp, assert_problem, at, spawn_app, spawn_app_with};
+use test_support::app::{TestApp, assert_problem, spawn_app, spawn_app_saving_each_piece};
 use test_support::fake_openai::Behavior;
 
 async fn search(app: &TestApp, query: &str) -> Value {
@@ -49,25 +49,25 @@ fn marked(hit: &Value) -> Vec<String> {
         .collect()
 }
 
+/// An app holding `chats`, of no event, one a minute in the order given.
+async fn app_with_chats(chats: &[&[&str]]) -> TestApp {
+    let app = spawn_app().await;
+    for (minute, messages) in (1..).zip(chats) {
+        app.seed_session(None, minute, messages).await;
+    }
+    app
+}
+
 #[tokio::test]
 async fn words_are_found_in_any_form_case_and_accent_and_the_terms_are_marked() {
-    let app = spawn_app().await;
-    app.seed_session(
-        None,
-        at(1),
+    let app = app_with_chats(&[
         &[
             "How should I pace the climbs?",
             "Walk them; you paced well at the Café stop.",
         ],
-    )
-    .await;
-    app.seed_session(None, at(2), &["Bürgenstock loop plan", "Run the flats."])
-        .await;
-    app.seed_session(
-        None,
-        at(3),
+        &["Bürgenstock loop plan", "Run the flats."],
         &["Fuel?", "Take 60 g of carbs an hour until 100k, then more."],
-    )
+    ])
     .await;
 
     let hits = search(&app, "q=pacing").await["hits"].clone();
@@ -98,15 +98,11 @@ async fn words_are_found_in_any_form_case_and_accent_and_the_terms_are_marked() 
 
 #[tokio::test]
 async fn two_or_more_characters_of_cjk_text_find_it_inside_a_run() {
-    let app = spawn_app().await;
-    app.seed_session(
-        None,
-        at(1),
+    let app = app_with_chats(&[
         &["東京マラソンの給水所はどこ？", "五キロごとにあります。"],
-    )
+        &["서울 마라톤 코스", "평지입니다."],
+    ])
     .await;
-    app.seed_session(None, at(2), &["서울 마라톤 코스", "평지입니다."])
-        .await;
     let hits = search(&app, &format!("q={}", encode("マラソン"))).await["hits"].clone();
     assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
     assert_eq!(marked(&hits[0]), ["マラソン"]);
@@ -119,21 +115,12 @@ async fn two_or_more_characters_of_cjk_text_find_it_inside_a_run() {
 
 #[tokio::test]
 async fn phrases_exclusions_and_or_follow_websearch_rules() {
-    let app = spawn_app().await;
-    app.seed_session(
-        None,
-        at(1),
+    let app = app_with_chats(&[
         &["Salt tablets in the heat", "One salt tablet an hour."],
-    )
-    .await;
-    app.seed_session(
-        None,
-        at(2),
         &["Tablets of salt?", "Only if you sweat a lot."],
-    )
+        &["Gels or chews", "Chews sit better."],
+    ])
     .await;
-    app.seed_session(None, at(3), &["Gels or chews", "Chews sit better."])
-        .await;
     let phrase = snippets(&app, "\"salt tablets\"").await;
     assert!(
         phrase.iter().all(|s| !s.contains("Tablets of salt")) && !phrase.is_empty(),
@@ -164,28 +151,20 @@ async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_
     let utmb = app.seed_event("UTMB").await;
     let older = app
         .seed_session(
-            Some(western),
-            at(1),
+            western,
+            1,
             &["Ice at the canyons", "Take ice in a bandana."],
         )
         .await;
     let newer = app
-        .seed_session(
-            Some(western),
-            at(5),
-            &["Bandana?", "An ice bandana keeps you cool."],
-        )
+        .seed_session(western, 5, &["Bandana?", "An ice bandana keeps you cool."])
         .await;
     let other = app
-        .seed_session(
-            Some(utmb),
-            at(9),
-            &["Cold nights", "Bring ice grips for the passes."],
-        )
+        .seed_session(utmb, 9, &["Cold nights", "Bring ice grips for the passes."])
         .await;
     // Only the title matches: a hit without a message.
     let titled = app
-        .seed_session(Some(western), at(2), &["Shoes", "Trail shoes with grip."])
+        .seed_session(western, 2, &["Shoes", "Trail shoes with grip."])
         .await;
     app.db
         .execute(&format!(
@@ -245,8 +224,8 @@ async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_
 
     // Same relevance: the newest first.
     let app2 = spawn_app().await;
-    let a = app2.seed_session(None, at(1), &["gels", "x"]).await;
-    let b = app2.seed_session(None, at(3), &["gels", "y"]).await;
+    let a = app2.seed_session(None, 1, &["gels", "x"]).await;
+    let b = app2.seed_session(None, 3, &["gels", "y"]).await;
     let order: Vec<String> = search(&app2, "q=gels").await["hits"]
         .as_array()
         .unwrap()
@@ -262,7 +241,7 @@ async fn pages_follow_the_cursor_without_gaps_or_repeats_and_deleted_chats_are_g
     let mut all = Vec::new();
     for minute in 0..7 {
         all.push(
-            app.seed_session(None, at(minute), &["Headlamp batteries?", "Carry spares."])
+            app.seed_session(None, minute, &["Headlamp batteries?", "Carry spares."])
                 .await,
         );
     }
@@ -305,7 +284,7 @@ async fn pages_follow_the_cursor_without_gaps_or_repeats_and_deleted_chats_are_g
 #[tokio::test]
 async fn bad_input_is_a_422_or_400_and_operator_soup_never_fails() {
     let app = spawn_app().await;
-    app.seed_session(None, at(1), &["Poles or no poles?", "Poles on the climbs."])
+    app.seed_session(None, 1, &["Poles or no poles?", "Poles on the climbs."])
         .await;
     for query in [
         "q=",
@@ -372,14 +351,10 @@ async fn bad_input_is_a_422_or_400_and_operator_soup_never_fails() {
 
 #[tokio::test]
 async fn an_answer_is_found_once_it_has_ended_not_while_it_is_written() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(
-            &["Electrolyte ", "capsules ", "every ", "hour."],
-            Duration::from_millis(400),
-        ),
-        // Every piece is saved as it arrives: the row holds text while it is written.
-        |settings| settings.chat.checkpoint_every = Duration::ZERO,
-    )
+    let app = spawn_app_saving_each_piece(Behavior::slow_answer(
+        &["Electrolyte ", "capsules ", "every ", "hour."],
+        400,
+    ))
     .await;
     let response = app
         .chat(&serde_json::json!({"message": "What about cramps?"}))

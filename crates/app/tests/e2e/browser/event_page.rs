@@ -85,25 +85,19 @@ async fn seed_long_chat(app: &TestApp) -> (String, String) {
         .create_event("Western States 100-Mile Endurance Run, Olympic Valley to Auburn")
         .await;
     let event_id = event["id"].as_str().unwrap().to_owned();
-    let event_uuid = event_id.parse().unwrap();
+    let event_uuid: uuid::Uuid = event_id.parse().unwrap();
     let answer = "## Pacing\n\n- **Miles 0–30**: walk every climb\n- Miles 30–62: run the downhills easy\n\n`300 kcal/h`, and see [the course](https://example.com/course).";
     let mut messages = Vec::new();
     for i in 0..12 {
         messages.push(if i == 0 { "How should I pace the canyons so that I still have legs for the river crossing and the last 20 miles?" } else { "And then?" });
         messages.push(answer);
     }
-    let long = app
-        .seed_session(Some(event_uuid), test_support::app::at(30), &messages)
+    let long = app.seed_session(event_uuid, 30, &messages).await;
+    app.seed_session(event_uuid, 10, &["Crew checklist", "Ice, socks, lights."])
         .await;
     app.seed_session(
-        Some(event_uuid),
-        test_support::app::at(10),
-        &["Crew checklist", "Ice, socks, lights."],
-    )
-    .await;
-    app.seed_session(
-        Some(event_uuid),
-        test_support::app::at(20),
+        event_uuid,
+        20,
         &["Salt tablets in the heat?", "One an hour."],
     )
     .await;
@@ -145,8 +139,7 @@ async fn axe_core_finds_nothing_critical_or_serious_light_or_dark_wide_or_narrow
                 pages.push(("event page, long chat", audit(browser, &axe).await));
                 save_screenshot(browser, &format!("event-long-chat-{width}-{scheme}")).await;
 
-                click(browser, "button.history-toggle").await;
-                until(browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
+                open_history(browser, 3).await;
                 pages.push(("history open", audit(browser, &axe).await));
                 save_screenshot(browser, &format!("event-history-{width}-{scheme}")).await;
 
@@ -185,10 +178,8 @@ async fn on_wide_screens_the_chat_list_sits_beside_the_conversation_and_never_co
         let browser = &session.client;
         for (width, height) in [(1440, 900), (1024, 768)] {
             browser.set_window_size(width, height).await.unwrap();
-            browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
-            find(browser, "#question").await;
-            click(browser, "button.history-toggle").await;
-            until(browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
+            goto_event(browser, &app, &event_id).await;
+            open_history(browser, 3).await;
             click(browser, &format!("[data-session-id='{long}'] .session-open")).await;
             until(browser, "the long chat", "document.querySelectorAll('.message').length === 24").await;
             assert_eq!(js(browser, "document.querySelector('.history').hidden").await, json!(false), "{width}: the list stays open beside");
@@ -227,8 +218,7 @@ async fn on_a_phone_the_chat_comes_first_and_the_chat_list_covers_only_what_it_m
         let browser = &session.client;
         // A touch screen: no hover to reveal anything.
         session.devtools("Emulation.setTouchEmulationEnabled", json!({"enabled": true, "maxTouchPoints": 5})).await;
-        browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
-        find(browser, "#question").await;
+        goto_event(browser, &app, &event_id).await;
         // The assistant comes right after the event's name, before the waypoints.
         let panel = rect(browser, ".assistant-panel").await;
         let details = rect(browser, ".event-details").await;
@@ -241,8 +231,7 @@ async fn on_a_phone_the_chat_comes_first_and_the_chat_list_covers_only_what_it_m
         assert!(focused(browser, "#question").await, "{}", focus_name(browser).await);
         assert!(uncovered(browser, "#question").await);
 
-        click(browser, "button.history-toggle").await;
-        until(browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
+        open_history(browser, 3).await;
         // The list, not the filter, has the focus: no keyboard pops up.
         assert!(!focused(browser, "input[type=search]").await, "{}", focus_name(browser).await);
         // Delete is visible on every row; what the list covers cannot be reached.
@@ -266,8 +255,7 @@ async fn keyboard_alone_asks_opens_history_picks_a_chat_and_deletes_one() {
     let event_id = event["id"].as_str().unwrap().to_owned();
     let old = seed_chats(&app, &event_id, &["Altitude plan?", "Poles or no poles?"]).await;
     with_browser("keyboard", |browser| async move {
-        browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
-        find(&browser, "#question").await;
+        goto_event(&browser, &app, &event_id).await;
         // The skip link is the first stop, and goes to the question box.
         press(&browser, &[TAB]).await;
         assert!(focused(&browser, ".skip-link").await, "{}", focus_name(&browser).await);
@@ -314,11 +302,7 @@ async fn keyboard_alone_asks_opens_history_picks_a_chat_and_deletes_one() {
 
 #[tokio::test]
 async fn messages_are_labelled_by_author_and_the_stream_is_announced_once() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(&["One ", "two ", "three."], Duration::from_millis(200)),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_answering(Behavior::slow_answer(&["One ", "two ", "three."], 200)).await;
     with_browser("screen_reader", |browser| async move {
         open_event(&browser, &app, "Leadville").await;
         // Counts every change a screen reader would hear from live regions.
@@ -339,8 +323,7 @@ async fn a_question_sent_offline_stays_in_the_box_with_not_sent_and_retry() {
     let event_id = event["id"].as_str().unwrap().to_owned();
     with_window("offline", (1280, 900), |session| async move {
         let browser = &session.client;
-        browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
-        find(browser, "#question").await;
+        goto_event(browser, &app, &event_id).await;
         session.offline(true).await;
         ask(browser, "What about the cold at night?").await;
         until(browser, "not sent", "document.querySelector('.notice:not([hidden])')?.textContent.includes('Not sent')").await;
@@ -375,8 +358,7 @@ async fn with_the_model_down_the_answer_says_why_in_few_words_offers_retry_and_s
     })
     .await;
     with_browser("model_down", |browser| async move {
-        open_event(&browser, &app, "Spartathlon").await;
-        ask(&browser, "Heat plan?").await;
+        ask_in_new_event(&browser, &app, "Spartathlon", "Heat plan?").await;
         until(
             &browser,
             "the failure",

@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 use test_support::fake_openai::Behavior;
 use tokio::sync::Semaphore;
 
-use test_support::app::{TestApp, spawn_app, spawn_app_with};
+use test_support::app::{
+    TestApp, assert_contains_all, spawn_app, spawn_app_answering, spawn_app_saving_each_piece,
+    spawn_app_with,
+};
 use test_support::browser::Session;
 
 mod event_page;
@@ -156,12 +159,30 @@ async fn texts(browser: &Client, css: &str) -> Vec<String> {
 async fn open_event(browser: &Client, app: &TestApp, name: &str) -> String {
     let event = app.create_event(name).await;
     let id = event["id"].as_str().unwrap().to_owned();
+    goto_event(browser, app, &id).await;
+    id
+}
+
+/// Opens an event's page and waits until a question can be typed.
+async fn goto_event(browser: &Client, app: &TestApp, id: &dyn std::fmt::Display) {
     browser
         .goto(&app.url(&format!("/events/{id}")))
         .await
         .unwrap();
-    find(browser, ".assistant-panel textarea").await;
-    id
+    find(browser, "#question").await;
+}
+
+/// Opens the History list and waits for its `rows` chats.
+async fn open_history(browser: &Client, rows: usize) {
+    click(browser, "button.history-toggle").await;
+    let expression = format!("document.querySelectorAll('.history .session').length === {rows}");
+    until(browser, &format!("{rows} chats in History"), &expression).await;
+}
+
+/// Creates an event, opens its page and asks `question` there.
+async fn ask_in_new_event(browser: &Client, app: &TestApp, event: &str, question: &str) {
+    open_event(browser, app, event).await;
+    ask(browser, question).await;
 }
 
 async fn ask(browser: &Client, question: &str) {
@@ -234,13 +255,10 @@ async fn events_are_listed_created_and_deleted_from_the_events_page() {
 
 #[tokio::test]
 async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(
-            &["Start ", "easy, ", "then ", "hold on."],
-            Duration::from_millis(150),
-        ),
-        |_| {},
-    )
+    let app = spawn_app_answering(Behavior::slow_answer(
+        &["Start ", "easy, ", "then ", "hold on."],
+        150,
+    ))
     .await;
     with_browser("streamed_answer", |browser| async move {
         let event_id = open_event(&browser, &app, "Western States 100").await;
@@ -271,18 +289,13 @@ async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
 
 #[tokio::test]
 async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_the_stored_answer() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(
-            &["One ", "two ", "three ", "four."],
-            Duration::from_millis(700),
-        ),
-        // Every piece is saved as it arrives, so the reloaded page has text to show.
-        |settings| settings.chat.checkpoint_every = Duration::ZERO,
-    )
+    let app = spawn_app_saving_each_piece(Behavior::slow_answer(
+        &["One ", "two ", "three ", "four."],
+        700,
+    ))
     .await;
     with_browser("reload_mid_answer", |browser| async move {
-        open_event(&browser, &app, "UTMB").await;
-        ask(&browser, "Count slowly").await;
+        ask_in_new_event(&browser, &app, "UTMB", "Count slowly").await;
         until(&browser, "the second piece", "document.querySelector('.message.assistant')?.textContent.includes('two')").await;
         browser.refresh().await.unwrap();
         until(&browser, "the stored question", "document.querySelector('.message.user')?.textContent === 'Count slowly'").await;
@@ -294,14 +307,9 @@ async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_th
 
 #[tokio::test]
 async fn the_stop_button_stops_an_answer_which_keeps_its_text_as_stopped() {
-    let app = spawn_app_with(
-        Behavior::slow_answer(&["tick "; 60], Duration::from_millis(100)),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_answering(Behavior::slow_answer(&["tick "; 60], 100)).await;
     with_browser("stop", |browser| async move {
-        open_event(&browser, &app, "Western States").await;
-        ask(&browser, "Count for a while").await;
+        ask_in_new_event(&browser, &app, "Western States", "Count for a while").await;
         until(
             &browser,
             "some text",
@@ -375,11 +383,9 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
         let event = app.create_event("Badwater 135").await;
         let event_id = event["id"].as_str().unwrap().to_owned();
         let ids = seed_chats(&app, &event_id, &["Heat training plan?", "Crew vehicle checklist", "Heat and salt tablets?"]).await;
-        browser.goto(&app.url(&format!("/events/{event_id}"))).await.unwrap();
-        find(&browser, ".assistant-panel textarea").await;
+        goto_event(&browser, &app, &event_id).await;
 
-        click(&browser, "button.history-toggle").await;
-        until(&browser, "three chats", "document.querySelectorAll('.history .session').length === 3").await;
+        open_history(&browser, 3).await;
         assert_eq!(texts(&browser, ".session-title").await, ["Heat and salt tablets?", "Crew vehicle checklist", "Heat training plan?"]);
         let when = find(&browser, ".session time").await;
         assert_eq!(when.text().await.unwrap(), "just now");
@@ -400,8 +406,7 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
         until(&browser, "the sidebar to close", "document.querySelector('.history').hidden").await;
 
         // Delete the active chat, after confirming.
-        click(&browser, "button.history-toggle").await;
-        until(&browser, "the whole list", "document.querySelectorAll('.history .session').length === 3").await;
+        open_history(&browser, 3).await;
         click(&browser, &format!("[data-session-id='{}'] .session-delete", ids[0])).await;
         assert!(browser.get_alert_text().await.unwrap().contains("Heat training plan?"));
         browser.accept_alert().await.unwrap();
@@ -459,17 +464,13 @@ async fn a_remembered_chat_that_no_longer_exists_is_forgotten_silently() {
 
 #[tokio::test]
 async fn an_upstream_failure_is_shown_with_the_partial_answer_kept() {
-    let app = spawn_app_with(
-        Behavior::ErrorAfter(
-            vec!["Drink ".into(), "to thirst".into()],
-            "The model crashed".into(),
-        ),
-        |_| {},
-    )
+    let app = spawn_app_answering(Behavior::ErrorAfter(
+        vec!["Drink ".into(), "to thirst".into()],
+        "The model crashed".into(),
+    ))
     .await;
     with_browser("upstream_error", |browser| async move {
-        open_event(&browser, &app, "Spartathlon").await;
-        ask(&browser, "How much water?").await;
+        ask_in_new_event(&browser, &app, "Spartathlon", "How much water?").await;
         until(
             &browser,
             "the error",
@@ -492,12 +493,9 @@ async fn an_upstream_failure_is_shown_with_the_partial_answer_kept() {
 
 #[tokio::test]
 async fn shift_enter_makes_a_new_line_and_model_markdown_is_rendered_safely() {
-    let app = spawn_app_with(
-        Behavior::answer(&[
-            "**Bold** plan:\n\n- walk hills\n- run flats\n\n<img src=x onerror=alert(1)> `code`",
-        ]),
-        |_| {},
-    )
+    let app = spawn_app_answering(Behavior::answer(&[
+        "**Bold** plan:\n\n- walk hills\n- run flats\n\n<img src=x onerror=alert(1)> `code`",
+    ]))
     .await;
     with_browser("markdown", |browser| async move {
         open_event(&browser, &app, "Comrades").await;
@@ -521,11 +519,13 @@ async fn shift_enter_makes_a_new_line_and_model_markdown_is_rendered_safely() {
             .html(true)
             .await
             .unwrap();
-        assert!(
-            answer.contains("<strong>Bold</strong>")
-                && answer.contains("<li>walk hills</li>")
-                && answer.contains("<code>code</code>"),
-            "{answer}"
+        assert_contains_all(
+            &answer,
+            &[
+                "<strong>Bold</strong>",
+                "<li>walk hills</li>",
+                "<code>code</code>",
+            ],
         );
         assert!(
             !answer.contains("<img"),
@@ -601,10 +601,9 @@ async fn no_answer_of_the_xss_catalogue_gets_script_or_markup_into_the_page() {
         "{}\n\nA [real link](https://example.com/pacing) stays.\n",
         XSS_CATALOGUE.join("\n\n")
     );
-    let app = spawn_app_with(Behavior::answer(&[answer.as_str()]), |_| {}).await;
+    let app = spawn_app_answering(Behavior::answer(&[answer.as_str()])).await;
     with_browser("xss", |browser| async move {
-        open_event(&browser, &app, "Hardrock").await;
-        ask(&browser, "Anything tricky?").await;
+        ask_in_new_event(&browser, &app, "Hardrock", "Anything tricky?").await;
         for view in ["streamed", "restored after a reload"] {
             until(
                 &browser,

@@ -17,28 +17,20 @@ async fn a_search_finds_the_message_opens_its_chat_on_it_and_reaches_other_event
     let mut messages: Vec<&str> = vec!["How much salt at the canyons?"];
     messages.extend(filler.iter().map(String::as_str));
     messages.push("Take 300 mg of sodium an hour in the canyons.");
-    let salt = app
-        .seed_session(Some(western), test_support::app::at(5), &messages)
+    let salt = app.seed_session(western, 5, &messages).await;
+    app.seed_session(western, 6, &["Crew plan", "Meet them at Foresthill."])
         .await;
-    app.seed_session(
-        Some(western),
-        test_support::app::at(6),
-        &["Crew plan", "Meet them at Foresthill."],
-    )
-    .await;
     let cafe = app
         .seed_session(
-            Some(utmb),
-            test_support::app::at(7),
+            utmb,
+            7,
             &["Where to stop?", "The Café at Champex has soup."],
         )
         .await;
 
     with_browser("search", |browser| async move {
-        browser.goto(&app.url(&format!("/events/{western}"))).await.unwrap();
-        find(&browser, "#question").await;
-        click(&browser, "button.history-toggle").await;
-        until(&browser, "the chats", "document.querySelectorAll('.history .session').length === 2").await;
+        goto_event(&browser, &app, &western).await;
+        open_history(&browser, 2).await;
 
         type_into(&browser, ".history input[type=search]", "sodium").await;
         until(&browser, "a hit", "document.querySelector('.search-hit mark')").await;
