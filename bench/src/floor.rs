@@ -33,25 +33,27 @@ w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEF
 WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 
 /// Finishing the answer's row (written as `generating` with the question), fenced by its
-/// owner, with the session's `updated_at` bump, in one transaction.
+/// owner, with the session's `updated_at` bump, in one transaction. `:answer` is the text
+/// the bench's model answers (the search vector is made of it).
 const ANSWER: &str = "BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
 RETURNING id, event_id, title, created_at, updated_at;
-UPDATE chat_messages SET content = repeat('word ', 100), sources = NULL, status = 'complete', status_code = NULL, \
+UPDATE chat_messages SET content = :answer, sources = NULL, status = 'complete', status_code = NULL, \
 status_detail = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, \
 total_tokens = 62, session_id = md5(:r || 's')::uuid, role = 'assistant', created_at = now() \
 WHERE id = md5(:r || 'a')::uuid AND owner_id = '00000000-0000-0000-0000-00000000000a' \
 AND (status = 'generating' OR status_code = 'process_died');
 COMMIT;\n";
 
-/// The question and the empty `generating` row of its answer, owned, in one statement.
+/// The question and the empty `generating` row of its answer, owned, with the chat's event,
+/// in one statement.
 const QUESTION_AND_ANSWER_ROWS: &str = "INSERT INTO chat_messages (id, session_id, role, content, sources, status, \
 status_code, status_detail, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, \
-owner_id) VALUES \
+owner_id, event_id) VALUES \
 (md5(:r || 'u')::uuid, md5(:r || 's')::uuid, 'user', 'How should I pace the first 30 miles?', NULL, 'complete', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL), \
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL, :event), \
 (md5(:r || 'a')::uuid, md5(:r || 's')::uuid, 'assistant', '', NULL, 'generating', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-00000000000a');\n";
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-00000000000a', :event);\n";
 
 /// A new chat: the event and its waypoints for the prompt, the session, question and answer
 /// row in one transaction, then the finished answer with the session's `updated_at` in another.

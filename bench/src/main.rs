@@ -59,6 +59,10 @@ struct Args {
     /// `open streams`...).
     #[arg(long)]
     only: Option<String>,
+    /// Skip the pgbench floors: for measuring an older build of the app back to back with
+    /// this one, when its schema differs from the SQL the floors run.
+    #[arg(long)]
+    no_floor: bool,
     /// Messages seeded for the search rows (default 1,000,000; 100,000 with --quick).
     #[arg(long)]
     search_messages: Option<usize>,
@@ -86,10 +90,15 @@ struct StreamsResult {
 }
 
 /// 20 deltas of 5 words, no delay: the model the original backend was measured with.
-fn fast_model() -> Behavior {
-    let deltas: Vec<String> = (0..20)
+/// The pieces of every answer of the bench's model.
+fn answer_pieces() -> Vec<String> {
+    (0..20)
         .map(|i| format!("Run easy early, walk climbs{i} "))
-        .collect();
+        .collect()
+}
+
+fn fast_model() -> Behavior {
+    let deltas = answer_pieces();
     Behavior::Answer {
         deltas,
         delay: Duration::ZERO,
@@ -158,6 +167,7 @@ struct Bench<'a> {
     measure: Duration,
     rows: Vec<Row>,
     only: Option<String>,
+    floors: bool,
 }
 
 impl Bench<'_> {
@@ -213,11 +223,13 @@ impl Bench<'_> {
         .await;
         let cpu = self.app.cpu_time().saturating_sub(cpu_before);
         let requests = result.requests.max(1);
-        let floor = match floor_script {
+        let floor = match floor_script.filter(|_| self.floors) {
             Some(script) => {
+                let answer = answer_pieces().concat();
                 let vars = [
                     ("event", self.seed.event.as_str()),
                     ("session", self.seed.big_session.as_str()),
+                    ("answer", answer.as_str()),
                 ];
                 Some(floor::run(self.db, &script, clients, self.measure, &vars)?)
             }
@@ -638,6 +650,7 @@ async fn run(
         measure,
         rows: Vec::new(),
         only: args.only.clone(),
+        floors: !args.no_floor,
     };
     let http_rows = !args.streams_only && !args.pages_only;
     if http_rows {
