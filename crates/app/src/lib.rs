@@ -13,7 +13,7 @@ use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
 use domain::{ChatLimits, ChatService, EventService};
 use http_api::{AppState, Generations, HttpConfig, Metrics, Runs, RunsConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
-use local_postgres::{Durability, LocalCluster, PgBinaries};
+use local_postgres::{ClusterUse, Durability, LocalCluster, PgBinaries};
 use secrecy::SecretString;
 use store_postgres::{PgStore, PoolConfig, build_pool, run_migrations};
 use tokio_util::sync::CancellationToken;
@@ -92,15 +92,16 @@ impl From<cli::Cli> for Settings {
     }
 }
 
-/// The database the app talks to, and the local cluster it started for it, if any (to be
-/// stopped when the app stops).
+/// The database the app talks to, and its use of the local cluster, if any (let go when the
+/// app stops: the cluster stops with the last process that uses it).
 pub struct Database {
     pub url: SecretString,
-    pub local: Option<LocalCluster>,
+    local: Option<ClusterUse>,
 }
 
 impl Database {
-    /// Uses the configured URL, or creates/starts the local cluster under the data dir.
+    /// Uses the configured URL, or joins the local cluster under the data dir (creating and
+    /// starting it unless it runs).
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         if let Some(url) = &settings.database_url {
             return Ok(Self {
@@ -114,31 +115,31 @@ impl Database {
             &settings.data_dir.join("postgres"),
             Durability::Durable,
         )?;
-        cluster
-            .start()
+        let local = cluster
+            .join()
             .await
             .context("starting the local PostgreSQL cluster")?;
         if let Err(error) = cluster.ensure_database(LOCAL_DATABASE).await {
-            stop_quietly(&cluster).await;
+            leave_quietly(local).await;
             return Err(error.into());
         }
         Ok(Self {
             url: cluster.database_url(LOCAL_DATABASE),
-            local: Some(cluster),
+            local: Some(local),
         })
     }
 
-    /// Stops the local cluster, if we run one; a failure is logged, not fatal, since the app
-    /// is ending anyway.
-    pub async fn close(&self) {
-        if let Some(cluster) = &self.local {
-            stop_quietly(cluster).await;
+    /// Lets go of the local cluster, if we use one; a failure is logged, not fatal, since
+    /// the app is ending anyway.
+    pub async fn close(self) {
+        if let Some(local) = self.local {
+            leave_quietly(local).await;
         }
     }
 }
 
-async fn stop_quietly(cluster: &LocalCluster) {
-    if let Err(error) = cluster.stop().await {
+async fn leave_quietly(local: ClusterUse) {
+    if let Err(error) = local.leave().await {
         tracing::error!(%error, "could not stop the local PostgreSQL cluster");
     }
 }
@@ -154,8 +155,24 @@ pub struct Application {
 }
 
 impl Application {
-    /// Migrates the database, wires the adapters and binds the listener (port 0 picks one).
+    /// Binds the listener (port 0 picks one), migrates the database and wires the adapters.
     pub async fn build(settings: &Settings, database_url: &SecretString) -> anyhow::Result<Self> {
+        Self::build_on(Self::bind(settings)?, settings, database_url).await
+    }
+
+    /// Binds the configured address. `serve` does it before anything else, so that an
+    /// address already in use ends the process before it touches the database.
+    pub fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("binding {}", settings.bind_addr))
+    }
+
+    /// Migrates the database and wires the adapters to serve on `listener`.
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: &Settings,
+        database_url: &SecretString,
+    ) -> anyhow::Result<Self> {
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
         let pool = build_pool(database_url, settings.pool)?;
@@ -185,8 +202,6 @@ impl Application {
             metrics: Metrics::new().context("registering the metrics")?,
             sse_ping_every: settings.sse_ping_every,
         };
-        let listener = TcpListener::bind(&settings.bind_addr)
-            .with_context(|| format!("binding {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let server = http_api::serve(listener, state, settings.http.clone())?;
         Ok(Self {
@@ -249,12 +264,13 @@ async fn stop_requested(stop: &CancellationToken) {
     }
 }
 
-/// `aidstation serve`: open the database, serve, and stop the local cluster on the way out,
-/// also when start-up fails half-way.
+/// `aidstation serve`: bind, open the database, serve, and let go of the local cluster on the
+/// way out, also when start-up fails half-way.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listener = Application::bind(&settings)?;
     let database = Database::open(&settings).await?;
     let result = async {
-        let app = Application::build(&settings, &database.url).await?;
+        let app = Application::build_on(listener, &settings, &database.url).await?;
         tracing::info!(addr = %settings.bind_addr, port = app.port(), "aidstation serving");
         app.run_until_stopped().await?;
         anyhow::Ok(())

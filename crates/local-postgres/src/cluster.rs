@@ -4,7 +4,12 @@
 //!
 //! PostgreSQL refuses to run as root; when we are root, every PostgreSQL command runs as
 //! the `postgres` user through `runuser`, on a directory that user owns.
+//!
+//! Several processes may use one folder's cluster at once (a `serve`, a second `serve` on
+//! another port, a `migrate`): see [`ClusterUse`] for who stops it.
 
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -149,6 +154,31 @@ impl LocalCluster {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Starts using the cluster: created and started unless it runs already (as when
+    /// another process uses it, or one that used it crashed), and kept running until the
+    /// last process that uses it lets go ([`ClusterUse::leave`]).
+    pub async fn join(&self) -> Result<ClusterUse, LocalClusterError> {
+        let control = lock_exclusively(self.sibling(".lock")).await?;
+        let users_path = self.sibling(".users");
+        let users = open_lock_file(&users_path)?;
+        // Only a process that is leaving holds it exclusively, and only under the control
+        // lock, which is ours now: this never waits.
+        users.lock_shared().map_err(io_error(&users_path))?;
+        self.start().await?;
+        drop(control);
+        Ok(ClusterUse {
+            cluster: self.clone(),
+            users,
+        })
+    }
+
+    /// A file beside the data directory (not in it: initdb wants that one empty).
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = OsString::from(self.data_dir.as_os_str());
+        name.push(suffix);
+        PathBuf::from(name)
     }
 
     /// The cluster's Unix socket (for a client that connects to it by hand).
@@ -329,6 +359,70 @@ impl LocalCluster {
             detail,
         })
     }
+}
+
+/// One process's use of a local cluster, from [`LocalCluster::join`].
+///
+/// Every process that uses the cluster holds a shared lock on `<data dir>.users`; the one
+/// that leaves last (finds no other holder) stops the cluster, whoever started it, so no
+/// process ever stops a database another is serving from. Joining and leaving happen under
+/// an exclusive lock on `<data dir>.lock`, so a process never joins a cluster that is being
+/// stopped. The kernel drops a process's locks when it dies, however it dies: a crashed
+/// user neither keeps the cluster up for ever nor blocks the next start (and PostgreSQL
+/// itself recovers from a `postmaster.pid` that a killed server left).
+#[derive(Debug)]
+pub struct ClusterUse {
+    cluster: LocalCluster,
+    users: File,
+}
+
+impl ClusterUse {
+    pub fn cluster(&self) -> &LocalCluster {
+        &self.cluster
+    }
+
+    /// Stops using the cluster, and stops the cluster when no other process uses it.
+    pub async fn leave(self) -> Result<(), LocalClusterError> {
+        let control = lock_exclusively(self.cluster.sibling(".lock")).await?;
+        let users_path = self.cluster.sibling(".users");
+        drop(self.users);
+        let probe = open_lock_file(&users_path)?;
+        match probe.try_lock() {
+            Ok(()) => self.cluster.stop().await?,
+            Err(TryLockError::WouldBlock) => tracing::info!(
+                data_dir = %self.cluster.data_dir.display(),
+                "local PostgreSQL left running: another process uses it"
+            ),
+            Err(TryLockError::Error(error)) => return Err(io_error(&users_path)(error)),
+        }
+        drop(control);
+        Ok(())
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File, LocalClusterError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io_error(path))
+}
+
+/// Waits (off the async workers: another process may hold it while PostgreSQL starts or
+/// stops) for the exclusive lock on `path`, held until the file is dropped.
+async fn lock_exclusively(path: PathBuf) -> Result<File, LocalClusterError> {
+    let waited = path.clone();
+    tokio::task::spawn_blocking(move || {
+        let file = open_lock_file(&path)?;
+        file.lock().map_err(io_error(&path))?;
+        Ok(file)
+    })
+    .await
+    .map_err(|error| LocalClusterError::Io {
+        path: waited,
+        source: std::io::Error::other(error),
+    })?
 }
 
 #[derive(diesel::QueryableByName)]

@@ -6,4 +6,4 @@ mod cluster;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use cluster::{Durability, LocalCluster, LocalClusterError, PgBinaries};
+pub use cluster::{ClusterUse, Durability, LocalCluster, LocalClusterError, PgBinaries};

@@ -13,6 +13,7 @@ mod faults;
 mod health;
 mod instances;
 mod limits;
+mod local_cluster;
 mod processes;
 mod search;
 mod waypoints;

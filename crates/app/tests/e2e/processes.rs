@@ -2,7 +2,7 @@
 //! its database, or run several instances on one database; and a client that reads an
 //! answer's stream as it comes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,11 +30,51 @@ pub struct AppProcess {
 }
 
 impl AppProcess {
+    /// The app on the database at `database_url`.
     pub async fn start(
         database_url: &SecretString,
         model: &FakeOpenAi,
         env: &[(&str, &str)],
     ) -> Self {
+        let mut command = Self::command(model, env);
+        command.env("DATABASE_URL", database_url.expose_secret());
+        Self::launch(command).serving().await
+    }
+
+    /// The app with no DATABASE_URL: on the local cluster under `data_dir`.
+    pub async fn start_local(data_dir: &Path, model: &FakeOpenAi, env: &[(&str, &str)]) -> Self {
+        Self::launch(Self::local_command(data_dir, model, env))
+            .serving()
+            .await
+    }
+
+    /// `aidstation` with the test's settings and `env`, the local cluster under `data_dir`.
+    pub fn local_command(data_dir: &Path, model: &FakeOpenAi, env: &[(&str, &str)]) -> Command {
+        let mut command = Self::command(model, env);
+        command
+            .env_remove("DATABASE_URL")
+            .env("AIDSTATION_DATA_DIR", data_dir);
+        command
+    }
+
+    fn command(model: &FakeOpenAi, env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aidstation"));
+        command
+            // The app binds a free port itself and says which: nothing is bound and let go.
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("OPENAI_BASE_URL", &model.base_url)
+            .env("OPENAI_API_KEY", "sk-fault-test")
+            .env("OPENAI_MODEL", "fake-gpt")
+            .env("DATABASE_POOL_TIMEOUT_MS", "500")
+            .env("RUST_LOG", "warn,app=info,local_postgres=info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts `command`, its log in a file of its own, without waiting for anything.
+    pub fn launch(mut command: Command) -> Self {
         let log = tempfile::Builder::new()
             .prefix("aidstation-faults-")
             .suffix(".log")
@@ -43,34 +83,25 @@ impl AppProcess {
             .into_temp_path()
             .keep()
             .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_aidstation"));
-        command
-            .env("DATABASE_URL", database_url.expose_secret())
-            // The app binds a free port itself and says which: nothing is bound and let go.
-            .env("BIND_ADDR", "127.0.0.1:0")
-            .env("OPENAI_BASE_URL", &model.base_url)
-            .env("OPENAI_API_KEY", "sk-fault-test")
-            .env("OPENAI_MODEL", "fake-gpt")
-            .env("DATABASE_POOL_TIMEOUT_MS", "500")
-            .env("RUST_LOG", "warn,app=info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .kill_on_drop(true);
-        let mut app = Self {
+        command.stderr(std::fs::File::create(&log).unwrap());
+        Self {
             child: command.spawn().unwrap(),
             base: String::new(),
             client: reqwest::Client::new(),
             log,
-        };
-        for _ in 0..300 {
-            if let Some(port) = serving_port(&app.log()) {
-                app.base = format!("http://127.0.0.1:{port}");
-                return app;
+        }
+    }
+
+    /// Waits until the app says it serves, and on which port.
+    async fn serving(mut self) -> Self {
+        for _ in 0..600 {
+            if let Some(port) = serving_port(&self.log()) {
+                self.base = format!("http://127.0.0.1:{port}");
+                return self;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the app did not start serving: {}", app.log());
+        panic!("the app did not start serving: {}", self.log());
     }
 
     pub fn url(&self, path: &str) -> String {
