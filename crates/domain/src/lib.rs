@@ -11,7 +11,7 @@ pub mod ports;
 pub mod service;
 
 pub use error::{Missing, ServiceError};
-pub use models::answer::{Interruption, LanguageModelError};
+pub use models::answer::{CompletionNote, Interruption, LanguageModelError};
 pub use models::chat::{
     ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };

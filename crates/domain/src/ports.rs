@@ -219,7 +219,7 @@ pub type ReplyStream = Pin<Box<dyn Stream<Item = Result<ReplyChunk, LanguageMode
 pub trait LanguageModel: Send + Sync + 'static {
     /// Sends the prompt and returns the answer as it streams. Failures before the first piece
     /// of text, after the adapter's own retries, are the `Err` of this call.
-    async fn stream_reply(&self, prompt: Prompt) -> Result<ReplyStream, LanguageModelError>;
+    async fn stream_reply(&self, prompt: &Prompt) -> Result<ReplyStream, LanguageModelError>;
 }
 
 #[derive(Debug, thiserror::Error)]

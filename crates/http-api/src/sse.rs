@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut};
-use domain::{ChatMessage, MessageStatus};
+use domain::{ChatMessage, CompletionNote, MessageStatus};
 use futures_util::{Stream, StreamExt, stream};
 use prometheus::IntGauge;
 use serde::Serialize;
@@ -50,9 +50,11 @@ pub fn chunk(text: &str, cursor: usize) -> Bytes {
     Bytes::from(line)
 }
 
-/// The last event of an answer as it ended: `done` when it is stored complete, else `error`
-/// with the reason in a person's words and as a code (and the answer's id when it is stored).
+/// The last event of an answer as it ended: `done` when it is stored complete (with its note,
+/// if any), else `error` with the reason in a person's words and as a code (and the answer's
+/// id when it is stored).
 pub fn ending(answer: &ChatMessage, stored: bool) -> Bytes {
+    let has_text = !answer.content.is_empty();
     let (error, code) = match (&answer.status, stored) {
         (MessageStatus::Complete, true) => {
             return event(&Done {
@@ -62,10 +64,12 @@ pub fn ending(answer: &ChatMessage, stored: bool) -> Bytes {
                     .unwrap_or_default(),
                 message_id: answer.id,
                 finish_reason: answer.finish_reason.clone(),
+                status_reason: answer.note.map(words::note),
+                status_code: answer.note.map(CompletionNote::code),
             });
         }
-        (MessageStatus::Interrupted(why), _) => (words::interruption(why), why.code()),
-        _ => (words::NOT_SAVED.to_owned(), words::NOT_SAVED_CODE),
+        (MessageStatus::Interrupted(why), _) => (words::interruption(why, has_text), why.code()),
+        _ => (words::not_saved(), words::NOT_SAVED_CODE),
     };
     event(&Failed {
         error,
@@ -167,6 +171,11 @@ pub struct Done {
     /// The answer's id.
     pub message_id: uuid::Uuid,
     pub finish_reason: Option<String>,
+    /// Why the answer, though complete, may not be all the person expects (cut at the
+    /// model's length limit, ...), in their words; `null` for most answers.
+    pub status_reason: Option<&'static str>,
+    /// The same as a code: `length`, `content_filter` or `history_shortened`.
+    pub status_code: Option<&'static str>,
 }
 
 impl Named for Done {

@@ -273,7 +273,9 @@ export class AssistantPanel {
             if (!frame) frame = requestAnimationFrame(paint);
           } else if (name === 'done') {
             settle();
-            this.live.textContent = `The assistant answered: ${item.querySelector('.body').textContent}`;
+            if (data.status_reason) this.addNote(item, data.status_reason);
+            const note = data.status_reason ? ` ${data.status_reason}` : '';
+            this.live.textContent = `The assistant answered: ${item.querySelector('.body').textContent}${note}`;
             return;
           } else if (name === 'error') {
             settle();
@@ -341,6 +343,8 @@ export class AssistantPanel {
     const item = element('article', { class: `message ${role}`, 'aria-label': role === 'user' ? 'You' : 'Assistant' }, body);
     this.setContent(item, role, content, status === 'generating');
     if (status === 'interrupted') this.markInterrupted(item, reason);
+    // A complete answer that is still not all one might expect (cut at the length limit...).
+    else if (reason) this.addNote(item, reason);
     this.messages.append(item);
     this.scrollDown();
     return item;
@@ -357,7 +361,11 @@ export class AssistantPanel {
 
   markInterrupted(item, reason) {
     item.classList.add('interrupted');
-    item.append(element('p', { class: 'note' }, reason || 'This answer did not finish.'));
+    this.addNote(item, reason || 'This answer did not finish.');
+  }
+
+  addNote(item, text) {
+    item.append(element('p', { class: 'note' }, text));
   }
 
   offerAction(item, label, action) {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::OpenAiConfig;
 use crate::errors::{Failure, clean, http_failure};
-use crate::parser::{ChunkParser, StreamError};
+use crate::parser::{ChunkParser, Fault, StreamError};
 
 const NOT_CONFIGURED: &str = "No language model is configured. Set OPENAI_API_KEY (and OPENAI_MODEL), or \
      OPENAI_BASE_URL for a self-hosted OpenAI-compatible server, then restart aidstation.";
@@ -90,14 +90,16 @@ impl OpenAiClient {
         let response = request.send().await.map_err(|error| {
             tracing::warn!(error = &error as &dyn std::error::Error, endpoint = %self.endpoint, "model request failed to send");
             let what = if error.is_timeout() { "timed out connecting to" } else { "could not reach" };
-            Failure::retryable(LanguageModelError::Unavailable(format!("The app {what} the model service at {}.", self.endpoint)))
+            Failure::retryable(LanguageModelError::Unreachable(format!("The app {what} the model service at {}.", self.endpoint)))
         })?;
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
             let body = read_bounded(response).await;
             let failure = http_failure(status, &headers, &body, self.secret());
-            tracing::warn!(%status, error = %failure.error, "model service answered with an error");
+            // The provider's own request id: what its support asks for.
+            let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+            tracing::warn!(%status, request_id, error = %failure.error, "model service answered with an error");
             return Err(failure);
         }
         let is_json = response
@@ -114,29 +116,42 @@ impl OpenAiClient {
         let mut answer = Box::pin(answer_stream(response, self.config.idle_timeout));
         match answer.next().await {
             Some(Ok(first)) => {
-                let rest = answer.map(|item| {
-                    item.map_err(|e| LanguageModelError::Interrupted(clean(&e.message, None)))
-                });
+                let rest = answer.map(|item| item.map_err(|error| mid_answer(&error)));
                 Ok(Box::pin(stream::once(async move { Ok(first) }).chain(rest)))
             }
             Some(Err(error)) => Err(before_first_token(&error, self.secret())),
-            None => Err(Failure::retryable(LanguageModelError::Unavailable(
+            None => Err(Failure::retryable(LanguageModelError::Failed(
                 "The model service closed the stream without an answer.".into(),
             ))),
         }
     }
 }
 
+/// A stream that failed before any text: what it means, and whether another try may help.
 fn before_first_token(error: &StreamError, secret: Option<&str>) -> Failure {
     let message = clean(&error.message, secret);
-    if error.server_side {
-        Failure::retryable(LanguageModelError::Unavailable(format!(
+    match error.fault {
+        Fault::Failed | Fault::Cut => Failure::retryable(LanguageModelError::Failed(format!(
             "The model service failed: {message}"
-        )))
-    } else {
-        Failure::fatal(LanguageModelError::Rejected(format!(
+        ))),
+        Fault::Malformed => Failure::retryable(LanguageModelError::Malformed(message)),
+        Fault::Stalled => Failure::retryable(LanguageModelError::Stalled(message)),
+        Fault::RateLimited => Failure::retryable(LanguageModelError::RateLimited(message)),
+        Fault::OutOfQuota => Failure::fatal(LanguageModelError::OutOfQuota(message)),
+        Fault::ContextTooLong => Failure::fatal(LanguageModelError::ContextTooLong(message)),
+        Fault::Refused => Failure::fatal(LanguageModelError::Refused(format!(
             "The model service refused the request: {message}"
-        )))
+        ))),
+    }
+}
+
+/// A stream that failed after its first text: the answer so far stands, cut short.
+fn mid_answer(error: &StreamError) -> LanguageModelError {
+    let message = clean(&error.message, None);
+    match error.fault {
+        Fault::Malformed => LanguageModelError::Malformed(message),
+        Fault::Stalled => LanguageModelError::Stalled(message),
+        _ => LanguageModelError::Interrupted(message),
     }
 }
 
@@ -146,7 +161,7 @@ fn whole_completion(body: &[u8]) -> Result<ReplyStream, StreamError> {
     // Reshaped as one stream chunk: `message` is read like a `delta`.
     let mut chunk: Value = serde_json::from_slice(body).map_err(|_| StreamError {
         message: "the model service sent an unreadable answer".into(),
-        server_side: true,
+        fault: Fault::Malformed,
     })?;
     if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
         for choice in choices {
@@ -158,7 +173,7 @@ fn whole_completion(body: &[u8]) -> Result<ReplyStream, StreamError> {
     let pieces = parser.on_data(&chunk.to_string())?;
     let finished = parser.finish().ok_or_else(|| StreamError {
         message: "the model's answer was cut off before it finished".into(),
-        server_side: true,
+        fault: Fault::Cut,
     })?;
     let items: Vec<Result<ReplyChunk, LanguageModelError>> = pieces
         .into_iter()
@@ -191,11 +206,11 @@ fn backoff(base: Duration, retry: u32) -> Duration {
 
 #[async_trait]
 impl LanguageModel for OpenAiClient {
-    async fn stream_reply(&self, prompt: Prompt) -> Result<ReplyStream, LanguageModelError> {
+    async fn stream_reply(&self, prompt: &Prompt) -> Result<ReplyStream, LanguageModelError> {
         if !self.config.is_configured() {
             return Err(LanguageModelError::NotConfigured(NOT_CONFIGURED.into()));
         }
-        let body = self.request_body(&prompt);
+        let body = self.request_body(prompt);
         let mut retries = 0;
         loop {
             let failure =
@@ -204,7 +219,7 @@ impl LanguageModel for OpenAiClient {
                 {
                     Ok(Ok(answer)) => return Ok(answer),
                     Ok(Err(failure)) => failure,
-                    Err(_) => Failure::retryable(LanguageModelError::Unavailable(format!(
+                    Err(_) => Failure::retryable(LanguageModelError::Stalled(format!(
                         "The model did not start answering within {} s.",
                         self.config.first_token_timeout.as_secs()
                     ))),
@@ -305,8 +320,19 @@ impl AnswerState {
                 None => return Some(self.end(None)),
                 Some(Err(error)) => {
                     let problem = match error {
-                        EventStreamError::Transport(broken) => broken.to_string(),
-                        other => format!("the model service sent an unreadable stream ({other})"),
+                        EventStreamError::Transport(broken) => StreamError {
+                            message: broken.to_string(),
+                            fault: match broken {
+                                Broken::Silent(_) => Fault::Stalled,
+                                Broken::Transport(_) => Fault::Cut,
+                            },
+                        },
+                        other => StreamError {
+                            message: format!(
+                                "the model service sent an unreadable stream ({other})"
+                            ),
+                            fault: Fault::Malformed,
+                        },
                     };
                     return Some(self.end(Some(problem)));
                 }
@@ -323,12 +349,13 @@ impl AnswerState {
 
     /// A finish reason makes the answer whole whatever happened after it; without one the
     /// answer was cut short.
-    fn end(&mut self, problem: Option<String>) -> Result<ReplyChunk, StreamError> {
+    fn end(&mut self, problem: Option<StreamError>) -> Result<ReplyChunk, StreamError> {
         self.ended = true;
-        self.parser.finish().ok_or_else(|| StreamError {
-            message: problem
-                .unwrap_or_else(|| "the model's answer was cut off before it finished".into()),
-            server_side: true,
+        self.parser.finish().ok_or_else(|| {
+            problem.unwrap_or_else(|| StreamError {
+                message: "the model's answer was cut off before it finished".into(),
+                fault: Fault::Cut,
+            })
         })
     }
 }

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use domain::ports::LanguageModelError;
+
+use crate::parser::Fault;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -49,27 +51,50 @@ pub fn http_failure(
 ) -> Failure {
     let (message, code) = error_fields(body);
     let said = message
-        .map(|m| format!(": {}", clean(&m, secret)))
+        .as_deref()
+        .map(|m| format!(": {}", clean(m, secret)))
         .unwrap_or_default();
     let status = status.as_u16();
-    let (error, retry) = match status {
-        401 | 403 => (
-            LanguageModelError::Rejected(format!(
+    let fault = Fault::from_code(code.as_deref(), message.as_deref().unwrap_or_default());
+    let (error, retry) = match (status, fault) {
+        (401 | 403, _) => (
+            LanguageModelError::KeyRefused(format!(
                 "The model service refused the API key (HTTP {status}). Check OPENAI_API_KEY."
             )),
             false,
         ),
-        429 if code.as_deref() == Some("insufficient_quota") => (
-            LanguageModelError::Rejected(
-                "The model service account has run out of quota (insufficient_quota). Check its plan and billing."
-                    .into(),
-            ),
+        (_, Some(Fault::OutOfQuota)) => (
+            LanguageModelError::OutOfQuota(format!(
+                "The model service account has run out of quota (HTTP {status}){said}. Check its plan and billing."
+            )),
             false,
         ),
-        429 => (LanguageModelError::Unavailable(format!("The model service is rate limiting requests (HTTP 429){said}")), true),
-        408 | 409 => (LanguageModelError::Unavailable(format!("The model service timed out (HTTP {status}){said}")), true),
-        500..=599 => (LanguageModelError::Unavailable(format!("The model service failed (HTTP {status}){said}")), true),
-        _ => (LanguageModelError::Rejected(format!("The model service refused the request (HTTP {status}){said}")), false),
+        (_, Some(Fault::ContextTooLong)) => (
+            LanguageModelError::ContextTooLong(format!(
+                "The prompt is longer than the model's context (HTTP {status}){said}"
+            )),
+            false,
+        ),
+        (429, _) => (
+            LanguageModelError::RateLimited(format!(
+                "The model service is rate limiting requests (HTTP 429){said}"
+            )),
+            true,
+        ),
+        (408, _) => (
+            LanguageModelError::Stalled(format!("The model service timed out (HTTP 408){said}")),
+            true,
+        ),
+        (409 | 500..=599, _) => (
+            LanguageModelError::Failed(format!("The model service failed (HTTP {status}){said}")),
+            true,
+        ),
+        _ => (
+            LanguageModelError::Refused(format!(
+                "The model service refused the request (HTTP {status}){said}"
+            )),
+            false,
+        ),
     };
     // The server may overrule the status-based decision, as the SDKs allow.
     let retry = match headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {

@@ -45,12 +45,56 @@ struct Usage {
     total_tokens: Option<i64>,
 }
 
-/// An error the server reported inside the stream.
+/// What went wrong with a stream, by what it means for the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The server reported a failure of its own: worth another try before any text.
+    Failed,
+    /// The server refused the request.
+    Refused,
+    /// The request was longer than the model's context.
+    ContextTooLong,
+    RateLimited,
+    OutOfQuota,
+    /// What arrived is not an answer stream.
+    Malformed,
+    /// Nothing arrived for the idle timeout.
+    Stalled,
+    /// The connection broke, or the stream ended without a finish.
+    Cut,
+}
+
+impl Fault {
+    /// What an OpenAI-style error `code` (or, from servers that send none, the message)
+    /// says beyond the HTTP status or error type.
+    pub fn from_code(code: Option<&str>, message: &str) -> Option<Self> {
+        let message = message.to_lowercase();
+        match code {
+            Some("context_length_exceeded") => Some(Self::ContextTooLong),
+            Some("insufficient_quota") => Some(Self::OutOfQuota),
+            Some("rate_limit_exceeded") => Some(Self::RateLimited),
+            // vLLM, llama.cpp and Ollama say it in words only.
+            _ if [
+                "maximum context length",
+                "context length",
+                "context size",
+                "context window",
+            ]
+            .iter()
+            .any(|words| message.contains(words)) =>
+            {
+                Some(Self::ContextTooLong)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A stream that failed: the server's own words (for the log only) and what they mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamError {
     pub message: String,
-    /// A server-side failure worth another try (if nothing was streamed yet).
-    pub server_side: bool,
+    pub fault: Fault,
 }
 
 /// The state of one streamed answer.
@@ -72,7 +116,7 @@ impl ChunkParser {
         }
         let chunk: StreamChunk = serde_json::from_str(data).map_err(|_| StreamError {
             message: "the model service sent a malformed stream".into(),
-            server_side: true,
+            fault: Fault::Malformed,
         })?;
         if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
             return Err(stream_error(&error));
@@ -108,7 +152,7 @@ impl ChunkParser {
                     // OpenRouter's way of saying the provider failed mid-answer.
                     return Err(StreamError {
                         message: "the model service reported an error".into(),
-                        server_side: true,
+                        fault: Fault::Failed,
                     });
                 }
                 self.finish_reason = Some(reason);
@@ -150,9 +194,14 @@ fn stream_error(error: &Value) -> StreamError {
         || code
             .and_then(Value::as_str)
             .is_some_and(|c| c == "server_error");
+    let fault = Fault::from_code(code.and_then(Value::as_str), message).unwrap_or(if server_side {
+        Fault::Failed
+    } else {
+        Fault::Refused
+    });
     StreamError {
         message: message.to_owned(),
-        server_side,
+        fault,
     }
 }
 
@@ -200,12 +249,16 @@ mod tests {
             error,
             StreamError {
                 message: "boom".into(),
-                server_side: true
+                fault: Fault::Failed
             }
         );
         let error = parser.on_data(r#"{"error":"bad things"}"#).unwrap_err();
         assert_eq!(error.message, "bad things");
-        assert!(!error.server_side);
+        assert_eq!(error.fault, Fault::Refused);
+        let error = parser
+            .on_data(r#"{"error":{"message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError"}}"#)
+            .unwrap_err();
+        assert_eq!(error.fault, Fault::ContextTooLong);
     }
 
     #[test]

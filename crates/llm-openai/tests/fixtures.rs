@@ -6,9 +6,7 @@
 //! agree with the `.expected.txt` and `.chunks.txt` files where those exist.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use domain::ports::{LanguageModel, LanguageModelError};
@@ -17,108 +15,11 @@ use futures_util::StreamExt;
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use serde_json::Value;
 use test_support::fake_openai::read_request;
+use test_support::replay::{Split, fixtures, http_response, replay, sse_response};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const KEY: &str = "sk-test-0123456789abcdef";
-
-#[derive(Clone, Copy, Debug)]
-enum Split {
-    OneWrite,
-    BytePerWrite,
-}
-
-/// Serves `response` (a whole HTTP response) to every connection and records the requests.
-struct ReplayServer {
-    base_url: String,
-    requests: Arc<AtomicUsize>,
-    last_request: Arc<Mutex<String>>,
-}
-
-async fn replay(response: Vec<u8>, split: Split) -> ReplayServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicUsize::new(0));
-    let last_request = Arc::new(Mutex::new(String::new()));
-    let (count, body_slot) = (requests.clone(), last_request.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            socket.set_nodelay(true).unwrap();
-            let (head, body) = read_request(&mut socket).await.unwrap();
-            count.fetch_add(1, Ordering::SeqCst);
-            *body_slot.lock().unwrap() =
-                format!("{head}\r\n\r\n{}", String::from_utf8(body).unwrap());
-            match split {
-                Split::OneWrite => socket.write_all(&response).await.unwrap(),
-                Split::BytePerWrite => {
-                    for byte in &response {
-                        if socket.write_all(std::slice::from_ref(byte)).await.is_err() {
-                            break;
-                        }
-                        socket.flush().await.unwrap();
-                    }
-                }
-            }
-            let _ = socket.shutdown().await;
-        }
-    });
-    ReplayServer {
-        base_url,
-        requests,
-        last_request,
-    }
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// A `.sse` body as a streaming 200 response, ended by closing the connection.
-fn sse_response(body: &[u8]) -> Vec<u8> {
-    let mut response =
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n"
-            .to_vec();
-    response.extend_from_slice(body);
-    response
-}
-
-/// A recorded `.http` response re-framed as HTTP/1.1 (one recording is an HTTP/2 dump) with
-/// its status, headers and body bytes kept.
-fn http_response(recording: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(recording);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .unwrap();
-    let mut lines = head.lines();
-    let status_line = lines.next().unwrap();
-    let status = status_line
-        .split_whitespace()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut response = format!("HTTP/1.1 {status}\r\n");
-    for header in lines {
-        let name = header
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_lowercase();
-        if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
-            response.push_str(header.trim_end());
-            response.push_str("\r\n");
-        }
-    }
-    response.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    ));
-    response.into_bytes()
-}
 
 fn client(base_url: &str) -> OpenAiClient {
     let mut config = OpenAiConfig::new(base_url.into(), Some(KEY.into()), "gpt-test".into());
@@ -160,7 +61,7 @@ async fn run(base_url: &str) -> Outcome {
         usage: None,
         error: None,
     };
-    let mut answer = match client(base_url).stream_reply(prompt()).await {
+    let mut answer = match client(base_url).stream_reply(&prompt()).await {
         Ok(answer) => answer,
         Err(error) => {
             outcome.kind = "error".into();
@@ -251,13 +152,23 @@ async fn every_recorded_stream_is_read_right_in_one_write_and_byte_by_byte() {
         assert_eq!(outcome, expected(&name), "{summary}");
         match outcome.kind.as_str() {
             "interrupted" => assert!(
-                matches!(error, Some(LanguageModelError::Interrupted(_))),
+                matches!(
+                    error,
+                    Some(
+                        LanguageModelError::Interrupted(_)
+                            | LanguageModelError::Malformed(_)
+                            | LanguageModelError::Stalled(_)
+                    )
+                ),
                 "{summary}"
             ),
             // A server error before any text is retried twice, then reported.
             "error" => {
                 assert!(
-                    matches!(error, Some(LanguageModelError::Unavailable(_))),
+                    matches!(
+                        error,
+                        Some(LanguageModelError::Failed(_) | LanguageModelError::Malformed(_))
+                    ),
                     "{summary}"
                 );
                 assert_eq!(server.requests.load(Ordering::SeqCst), 3, "{summary}");
@@ -299,38 +210,43 @@ async fn every_recorded_http_error_becomes_a_short_typed_error_retried_only_when
     let cases: [(&str, &str, usize, &str); 9] = [
         (
             "aibridge_http400-context-length-exceeded",
-            "rejected",
+            "model_context_too_long",
             1,
             "Input tokens exceed",
         ),
         (
             "err_http400-invalid-request-param",
-            "rejected",
+            "model_refused",
             1,
             "HTTP 400",
         ),
         (
             "err_http401-invalid-api-key",
-            "rejected",
+            "model_key_refused",
             1,
             "OPENAI_API_KEY",
         ),
-        ("err_http429-insufficient-quota", "rejected", 1, "quota"),
+        (
+            "err_http429-insufficient-quota",
+            "model_out_of_quota",
+            1,
+            "quota",
+        ),
         (
             "err_http429-rate-limit-requests-no-retry-after",
-            "unavailable",
+            "model_rate_limited",
             3,
             "HTTP 429",
         ),
         (
             "err_http429-rate-limit-tokens",
-            "unavailable",
+            "model_rate_limited",
             3,
             "HTTP 429",
         ),
-        ("err_http500-server-error", "unavailable", 3, "HTTP 500"),
-        ("err_http502-html-from-proxy", "unavailable", 3, "HTTP 502"),
-        ("err_http503-overloaded", "unavailable", 3, "overloaded"),
+        ("err_http500-server-error", "model_failed", 3, "HTTP 500"),
+        ("err_http502-html-from-proxy", "model_failed", 3, "HTTP 502"),
+        ("err_http503-overloaded", "model_failed", 3, "overloaded"),
     ];
     let runs = cases
         .iter()
@@ -353,12 +269,8 @@ async fn every_recorded_http_error_becomes_a_short_typed_error_retried_only_when
     for ((name, kind, attempts, words), split, outcome, requests, took) in results {
         let error = outcome.error.clone().expect("an error");
         println!("{name} [{split:?}]: {requests} attempt(s) in {took:.1?}: {error:?}");
-        let (got_kind, message) = match &error {
-            LanguageModelError::Rejected(m) => ("rejected", m),
-            LanguageModelError::Unavailable(m) => ("unavailable", m),
-            other => panic!("{name}: unexpected {other:?}"),
-        };
-        assert_eq!(got_kind, kind, "{name}");
+        let message = error.detail();
+        assert_eq!(error.code(), kind, "{name}");
         assert_eq!(requests, attempts, "{name}");
         assert!(message.contains(words), "{name}: {message}");
         assert!(
@@ -413,13 +325,13 @@ async fn retry_after_from_the_server_is_honoured_between_attempts() {
 }
 
 #[tokio::test]
-async fn a_server_that_cannot_be_reached_is_unavailable_after_the_retries() {
+async fn a_server_that_cannot_be_reached_is_unreachable_after_the_retries() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     drop(listener);
     let outcome = run(&base_url).await;
     assert!(
-        matches!(outcome.error, Some(LanguageModelError::Unavailable(m)) if m.contains("could not reach"))
+        matches!(outcome.error, Some(LanguageModelError::Unreachable(m)) if m.contains("could not reach"))
     );
 }
 
@@ -440,15 +352,15 @@ async fn a_stream_that_goes_silent_is_cut_by_the_idle_timeout() {
     config.idle_timeout = Duration::from_millis(300);
     let mut answer = OpenAiClient::new(config)
         .unwrap()
-        .stream_reply(prompt())
+        .stream_reply(&prompt())
         .await
         .unwrap();
     assert_eq!(
         answer.next().await,
         Some(Ok(ReplyChunk::Text("Start easy".into())))
     );
-    let Some(Err(LanguageModelError::Interrupted(message))) = answer.next().await else {
-        panic!("not interrupted")
+    let Some(Err(LanguageModelError::Stalled(message))) = answer.next().await else {
+        panic!("not stalled")
     };
     assert!(message.contains("stopped sending"), "{message}");
     assert_eq!(answer.next().await, None);
@@ -462,7 +374,7 @@ async fn without_a_key_or_a_self_hosted_server_nothing_is_sent() {
         "m".into(),
     ))
     .unwrap();
-    let Err(LanguageModelError::NotConfigured(message)) = client.stream_reply(prompt()).await
+    let Err(LanguageModelError::NotConfigured(message)) = client.stream_reply(&prompt()).await
     else {
         panic!("expected NotConfigured")
     };

@@ -235,12 +235,17 @@ impl TestDatabase {
 
     /// Runs SQL statements (fixtures, fault injection) on the test database.
     pub async fn execute(&self, sql: &str) {
+        self.try_execute(sql).await.expect("execute");
+    }
+
+    /// Runs SQL statements that the database may refuse (a constraint under test).
+    pub async fn try_execute(&self, sql: &str) -> Result<(), String> {
         let mut conn = AsyncPgConnection::establish(self.url.expose_secret())
             .await
             .expect("connect");
         diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, sql)
             .await
-            .expect("execute");
+            .map_err(|error| error.to_string())
     }
 }
 

@@ -311,7 +311,6 @@ impl ChatStore for PgStore {
                 .set((
                     chat_messages::status.eq(MessageStatus::Interrupted(reaped.clone()).as_str()),
                     chat_messages::status_code.eq(reaped.code()),
-                    chat_messages::status_detail.eq(None::<String>),
                 ))
                 .returning(chat_messages::id)
                 .get_results(conn)

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{
-    ChatMessage, ChatSession, Event, EventFields, Interruption, MessageStatus, NewWaypoint, Role,
-    TokenUsage, Waypoint, WaypointFields, WaypointType,
+    ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption, MessageStatus,
+    NewWaypoint, Role, TokenUsage, Waypoint, WaypointFields, WaypointType,
 };
 use uuid::Uuid;
 
@@ -207,7 +207,7 @@ pub struct MessageRow {
     pub(crate) sources: Option<serde_json::Value>,
     pub(crate) status: String,
     pub(crate) status_code: Option<String>,
-    pub(crate) status_detail: Option<String>,
+    pub(crate) note: Option<String>,
     pub(crate) finish_reason: Option<String>,
     pub(crate) model: Option<String>,
     pub(crate) prompt_tokens: Option<i32>,
@@ -235,7 +235,7 @@ impl From<&ChatMessage> for MessageRow {
             sources: m.sources.clone(),
             status: m.status.as_str().to_owned(),
             status_code: why.map(|why| why.code().to_owned()),
-            status_detail: why.and_then(Interruption::detail).map(str::to_owned),
+            note: m.note.map(|note| note.code().to_owned()),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             prompt_tokens: m.usage.and_then(|u| u.prompt_tokens),
@@ -268,12 +268,19 @@ impl TryFrom<MessageRow> for ChatMessage {
             "interrupted" => {
                 let code = r.status_code.unwrap_or_default();
                 MessageStatus::Interrupted(
-                    Interruption::from_code(&code, r.status_detail)
+                    Interruption::from_code(&code)
                         .ok_or_else(|| UnknownValue::new("chat_messages.status_code", code))?,
                 )
             }
             _ => return Err(UnknownValue::new("chat_messages.status", r.status)),
         };
+        let note = r
+            .note
+            .map(|code| {
+                CompletionNote::from_code(&code)
+                    .ok_or_else(|| UnknownValue::new("chat_messages.note", code))
+            })
+            .transpose()?;
         let usage = (r.prompt_tokens.is_some()
             || r.completion_tokens.is_some()
             || r.total_tokens.is_some())
@@ -289,6 +296,7 @@ impl TryFrom<MessageRow> for ChatMessage {
             content: r.content,
             sources: r.sources,
             status,
+            note,
             finish_reason: r.finish_reason,
             model: r.model,
             usage,

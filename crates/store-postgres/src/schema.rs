@@ -63,6 +63,7 @@ diesel::table! {
         event_id -> Nullable<Uuid>,
         renewed_at -> Timestamptz,
         stop_requested -> Bool,
+        note -> Nullable<Text>,
     }
 }
 

@@ -9,8 +9,8 @@ use domain::ports::{
     ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck, Lease, StopRequest,
 };
 use domain::{
-    ChatMessage, ChatSession, Event, EventFields, Interruption, LanguageModelError, MessageStatus,
-    NewWaypoint, Role, TokenUsage, WaypointFields, WaypointType,
+    ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption, LanguageModelError,
+    MessageStatus, NewWaypoint, Role, TokenUsage, WaypointFields, WaypointType,
 };
 use local_postgres::testing::{TestCluster, TestDatabase};
 use secrecy::SecretString;
@@ -156,8 +156,42 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
 
     let texts: Vec<_> = loaded.messages.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(texts, ["first", "second", "third", "fourth", "fifth"]);
-    assert_eq!(loaded.messages[1], answer);
+    // Everything comes back but the model's own account of the failure, which is never
+    // stored (it is the provider's wording, for the log).
+    let without_detail = ChatMessage {
+        status: MessageStatus::Interrupted(Interruption::ModelFailed(
+            LanguageModelError::Interrupted(String::new()),
+        )),
+        ..answer
+    };
+    assert_eq!(loaded.messages[1], without_detail);
     assert_eq!(loaded.session.updated_at, at(1));
+}
+
+#[tokio::test]
+async fn a_complete_answer_keeps_its_note_and_the_database_refuses_a_note_on_any_other() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let s = session(None, at(0));
+    let answer = ChatMessage {
+        role: Role::Assistant,
+        note: Some(CompletionNote::Length),
+        finish_reason: Some("length".into()),
+        ..user_message(s.id, "Walk the climbs and", at(1))
+    };
+    store
+        .create_session(&s, std::slice::from_ref(&answer), &LEASE)
+        .await
+        .unwrap();
+    assert_eq!(store.get_session(s.id).await.unwrap().messages, [answer]);
+    // The database itself refuses a note on an answer that is not complete.
+    let refused = db
+        .try_execute(&format!(
+            "UPDATE chat_messages SET status = 'interrupted', status_code = 'stopped' WHERE session_id = '{}'",
+            s.id
+        ))
+        .await;
+    assert!(refused.is_err());
 }
 
 #[tokio::test]

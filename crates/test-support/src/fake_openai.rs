@@ -27,6 +27,8 @@ pub enum Behavior {
         headers: Vec<(&'static str, String)>,
         body: Value,
     },
+    /// Streams the deltas, then finishes for the given reason (`length`, `content_filter`).
+    FinishWith(Vec<String>, String),
     /// Streams the deltas, then closes the connection: no finish reason, no [DONE].
     DropAfter(Vec<String>),
     /// Streams the deltas, then an `{"error": ...}` event and [DONE].
@@ -159,6 +161,13 @@ fn steps(behavior: Behavior) -> Vec<Step> {
             headers,
             body: body.to_string(),
         })],
+        Behavior::FinishWith(deltas, reason) => deltas_then(&deltas)
+            .chain([
+                event(&json!({"model": "fake-gpt", "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})),
+                Step::Event("data: [DONE]\n\n".into()),
+                Step::End,
+            ])
+            .collect(),
         Behavior::Answer { deltas, delay } => {
             let mut steps = vec![Step::StartStream];
             for delta in &deltas {

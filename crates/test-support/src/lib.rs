@@ -8,4 +8,5 @@ pub mod browser;
 pub mod fake_openai;
 pub mod process;
 pub mod proxy;
+pub mod replay;
 pub mod sse;

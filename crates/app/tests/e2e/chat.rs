@@ -12,20 +12,20 @@ use test_support::app::{
 use test_support::fake_openai::Behavior;
 use test_support::sse::parse_sse;
 
-fn session_id(events: &[Value]) -> String {
+pub fn session_id(events: &[Value]) -> String {
     events[0]["session_id"]
         .as_str()
         .expect("first event names the session")
         .to_owned()
 }
 
-fn chunks(events: &[Value]) -> String {
+pub fn chunks(events: &[Value]) -> String {
     events.iter().filter_map(|e| e["chunk"].as_str()).collect()
 }
 
 /// Waits until the session's answer is final (generation is detached; until then its row is
 /// `generating`).
-async fn wait_for_answer(app: &TestApp, id: &str) -> Value {
+pub async fn wait_for_answer(app: &TestApp, id: &str) -> Value {
     for _ in 0..100 {
         let session = app.session_json(id).await;
         if session["messages"]
@@ -193,7 +193,12 @@ async fn an_upstream_401_ends_the_stream_with_a_readable_error_and_keeps_the_que
         body: json!({"error": {"message": format!("Incorrect API key provided: {MODEL_KEY}"), "code": "invalid_api_key"}}),
     };
     let (app, events, session) = failed_turn(model).await;
-    assert_failed_turn(&events, &session, "", "turned this request down");
+    assert_failed_turn(
+        &events,
+        &session,
+        "",
+        "did not accept aidstation's access key",
+    );
     assert_eq!(app.model.requests().len(), 1, "a 401 is not retried");
 }
 
@@ -220,7 +225,7 @@ async fn an_upstream_429_with_retry_after_is_retried_and_then_answered() {
 async fn an_upstream_500_before_any_output_is_retried_then_reported() {
     let (app, events, session) =
         failed_turn(Behavior::status(500, "The server had an error")).await;
-    assert_failed_turn(&events, &session, "", "not answering just now");
+    assert_failed_turn(&events, &session, "", "ran into a problem on its side");
     assert_eq!(app.model.requests().len(), 3);
 }
 
@@ -252,7 +257,7 @@ async fn a_model_that_stalls_is_cut_by_the_idle_timeout() {
     .await;
     let events = app.chat_events(&json!({"message": "Will it hold?"})).await;
     let session = wait_for_answer(&app, &session_id(&events)).await;
-    assert_failed_turn(&events, &session, "Slow ", "stopped partway");
+    assert_failed_turn(&events, &session, "Slow ", "stopped responding");
 }
 
 #[tokio::test]
@@ -291,7 +296,7 @@ async fn without_a_configured_model_the_question_is_stored_and_the_error_says_wh
     let error = events.last().unwrap()["error"].as_str().unwrap();
     // The setting to give is the operator's business (the log says it), not the person's.
     assert!(
-        error.contains("not set up") && !error.contains("OPENAI"),
+        error.contains("not connected to a language model") && !error.contains("OPENAI"),
         "{error}"
     );
     let session = app.session_json(&session_id(&events)).await;

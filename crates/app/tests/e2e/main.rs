@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod faults;
 mod health;
+mod honest_words;
 mod instances;
 mod limits;
 mod local_cluster;

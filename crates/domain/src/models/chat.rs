@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::models::answer::Interruption;
+use crate::models::answer::{CompletionNote, Interruption};
 
 /// A conversation, optionally about one event. `updated_at` moves with every stored message
 /// so that lists can show the most recently used chat first.
@@ -72,6 +72,9 @@ pub struct ChatMessage {
     pub content: String,
     pub sources: Option<Value>,
     pub status: MessageStatus,
+    /// Why a complete answer may still not be all the person expects (cut at the model's
+    /// length limit, ...); `None` for every other message.
+    pub note: Option<CompletionNote>,
     pub finish_reason: Option<String>,
     pub model: Option<String>,
     pub usage: Option<TokenUsage>,
@@ -93,6 +96,7 @@ impl ChatMessage {
             content,
             sources: None,
             status: MessageStatus::Complete,
+            note: None,
             finish_reason: None,
             model: None,
             usage: None,

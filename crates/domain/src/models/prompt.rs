@@ -20,6 +20,36 @@ pub struct Prompt {
     pub messages: Vec<PromptMessage>,
 }
 
+impl Prompt {
+    /// The same prompt with the older half of its earlier conversation (by characters) left
+    /// out, the newest kept: what a model whose context it overflowed is asked next. `None`
+    /// when there is no earlier conversation to leave out.
+    pub fn with_history_halved(&self) -> Option<Self> {
+        let (system, rest) = self.messages.split_first()?;
+        let (question, history) = rest.split_last()?;
+        if history.is_empty() {
+            return None;
+        }
+        let total: usize = history.iter().map(|m| m.content.chars().count()).sum();
+        let mut used = 0;
+        let mut kept: Vec<PromptMessage> = history
+            .iter()
+            .rev()
+            .take_while(|m| {
+                used += m.content.chars().count();
+                used <= total / 2
+            })
+            .cloned()
+            .collect();
+        kept.reverse();
+        let mut messages = Vec::with_capacity(kept.len() + 2);
+        messages.push(system.clone());
+        messages.extend(kept);
+        messages.push(question.clone());
+        Some(Self { messages })
+    }
+}
+
 /// One item of a streamed answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyChunk {

@@ -9,7 +9,7 @@ use futures_util::{FutureExt, StreamExt, select};
 use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::models::answer::Interruption;
+use crate::models::answer::{CompletionNote, Interruption, LanguageModelError};
 use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
@@ -17,7 +17,7 @@ use crate::models::rules::{Blank, TextRule};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::title::session_title;
 use crate::ports::{
-    ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, Stamps, StopRequest,
+    ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, ReplyStream, Stamps, StopRequest,
 };
 use crate::service::prompt::build_prompt;
 
@@ -322,7 +322,7 @@ where
         let mut halt = pin!(halt.fuse());
         let mut reply = select! {
             why = halt => return Err(why.into()),
-            reply = self.model.stream_reply(prompt).fuse() => {
+            reply = self.open_reply(&prompt, &mut answer.note).fuse() => {
                 reply.map_err(Interruption::ModelFailed)?.fuse()
             }
         };
@@ -342,6 +342,8 @@ where
                         }
                     }
                     Some(Ok(ReplyChunk::Finished { finish_reason, model, usage })) => {
+                        // A cut answer's note outweighs the shortened history's.
+                        answer.note = CompletionNote::for_finish(&finish_reason).or(answer.note);
                         answer.finish_reason = Some(finish_reason);
                         answer.model = model;
                         answer.usage = usage;
@@ -357,6 +359,27 @@ where
             saving.await;
         }
         ended
+    }
+
+    /// Asks the model. A prompt longer than the model's context is ours to fix, not the
+    /// person's: it is asked once more with the older half of the conversation left out,
+    /// and the answer's `note` says so.
+    async fn open_reply(
+        &self,
+        prompt: &Prompt,
+        note: &mut Option<CompletionNote>,
+    ) -> Result<ReplyStream, LanguageModelError> {
+        match self.model.stream_reply(prompt).await {
+            Err(LanguageModelError::ContextTooLong(detail)) => {
+                let Some(shorter) = prompt.with_history_halved() else {
+                    return Err(LanguageModelError::ContextTooLong(detail));
+                };
+                let reply = self.model.stream_reply(&shorter).await?;
+                *note = Some(CompletionNote::HistoryShortened);
+                Ok(reply)
+            }
+            reply => reply,
+        }
     }
 
     /// Best effort: the final write is the one that counts, so a failed checkpoint only
@@ -820,7 +843,7 @@ mod tests {
      {
         let mut model = MockLanguageModel::new();
         model.expect_stream_reply().returning(|_| {
-            Err(LanguageModelError::Unavailable(
+            Err(LanguageModelError::Failed(
                 "The model service failed (HTTP 500)".into(),
             ))
         });
@@ -829,7 +852,7 @@ mod tests {
         assert_eq!((stored.content.as_str(), streamed.as_str()), ("", ""));
         assert_eq!(
             interruption(&stored),
-            &Interruption::ModelFailed(LanguageModelError::Unavailable(
+            &Interruption::ModelFailed(LanguageModelError::Failed(
                 "The model service failed (HTTP 500)".into()
             ))
         );
@@ -868,6 +891,143 @@ mod tests {
         let stored = stored.unwrap();
         assert_eq!(stored.content, "Half an ans");
         assert_eq!(interruption(&stored), &Interruption::CutOff);
+    }
+
+    fn finished_with(reason: &str) -> Result<ReplyChunk, LanguageModelError> {
+        Ok(ReplyChunk::Finished {
+            finish_reason: reason.into(),
+            model: None,
+            usage: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn an_answer_cut_at_the_length_limit_or_by_the_content_filter_is_stored_with_a_note() {
+        for (reason, note) in [
+            ("length", Some(CompletionNote::Length)),
+            ("content_filter", Some(CompletionNote::ContentFilter)),
+            ("stop", None),
+        ] {
+            let mut model = MockLanguageModel::new();
+            model
+                .expect_stream_reply()
+                .returning(move |_| Ok(reply(vec![text("Walk the"), finished_with(reason)])));
+            let (_, stored, _) = run_turn(model, never()).await;
+            let stored = stored.unwrap();
+            assert_eq!(stored.status, MessageStatus::Complete);
+            assert_eq!(
+                (stored.note, stored.finish_reason.as_deref()),
+                (note, Some(reason))
+            );
+        }
+    }
+
+    /// A continued chat with `history` (question, answer, ...), whose answer is captured.
+    fn continued_chat(
+        history: &'static [&'static str],
+        model: MockLanguageModel,
+        answer: Arc<Mutex<Option<ChatMessage>>>,
+    ) -> Service {
+        let mut store = MockChatStore::new();
+        store.expect_get_recent_history().returning(move |id, _| {
+            let messages = history
+                .iter()
+                .enumerate()
+                .map(|(i, text)| ChatMessage {
+                    role: if i % 2 == 0 {
+                        Role::User
+                    } else {
+                        Role::Assistant
+                    },
+                    ..ChatMessage::from_user(
+                        Uuid::from_u128(100 + i as u128),
+                        id,
+                        (*text).into(),
+                        at(),
+                    )
+                })
+                .collect();
+            Ok(SessionWithMessages {
+                session: session(id.as_u128(), None),
+                messages,
+            })
+        });
+        store
+            .expect_append_messages()
+            .returning(|messages, _| Ok(session(messages[0].session_id.as_u128(), None)));
+        store.expect_finish_message().returning(move |m, _, _| {
+            *answer.lock().unwrap() = Some(m.clone());
+            Ok(session(1, None))
+        });
+        service_with(store, MockEventStore::new(), model)
+    }
+
+    #[tokio::test]
+    async fn a_context_too_long_is_asked_again_once_with_the_older_half_left_out_and_says_so() {
+        const HISTORY: [&str; 4] = ["Old question", "Old answer!", "New question", "New answer!"];
+        let mut seq = Sequence::new();
+        let mut model = MockLanguageModel::new();
+        model
+            .expect_stream_reply()
+            .withf(|prompt| prompt.messages.len() == 6)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| {
+                Err(LanguageModelError::ContextTooLong(
+                    "maximum context length".into(),
+                ))
+            });
+        model
+            .expect_stream_reply()
+            .withf(|prompt| {
+                let texts: Vec<&str> = prompt.messages.iter().map(|m| m.content.as_str()).collect();
+                texts[1..] == ["New question", "New answer!", "And now?"]
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(reply(vec![text("Fine."), finished()])));
+        let answer = Arc::new(Mutex::new(None));
+        let chat = continued_chat(&HISTORY, model, answer.clone());
+        let turn = chat
+            .begin_turn(request("And now?", None, Some(Uuid::from_u128(5))))
+            .await
+            .unwrap();
+        chat.answer(turn, |_| {}, never()).await;
+        let stored = answer.lock().unwrap().clone().unwrap();
+        assert_eq!(stored.status, MessageStatus::Complete);
+        assert_eq!(stored.note, Some(CompletionNote::HistoryShortened));
+    }
+
+    #[tokio::test]
+    async fn a_context_still_too_long_or_with_no_history_to_leave_out_is_the_reason() {
+        // Asked twice (the second time shorter), then given up.
+        let mut model = MockLanguageModel::new();
+        model
+            .expect_stream_reply()
+            .times(2)
+            .returning(|_| Err(LanguageModelError::ContextTooLong("too long".into())));
+        let answer = Arc::new(Mutex::new(None));
+        let chat = continued_chat(&["Q", "A"], model, answer.clone());
+        let turn = chat
+            .begin_turn(request("And now?", None, Some(Uuid::from_u128(5))))
+            .await
+            .unwrap();
+        chat.answer(turn, |_| {}, never()).await;
+        let stored = answer.lock().unwrap().clone().unwrap();
+        assert_eq!(interruption(&stored).code(), "model_context_too_long");
+        assert_eq!(stored.note, None);
+
+        // A new chat has nothing to leave out: asked once.
+        let mut model = MockLanguageModel::new();
+        model
+            .expect_stream_reply()
+            .times(1)
+            .returning(|_| Err(LanguageModelError::ContextTooLong("too long".into())));
+        let (_, stored, _) = run_turn(model, never()).await;
+        assert_eq!(
+            interruption(&stored.unwrap()).code(),
+            "model_context_too_long"
+        );
     }
 
     /// Runs a turn whose model sends one piece and then nothing, halted for `why` once the

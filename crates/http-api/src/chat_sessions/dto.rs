@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use domain::{ChatMessage, ChatSession, Interruption, SessionWithMessages};
+use domain::{ChatMessage, ChatSession, CompletionNote, Interruption, SessionWithMessages};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -76,10 +76,12 @@ pub struct MessageDto {
     /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
     #[schema(schema_with = schema::message_status)]
     status: &'static str,
-    /// Why an interrupted answer stopped, for a person; `null` otherwise.
+    /// Why an interrupted answer stopped, or why a complete one may not be all the person
+    /// expects (cut at the model's length limit, ...), for a person; `null` otherwise.
     status_reason: Option<String>,
-    /// The same reason as a stable code (`model_unavailable`, `cut_off`, `server_shutdown`,
-    /// ...); `null` unless interrupted.
+    /// The same reason as a stable code: for an interrupted answer `model_rate_limited`,
+    /// `model_unreachable`, `cut_off`, `server_shutdown`, `stopped`, ...; for a complete one
+    /// `length`, `content_filter` or `history_shortened`; `null` otherwise.
     status_code: Option<&'static str>,
     finish_reason: Option<String>,
     model: Option<String>,
@@ -96,8 +98,15 @@ impl From<&ChatMessage> for MessageDto {
             sources: m.sources.clone(),
             created_at: m.created_at,
             status: m.status.as_str(),
-            status_reason: m.status.interruption().map(words::interruption),
-            status_code: m.status.interruption().map(Interruption::code),
+            status_reason: match (m.status.interruption(), m.note) {
+                (Some(why), _) => Some(words::interruption(why, !m.content.is_empty())),
+                (None, note) => note.map(|note| words::note(note).to_owned()),
+            },
+            status_code: m
+                .status
+                .interruption()
+                .map(Interruption::code)
+                .or_else(|| m.note.map(CompletionNote::code)),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             usage: m.usage.map(|u| UsageDto {

@@ -87,7 +87,8 @@ pub async fn post_turn(
         };
         let outcome = match (&answer.status, stored) {
             (MessageStatus::Interrupted(why), _) => {
-                let (code, detail) = (why.code(), why.detail());
+                // The model's own account (the provider's words) is for the log only.
+                let (code, detail) = (why.code(), why.model_detail());
                 tracing::warn!(%session_id, %answer_id, code, detail, stored, "answer interrupted");
                 code
             }

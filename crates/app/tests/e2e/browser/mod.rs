@@ -492,6 +492,25 @@ async fn an_upstream_failure_is_shown_with_the_partial_answer_kept() {
 }
 
 #[tokio::test]
+async fn an_answer_cut_at_the_length_limit_says_so_under_it_also_after_a_reload() {
+    let app = spawn_app_answering(Behavior::FinishWith(
+        vec!["Walk the climbs, ".into(), "run the".into()],
+        "length".into(),
+    ))
+    .await;
+    with_browser("length_note", |browser| async move {
+        ask_in_new_event(&browser, &app, "Lavaredo", "Pacing?").await;
+        let note = "document.querySelector('.message.assistant:not(.generating) .note')?.textContent.includes(\"length limit\")";
+        until(&browser, "the note", note).await;
+        assert_eq!(texts(&browser, ".message.assistant .body").await, ["Walk the climbs, run the"]);
+        assert_eq!(js(&browser, "document.querySelector('.message.assistant').classList.contains('interrupted')").await, json!(false));
+        browser.refresh().await.unwrap();
+        until(&browser, "the note, restored", note).await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn shift_enter_makes_a_new_line_and_model_markdown_is_rendered_safely() {
     let app = spawn_app_answering(Behavior::answer(&[
         "**Bold** plan:\n\n- walk hills\n- run flats\n\n<img src=x onerror=alert(1)> `code`",
