@@ -147,28 +147,11 @@ pub const fn note(note: CompletionNote) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use domain::LanguageModelError;
-
     use super::*;
-
-    /// Every reason the app can store or send, from the domain's own codes.
-    fn every_reason() -> Vec<Interruption> {
-        let mut all: Vec<Interruption> = LanguageModelError::KINDS
-            .into_iter()
-            .map(|kind| Interruption::ModelFailed(kind(String::new())))
-            .collect();
-        all.extend([
-            Interruption::CutOff,
-            Interruption::ServerShutdown,
-            Interruption::ProcessDied,
-            Interruption::Stopped,
-        ]);
-        all
-    }
 
     #[test]
     fn every_reason_has_its_own_row_and_says_whether_the_answer_is_incomplete() {
-        for why in every_reason() {
+        for why in Interruption::every() {
             assert!(
                 TABLE.iter().any(|words| words.code == why.code()),
                 "{} has no words",
@@ -182,7 +165,7 @@ mod tests {
         assert!(TABLE.iter().any(|words| words.code == NOT_SAVED_CODE));
         assert_eq!(
             TABLE.len(),
-            every_reason().len() + 1,
+            Interruption::every().count() + 1,
             "no row without a reason"
         );
     }

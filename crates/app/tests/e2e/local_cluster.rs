@@ -14,18 +14,60 @@ use crate::processes::AppProcess;
 
 const EXIT: Duration = Duration::from_secs(30);
 
-async fn running(data_dir: &Path) -> bool {
-    let cluster = LocalCluster::new(
-        PgBinaries::find().unwrap(),
-        &data_dir.join("postgres"),
-        Durability::Durable,
-    )
-    .unwrap();
-    cluster.is_running().await.unwrap()
+/// A data folder and the fake model its processes use.
+struct Folder {
+    dir: tempfile::TempDir,
+    model: FakeOpenAi,
 }
 
-async fn model() -> FakeOpenAi {
-    FakeOpenAi::start(Behavior::answer(&["Walk ", "the ", "climbs."])).await
+impl Folder {
+    async fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            model: FakeOpenAi::start(Behavior::answer(&["Walk ", "the ", "climbs."])).await,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    async fn serve(&self) -> AppProcess {
+        AppProcess::start_local(self.path(), &self.model, &[]).await
+    }
+
+    /// `aidstation migrate`, which must succeed; its log.
+    async fn migrate(&self) -> String {
+        let mut command = AppProcess::local_command(self.path(), &self.model, &[]);
+        command.arg("migrate");
+        let mut migrate = AppProcess::launch(command);
+        let status = migrate.exit_status(EXIT).await;
+        assert!(status.success(), "{}", migrate.log());
+        migrate.log()
+    }
+
+    async fn running(&self) -> bool {
+        let cluster = LocalCluster::new(
+            PgBinaries::find().unwrap(),
+            &self.path().join("postgres"),
+            Durability::Durable,
+        )
+        .unwrap();
+        cluster.is_running().await.unwrap()
+    }
+
+    /// The cluster runs on and `app` still answers from it.
+    async fn assert_still_serves(&self, app: &AppProcess, event_id: &str) {
+        assert!(self.running().await);
+        assert_serves(app, event_id).await;
+    }
+
+    /// Stops the last process that uses the cluster, which stops the cluster with it.
+    async fn stop_last(&self, app: AppProcess) {
+        let log = stop(app).await;
+        assert!(log.contains("local PostgreSQL stopped"), "{log}");
+        assert!(!self.running().await);
+    }
 }
 
 async fn create_event(app: &AppProcess, name: &str) -> String {
@@ -58,73 +100,44 @@ async fn stop(mut app: AppProcess) -> String {
 
 #[tokio::test]
 async fn migrate_beside_a_running_server_leaves_its_database_running() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = model().await;
-    let server = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let folder = Folder::new().await;
+    let server = folder.serve().await;
     let event = create_event(&server, "Hardrock").await;
-
-    let mut migrate = AppProcess::local_command(dir.path(), &model, &[]);
-    migrate.arg("migrate");
-    let mut migrate = AppProcess::launch(migrate);
-    assert!(
-        migrate.exit_status(EXIT).await.success(),
-        "{}",
-        migrate.log()
-    );
-    assert!(
-        !migrate.log().contains("local PostgreSQL stopped"),
-        "{}",
-        migrate.log()
-    );
-    assert!(running(dir.path()).await);
-    assert_serves(&server, &event).await;
-
-    let log = stop(server).await;
-    assert!(log.contains("local PostgreSQL stopped"), "{log}");
-    assert!(!running(dir.path()).await);
+    let log = folder.migrate().await;
+    assert!(!log.contains("local PostgreSQL stopped"), "{log}");
+    folder.assert_still_serves(&server, &event).await;
+    folder.stop_last(server).await;
 }
 
 #[tokio::test]
 async fn migrate_alone_starts_the_cluster_and_stops_it_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = model().await;
-    let mut migrate = AppProcess::local_command(dir.path(), &model, &[]);
-    migrate.arg("migrate");
-    let mut migrate = AppProcess::launch(migrate);
-    assert!(
-        migrate.exit_status(EXIT).await.success(),
-        "{}",
-        migrate.log()
-    );
-    assert!(migrate.log().contains("local PostgreSQL stopped"));
-    assert!(!running(dir.path()).await);
+    let folder = Folder::new().await;
+    assert!(folder.migrate().await.contains("local PostgreSQL stopped"));
+    assert!(!folder.running().await);
 }
 
 #[tokio::test]
 async fn a_serve_that_cannot_bind_exits_before_touching_the_cluster() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = model().await;
-    let server = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let folder = Folder::new().await;
+    let server = folder.serve().await;
     let event = create_event(&server, "Leadville").await;
     let taken = server.base.trim_start_matches("http://").to_owned();
 
-    let second = AppProcess::local_command(dir.path(), &model, &[("BIND_ADDR", &taken)]);
+    let second = AppProcess::local_command(folder.path(), &folder.model, &[("BIND_ADDR", &taken)]);
     let mut second = AppProcess::launch(second);
     assert!(!second.exit_status(EXIT).await.success());
     let log = second.log();
     assert!(log.contains("binding"), "{log}");
     assert!(!log.contains("PostgreSQL"), "it touched the cluster: {log}");
     assert_serves(&server, &event).await;
-    stop(server).await;
-    assert!(!running(dir.path()).await);
+    folder.stop_last(server).await;
 }
 
 #[tokio::test]
 async fn two_servers_share_the_cluster_which_stops_with_the_last_of_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = model().await;
-    let first = AppProcess::start_local(dir.path(), &model, &[]).await;
-    let second = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let folder = Folder::new().await;
+    let first = folder.serve().await;
+    let second = folder.serve().await;
     assert_ne!(first.base, second.base);
     let event = create_event(&first, "Badwater").await;
     assert_serves(&second, &event).await;
@@ -132,30 +145,25 @@ async fn two_servers_share_the_cluster_which_stops_with_the_last_of_them() {
     // The one that started the cluster stops first: the other keeps its database.
     let log = stop(first).await;
     assert!(log.contains("left running"), "{log}");
-    assert!(running(dir.path()).await);
-    assert_serves(&second, &event).await;
-
-    let log = stop(second).await;
-    assert!(log.contains("local PostgreSQL stopped"), "{log}");
-    assert!(!running(dir.path()).await);
+    folder.assert_still_serves(&second, &event).await;
+    folder.stop_last(second).await;
 }
 
 #[tokio::test]
 async fn after_kill_9_of_the_server_or_of_postgres_the_next_start_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = model().await;
-    let server = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let folder = Folder::new().await;
+    let server = folder.serve().await;
     let event = create_event(&server, "Spartathlon").await;
 
     // The server dies without a word: the cluster it started runs on, and the next server
     // uses it (and, the only one left, stops it).
     server.signal("-KILL");
-    let server = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let server = folder.serve().await;
     assert!(server.log().contains("already running"), "{}", server.log());
     assert_serves(&server, &event).await;
 
     // Now PostgreSQL itself dies with the server: its postmaster.pid stays behind.
-    let pid_file = dir.path().join("postgres/postmaster.pid");
+    let pid_file = folder.path().join("postgres/postmaster.pid");
     let postmaster = std::fs::read_to_string(&pid_file).unwrap();
     let postmaster = postmaster.lines().next().unwrap().to_owned();
     server.signal("-KILL");
@@ -165,15 +173,13 @@ async fn after_kill_9_of_the_server_or_of_postgres_the_next_start_recovers() {
         .unwrap();
     assert!(killed.success());
     for _ in 0..100 {
-        if !running(dir.path()).await {
+        if !folder.running().await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(pid_file.exists(), "the stale postmaster.pid");
-    let server = AppProcess::start_local(dir.path(), &model, &[]).await;
+    let server = folder.serve().await;
     assert_serves(&server, &event).await;
-    let log = stop(server).await;
-    assert!(log.contains("local PostgreSQL stopped"), "{log}");
-    assert!(!running(dir.path()).await);
+    folder.stop_last(server).await;
 }

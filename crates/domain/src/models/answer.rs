@@ -140,27 +140,31 @@ impl Interruption {
         }
     }
 
+    /// Every reason (the model's with no account of its own).
+    pub fn every() -> impl Iterator<Item = Self> {
+        LanguageModelError::KINDS
+            .into_iter()
+            .map(|kind| Self::ModelFailed(kind(String::new())))
+            .chain([
+                Self::CutOff,
+                Self::ServerShutdown,
+                Self::ProcessDied,
+                Self::Stopped,
+            ])
+    }
+
     /// The reason back from its stored code (the model's own account is never stored);
     /// `None` for a code this version does not know.
     pub fn from_code(code: &str) -> Option<Self> {
-        if let Some(error) = LanguageModelError::KINDS
-            .iter()
-            .map(|kind| kind(String::new()))
-            .find(|error| error.code() == code)
-        {
-            return Some(Self::ModelFailed(error));
-        }
-        Some(match code {
+        match code {
             Self::LEGACY_UNAVAILABLE => {
-                Self::ModelFailed(LanguageModelError::Failed(String::new()))
+                Some(Self::ModelFailed(LanguageModelError::Failed(String::new())))
             }
-            Self::LEGACY_REJECTED => Self::ModelFailed(LanguageModelError::Refused(String::new())),
-            Self::CUT_OFF => Self::CutOff,
-            Self::SERVER_SHUTDOWN => Self::ServerShutdown,
-            Self::PROCESS_DIED => Self::ProcessDied,
-            Self::STOPPED => Self::Stopped,
-            _ => return None,
-        })
+            Self::LEGACY_REJECTED => Some(Self::ModelFailed(LanguageModelError::Refused(
+                String::new(),
+            ))),
+            _ => Self::every().find(|why| why.code() == code),
+        }
     }
 }
 
@@ -207,16 +211,11 @@ mod tests {
 
     #[test]
     fn every_reason_reads_back_from_its_code_without_the_models_account() {
-        let mut all: Vec<Interruption> = LanguageModelError::KINDS
+        let all: Vec<Interruption> = LanguageModelError::KINDS
             .into_iter()
             .map(|kind| Interruption::ModelFailed(kind("what the provider said".into())))
+            .chain(Interruption::every().skip(LanguageModelError::KINDS.len()))
             .collect();
-        all.extend([
-            Interruption::CutOff,
-            Interruption::ServerShutdown,
-            Interruption::ProcessDied,
-            Interruption::Stopped,
-        ]);
         let mut codes: Vec<&str> = all.iter().map(Interruption::code).collect();
         codes.sort_unstable();
         codes.dedup();

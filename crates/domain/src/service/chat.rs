@@ -922,31 +922,22 @@ mod tests {
         }
     }
 
-    /// A continued chat with `history` (question, answer, ...), whose answer is captured.
-    fn continued_chat(
+    /// "And now?" asked in a chat with `history` (question, answer, ...): the stored answer.
+    async fn answer_in_continued_chat(
         history: &'static [&'static str],
         model: MockLanguageModel,
-        answer: Arc<Mutex<Option<ChatMessage>>>,
-    ) -> Service {
+    ) -> ChatMessage {
         let mut store = MockChatStore::new();
         store.expect_get_recent_history().returning(move |id, _| {
-            let messages = history
-                .iter()
-                .enumerate()
-                .map(|(i, text)| ChatMessage {
-                    role: if i % 2 == 0 {
-                        Role::User
-                    } else {
-                        Role::Assistant
-                    },
-                    ..ChatMessage::from_user(
-                        Uuid::from_u128(100 + i as u128),
-                        id,
-                        (*text).into(),
-                        at(),
-                    )
+            let mut messages: Vec<ChatMessage> = (0u128..)
+                .zip(history)
+                .map(|(n, text)| {
+                    ChatMessage::from_user(Uuid::from_u128(100 + n), id, (*text).into(), at())
                 })
                 .collect();
+            for answer in messages.iter_mut().skip(1).step_by(2) {
+                answer.role = Role::Assistant;
+            }
             Ok(SessionWithMessages {
                 session: session(id.as_u128(), None),
                 messages,
@@ -955,11 +946,19 @@ mod tests {
         store
             .expect_append_messages()
             .returning(|messages, _| Ok(session(messages[0].session_id.as_u128(), None)));
+        let answer = Arc::new(Mutex::new(None));
+        let captured = answer.clone();
         store.expect_finish_message().returning(move |m, _, _| {
-            *answer.lock().unwrap() = Some(m.clone());
+            *captured.lock().unwrap() = Some(m.clone());
             Ok(session(1, None))
         });
-        service_with(store, MockEventStore::new(), model)
+        let chat = service_with(store, MockEventStore::new(), model);
+        let turn = chat
+            .begin_turn(request("And now?", None, Some(Uuid::from_u128(5))))
+            .await
+            .unwrap();
+        chat.answer(turn, |_| {}, never()).await;
+        answer.lock().unwrap().clone().unwrap()
     }
 
     #[tokio::test]
@@ -986,14 +985,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(reply(vec![text("Fine."), finished()])));
-        let answer = Arc::new(Mutex::new(None));
-        let chat = continued_chat(&HISTORY, model, answer.clone());
-        let turn = chat
-            .begin_turn(request("And now?", None, Some(Uuid::from_u128(5))))
-            .await
-            .unwrap();
-        chat.answer(turn, |_| {}, never()).await;
-        let stored = answer.lock().unwrap().clone().unwrap();
+        let stored = answer_in_continued_chat(&HISTORY, model).await;
         assert_eq!(stored.status, MessageStatus::Complete);
         assert_eq!(stored.note, Some(CompletionNote::HistoryShortened));
     }
@@ -1006,14 +998,7 @@ mod tests {
             .expect_stream_reply()
             .times(2)
             .returning(|_| Err(LanguageModelError::ContextTooLong("too long".into())));
-        let answer = Arc::new(Mutex::new(None));
-        let chat = continued_chat(&["Q", "A"], model, answer.clone());
-        let turn = chat
-            .begin_turn(request("And now?", None, Some(Uuid::from_u128(5))))
-            .await
-            .unwrap();
-        chat.answer(turn, |_| {}, never()).await;
-        let stored = answer.lock().unwrap().clone().unwrap();
+        let stored = answer_in_continued_chat(&["Q", "A"], model).await;
         assert_eq!(interruption(&stored).code(), "model_context_too_long");
         assert_eq!(stored.note, None);
 

@@ -493,11 +493,8 @@ async fn an_upstream_failure_is_shown_with_the_partial_answer_kept() {
 
 #[tokio::test]
 async fn an_answer_cut_at_the_length_limit_says_so_under_it_also_after_a_reload() {
-    let app = spawn_app_answering(Behavior::FinishWith(
-        vec!["Walk the climbs, ".into(), "run the".into()],
-        "length".into(),
-    ))
-    .await;
+    let cut = vec!["Walk the climbs, ".into(), "run the".into()];
+    let app = spawn_app_answering(Behavior::FinishWith(cut, "length".into())).await;
     with_browser("length_note", |browser| async move {
         ask_in_new_event(&browser, &app, "Lavaredo", "Pacing?").await;
         let note = "document.querySelector('.message.assistant:not(.generating) .note')?.textContent.includes(\"length limit\")";
