@@ -17,11 +17,11 @@ pub struct FloorResult {
 }
 
 /// The statements of `GET /api/chat/sessions?event_id=`.
-pub const LIST: &str = "SELECT id, event_id, title, created_at, updated_at FROM chat_sessions \
-WHERE event_id = :event ORDER BY updated_at DESC, id DESC;\n";
+pub const LIST: &str = "SELECT id, event_id, title, created_at, updated_at, pinned, tags FROM chat_sessions \
+WHERE event_id = :event ORDER BY pinned DESC, updated_at DESC, id DESC;\n";
 
 /// The statement of `GET /api/chat/sessions/{id}`.
-pub const GET: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, m.role, \
+pub const GET: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, m.role, \
 m.content, m.sources, m.status, m.status_code, m.note, m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens, \
 m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
 WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
@@ -37,7 +37,7 @@ WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 /// the bench's model answers (the search vector is made of it).
 const ANSWER: &str = "BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
-RETURNING id, event_id, title, created_at, updated_at;
+RETURNING id, event_id, title, created_at, updated_at, pinned, tags;
 UPDATE chat_messages SET content = :answer, sources = NULL, status = 'complete', status_code = NULL, \
 status_detail = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, \
 total_tokens = 62, session_id = md5(:r || 's')::uuid, role = 'assistant', created_at = now() \
@@ -70,7 +70,7 @@ INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) VALUES (
 
 /// The statement of a continued chat's history: the session with only the newest messages
 /// that fit the prompt's budget (48,000 characters by default).
-const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, m.id, m.session_id, \
+const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, \
 m.role, m.content, m.sources, m.status, m.status_code, m.note, m.finish_reason, m.model, m.prompt_tokens, \
 m.completion_tokens, m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m \
 ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
@@ -86,7 +86,7 @@ pub fn continued_chat() -> String {
         "\\set r random(1, 9000000000000000)
 {}{EVENT_AND_WAYPOINTS}BEGIN;
 UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = {session} \
-RETURNING id, event_id, title, created_at, updated_at;
+RETURNING id, event_id, title, created_at, updated_at, pinned, tags;
 {}COMMIT;
 {}",
         RECENT_HISTORY.replace(":session", session),

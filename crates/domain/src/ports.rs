@@ -18,6 +18,7 @@ use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::search::{SearchPage, SearchQuery};
+use crate::models::session_edit::SessionEdit;
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -88,6 +89,14 @@ pub trait ChatStore: Send + Sync + 'static {
         id: Uuid,
         max_chars: usize,
     ) -> Result<SessionWithMessages, ChatStoreError>;
+
+    /// Applies `edit` to the session (its title, pin and tags; never `updated_at`, which
+    /// follows its messages) and returns it as stored; `SessionNotFound` when there is none.
+    async fn edit_session(
+        &self,
+        id: Uuid,
+        edit: &SessionEdit,
+    ) -> Result<ChatSession, ChatStoreError>;
 
     /// Deletes the session and, by cascade, its messages; returns how many messages went.
     /// `SessionNotFound` when there is no such session.

@@ -62,6 +62,7 @@ operations! {
     chat_search::search::search_chats,
     chat_sessions::list::list_sessions,
     chat_sessions::get::get_session,
+    chat_sessions::edit::edit_session,
     chat_sessions::delete::delete_session,
     events::list::list_events,
     events::create::create_event,
@@ -110,6 +111,7 @@ fn operations(item: &PathItem) -> Vec<(Method, &str)> {
         (Method::GET, &item.get),
         (Method::POST, &item.post),
         (Method::PUT, &item.put),
+        (Method::PATCH, &item.patch),
         (Method::DELETE, &item.delete),
     ]
     .into_iter()

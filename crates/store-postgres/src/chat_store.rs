@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
     ChatMessage, ChatSession, Interruption, MessageStatus, Role, SearchPage, SearchQuery,
-    SessionWithMessages,
+    SessionEdit, SessionWithMessages,
 };
 use uuid::Uuid;
 
@@ -84,7 +84,11 @@ impl ChatStore for PgStore {
         &self,
         event_id: Option<Uuid>,
     ) -> Result<Vec<ChatSession>, ChatStoreError> {
-        let newest_first = (chat_sessions::updated_at.desc(), chat_sessions::id.desc());
+        let newest_first = (
+            chat_sessions::pinned.desc(),
+            chat_sessions::updated_at.desc(),
+            chat_sessions::id.desc(),
+        );
         let all = chat_sessions::table
             .order(newest_first)
             .select(SessionRow::as_select());
@@ -160,6 +164,42 @@ impl ChatStore for PgStore {
             return Err(ChatStoreError::SessionNotFound);
         }
         Ok(counts.messages.unsigned_abs())
+    }
+
+    async fn edit_session(
+        &self,
+        id: Uuid,
+        edit: &SessionEdit,
+    ) -> Result<ChatSession, ChatStoreError> {
+        let edited = self
+            .run(async |conn| {
+                conn.transaction::<_, DbError, _>(async |conn| {
+                    let Some(row) = chat_sessions::table
+                        .find(id)
+                        .select(SessionRow::as_select())
+                        .for_update()
+                        .get_result(conn)
+                        .await
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let mut session = ChatSession::from(row);
+                    edit.apply_to(&mut session);
+                    diesel::update(chat_sessions::table.find(id))
+                        .set((
+                            chat_sessions::title.eq(&session.title),
+                            chat_sessions::pinned.eq(session.pinned),
+                            chat_sessions::tags.eq(&session.tags),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    Ok(Some(session))
+                })
+                .await
+            })
+            .await?;
+        edited.ok_or(ChatStoreError::SessionNotFound)
     }
 
     async fn create_session(

@@ -168,6 +168,8 @@ pub struct SessionRow {
     pub(crate) title: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) pinned: bool,
+    pub(crate) tags: Vec<String>,
 }
 
 impl From<&ChatSession> for SessionRow {
@@ -178,6 +180,8 @@ impl From<&ChatSession> for SessionRow {
             title: s.title.clone(),
             created_at: s.created_at,
             updated_at: s.updated_at,
+            pinned: s.pinned,
+            tags: s.tags.clone(),
         }
     }
 }
@@ -188,6 +192,8 @@ impl From<SessionRow> for ChatSession {
             id: r.id,
             event_id: r.event_id,
             title: r.title,
+            pinned: r.pinned,
+            tags: r.tags,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

@@ -39,6 +39,8 @@ diesel::table! {
         title -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        pinned -> Bool,
+        tags -> Array<Text>,
     }
 }
 

@@ -26,6 +26,8 @@ fn session(event_id: Option<Uuid>, updated_at: DateTime<Utc>) -> ChatSession {
         id: Uuid::new_v4(),
         event_id,
         title: "title".into(),
+        pinned: false,
+        tags: Vec::new(),
         created_at: at(0),
         updated_at,
     }

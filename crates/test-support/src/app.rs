@@ -157,6 +157,11 @@ impl TestApp {
         self.send(self.client.put(self.url(path)).json(body)).await
     }
 
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.send(self.client.patch(self.url(path)).json(body))
+            .await
+    }
+
     pub async fn chat(&self, body: &Value) -> Response {
         self.post_json("/api/chat", body).await
     }
@@ -233,6 +238,8 @@ impl TestApp {
             id: Uuid::now_v7(),
             event_id,
             title: messages.first().copied().unwrap_or("chat").into(),
+            pinned: false,
+            tags: Vec::new(),
             created_at: updated_at,
             updated_at,
         };

@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use test_support::app::{assert_problem, each_str, spawn_app};
@@ -148,4 +148,134 @@ async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
     let titles: Vec<&str> = each_str(&list, "title");
     assert_eq!(titles.len(), 2_000);
     assert_eq!((titles[0], titles[1_999]), ("chat 1", "chat 2000"));
+}
+
+#[tokio::test]
+async fn a_chat_is_renamed_pinned_and_tagged_without_moving_and_pinned_chats_come_first() {
+    let app = spawn_app().await;
+    let event = app.seed_event("Western States").await;
+    let oldest = app
+        .seed_session(event, 1, &["Crew plan", "Meet at Foresthill."])
+        .await;
+    let middle = app
+        .seed_session(event, 2, &["Heat", "Ice in a bandana."])
+        .await;
+    let newest = app.seed_session(event, 3, &["Shoes", "Trail shoes."]).await;
+    let before = app.session_json(&oldest.to_string()).await;
+
+    let response = app
+        .patch_json(
+            &format!("/api/chat/sessions/{oldest}"),
+            &json!({"title": "  Crew \n at Foresthill ", "pinned": true, "tags": [" Crew ", "crew", "Race day"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let edited: Value = response.json().await.unwrap();
+    assert_eq!(edited["title"], "Crew at Foresthill");
+    assert_eq!(edited["pinned"], true);
+    assert_eq!(edited["tags"], json!(["Crew", "Race day"]));
+    assert_eq!(
+        edited["updated_at"], before["updated_at"],
+        "editing does not reorder"
+    );
+
+    // A tag the chat has keeps its first spelling; what the body leaves out stays.
+    let again: Value = app
+        .patch_json(
+            &format!("/api/chat/sessions/{oldest}"),
+            &json!({"tags": ["CREW", "night"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["tags"], json!(["Crew", "night"]));
+    assert_eq!(
+        (again["title"].as_str(), again["pinned"].as_bool()),
+        (Some("Crew at Foresthill"), Some(true))
+    );
+
+    // Pinned first, then newest first, as a plain array (what the original frontend reads).
+    let list = app
+        .get_json(&format!("/api/chat/sessions?event_id={event}"))
+        .await;
+    assert_eq!(
+        ids(&list),
+        [oldest, newest, middle].map(|id| id.to_string())
+    );
+    assert_eq!(list[1]["pinned"], false);
+    assert_eq!(list[1]["tags"], json!([]));
+    let full = app.session_json(&oldest.to_string()).await;
+    assert_eq!(full["tags"], json!(["Crew", "night"]));
+    assert_eq!(full["messages"].as_array().unwrap().len(), 2);
+
+    // Unpinned, it goes back to its place among the newest.
+    app.patch_json(
+        &format!("/api/chat/sessions/{oldest}"),
+        &json!({"pinned": false}),
+    )
+    .await;
+    let list = app
+        .get_json(&format!("/api/chat/sessions?event_id={event}"))
+        .await;
+    assert_eq!(
+        ids(&list),
+        [newest, middle, oldest].map(|id| id.to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_bad_edit_names_each_broken_rule_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.seed_session(None, 1, &["Pacing", "Even splits."]).await;
+    let path = format!("/api/chat/sessions/{id}");
+    let eleven: Vec<String> = (0..11).map(|i| format!("tag {i}")).collect();
+    let cases = [
+        (json!({"title": " \t "}), vec!["title"]),
+        (json!({"title": "x".repeat(101)}), vec!["title"]),
+        (
+            json!({"tags": ["ok", "", "t".repeat(33)]}),
+            vec!["tags[1]", "tags[2]"],
+        ),
+        (json!({"tags": eleven, "title": "fine"}), vec!["tags"]),
+    ];
+    for (body, fields) in cases {
+        let problem = assert_problem(
+            app.patch_json(&path, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(each_str(&problem["errors"], "field"), fields, "{body}");
+    }
+    // A value of the wrong type is named like a broken rule; a body that is no object is 400.
+    for body in [json!({"pinned": "yes"}), json!({"tags": "heat"})] {
+        let response = app.patch_json(&path, &body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+    }
+    let response = app.patch_json(&path, &json!([1])).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let stored = app.session_json(&id.to_string()).await;
+    assert_eq!(
+        (stored["title"].as_str(), stored["pinned"].as_bool()),
+        (Some("Pacing"), Some(false))
+    );
+    assert_problem(
+        app.patch_json(
+            &format!("/api/chat/sessions/{}", Uuid::new_v4()),
+            &json!({"pinned": true}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.patch_json("/api/chat/sessions/not-a-uuid", &json!({}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }

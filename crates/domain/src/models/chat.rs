@@ -11,6 +11,10 @@ pub struct ChatSession {
     pub id: Uuid,
     pub event_id: Option<Uuid>,
     pub title: String,
+    /// Listed before the others.
+    pub pinned: bool,
+    /// As the person spelled them first; compared without regard to case.
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

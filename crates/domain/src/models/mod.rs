@@ -4,4 +4,5 @@ pub mod event;
 pub mod prompt;
 pub mod rules;
 pub mod search;
+pub mod session_edit;
 pub mod title;

@@ -15,6 +15,7 @@ use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::search::{SearchPage, SearchQuery};
+use crate::models::session_edit::SessionEdit;
 use crate::models::title::session_title;
 use crate::ports::{
     ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, ReplyStream, Stamps, StopRequest,
@@ -161,6 +162,15 @@ where
         Ok(self.store.search(query).await?)
     }
 
+    /// Renames, pins or tags a chat; its place among the newest does not change.
+    pub async fn edit_session(
+        &self,
+        id: Uuid,
+        edit: &SessionEdit,
+    ) -> Result<ChatSession, ServiceError> {
+        Ok(self.store.edit_session(id, edit).await?)
+    }
+
     /// Returns how many messages were deleted with the session.
     pub async fn delete_session(&self, id: Uuid) -> Result<u64, ServiceError> {
         Ok(self.store.delete_session(id).await?)
@@ -226,6 +236,8 @@ where
                     id: self.stamps.ids.new_id(),
                     event_id,
                     title: session_title(&message),
+                    pinned: false,
+                    tags: Vec::new(),
                     created_at: now,
                     updated_at: now,
                 };
@@ -506,6 +518,8 @@ mod tests {
             id: Uuid::from_u128(id),
             event_id,
             title: "t".into(),
+            pinned: false,
+            tags: Vec::new(),
             created_at: at(),
             updated_at: at(),
         }

@@ -1,9 +1,12 @@
 use chrono::{DateTime, Utc};
-use domain::{ChatMessage, ChatSession, CompletionNote, Interruption, SessionWithMessages};
+use domain::{
+    ChatMessage, ChatSession, CompletionNote, Interruption, SessionEdit, SessionWithMessages,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::error::ApiError;
 use crate::{schema, words};
 
 /// `?event_id=`: kept as text so a bad id is a 400 in our words, and an empty one means
@@ -16,12 +19,37 @@ pub struct SessionsQuery {
     pub event_id: Option<String>,
 }
 
+/// What to change of a chat; what is left out (or `null`) stays.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ChatSessionChanges)]
+pub struct EditSessionRequest {
+    /// 1 to 100 characters once whitespace runs are collapsed; not blank.
+    #[schema(min_length = 1, max_length = 100)]
+    title: Option<String>,
+    pinned: Option<bool>,
+    /// At most 10, each 1 to 32 characters once trimmed; the same tag in another case is
+    /// kept once, as the chat first had it. Replaces the chat's tags.
+    #[schema(max_items = 10)]
+    tags: Option<Vec<String>>,
+}
+
+impl EditSessionRequest {
+    pub fn try_into_edit(self) -> Result<SessionEdit, ApiError> {
+        SessionEdit::new(self.title.as_deref(), self.pinned, self.tags.as_deref())
+            .map_err(ApiError::Invalid)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatSession)]
 pub struct SessionDto {
     id: Uuid,
     event_id: Option<Uuid>,
     title: String,
+    /// Pinned chats are listed first.
+    pinned: bool,
+    /// As first given; compared without regard to case.
+    tags: Vec<String>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
     created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::timestamp::serialize")]
@@ -36,6 +64,8 @@ impl From<ChatSession> for SessionDto {
             id: s.id,
             event_id: s.event_id,
             title: s.title,
+            pinned: s.pinned,
+            tags: s.tags,
             created_at: s.created_at,
             updated_at: s.updated_at,
             messages: None,

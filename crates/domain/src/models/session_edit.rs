@@ -1,0 +1,161 @@
+//! What a person may change of a chat: its title, whether it is pinned, and its tags.
+
+use crate::models::chat::ChatSession;
+use crate::models::rules::{Blank, FieldError, TextRule};
+
+/// An edited title (whitespace runs collapsed first).
+pub const EDITED_TITLE: TextRule = TextRule {
+    max_chars: 100,
+    blank: Blank::Refused,
+};
+/// One tag (trimmed first).
+pub const TAG: TextRule = TextRule {
+    max_chars: 32,
+    blank: Blank::Refused,
+};
+/// Most tags a chat has.
+pub const MAX_TAGS: usize = 10;
+
+/// A checked edit: only what is `Some` changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionEdit {
+    title: Option<String>,
+    pinned: Option<bool>,
+    tags: Option<Vec<String>>,
+}
+
+impl SessionEdit {
+    /// Checks an edit as asked: the title with its whitespace collapsed, tags trimmed, and a
+    /// tag given twice in different cases kept once, as first given. Every broken rule is
+    /// reported.
+    pub fn new(
+        title: Option<&str>,
+        pinned: Option<bool>,
+        tags: Option<&[String]>,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut broken = Vec::new();
+        let title = title.map(|title| title.split_whitespace().collect::<Vec<_>>().join(" "));
+        if let Some(title) = &title {
+            broken.extend(EDITED_TITLE.check("title", title));
+        }
+        let tags = tags.map(|tags| {
+            let mut kept: Vec<String> = Vec::new();
+            for (i, tag) in tags.iter().enumerate() {
+                let tag = tag.trim();
+                if let Some(error) = TAG.check(&format!("tags[{i}]"), tag) {
+                    broken.push(error);
+                } else if !kept.iter().any(|k| same_tag(k, tag)) {
+                    kept.push(tag.to_owned());
+                }
+            }
+            kept
+        });
+        if tags.as_ref().is_some_and(|tags| tags.len() > MAX_TAGS) {
+            broken.push(FieldError::new(
+                "tags",
+                format!("must be at most {MAX_TAGS} tags"),
+            ));
+        }
+        if broken.is_empty() {
+            Ok(Self {
+                title,
+                pinned,
+                tags,
+            })
+        } else {
+            Err(broken)
+        }
+    }
+
+    /// Applies the edit. A tag the chat already has, in another case, keeps the chat's
+    /// spelling: tags are stored as given the first time.
+    pub fn apply_to(&self, session: &mut ChatSession) {
+        if let Some(title) = &self.title {
+            session.title.clone_from(title);
+        }
+        if let Some(pinned) = self.pinned {
+            session.pinned = pinned;
+        }
+        if let Some(tags) = &self.tags {
+            session.tags = tags
+                .iter()
+                .map(|tag| {
+                    session
+                        .tags
+                        .iter()
+                        .find(|had| same_tag(had, tag))
+                        .unwrap_or(tag)
+                        .clone()
+                })
+                .collect();
+        }
+    }
+}
+
+fn same_tag(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn chat(tags: &[&str]) -> ChatSession {
+        ChatSession {
+            id: Uuid::nil(),
+            event_id: None,
+            title: "Pacing?".into(),
+            pinned: false,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn tags(list: &[&str]) -> Vec<String> {
+        list.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_title_is_collapsed_and_tags_are_trimmed_and_kept_once_as_first_given() {
+        let edit = SessionEdit::new(
+            Some("  Canyon \n heat  "),
+            Some(true),
+            Some(&tags([" Heat ", "heat", "Crew", "HEAT"].as_slice())),
+        )
+        .unwrap();
+        let mut session = chat(&[]);
+        edit.apply_to(&mut session);
+        assert_eq!(session.title, "Canyon heat");
+        assert!(session.pinned);
+        assert_eq!(session.tags, ["Heat", "Crew"]);
+    }
+
+    #[test]
+    fn a_tag_the_chat_has_keeps_its_spelling_and_what_is_absent_is_left_alone() {
+        let mut session = chat(&["Western States", "heat"]);
+        SessionEdit::new(None, None, Some(&tags(&["western states", "Night"])))
+            .unwrap()
+            .apply_to(&mut session);
+        assert_eq!(session.tags, ["Western States", "Night"]);
+        assert_eq!(session.title, "Pacing?");
+        assert!(!session.pinned);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_by_its_field() {
+        let long_tag = "t".repeat(33);
+        let eleven: Vec<String> = (0..11).map(|i| format!("tag {i}")).collect();
+        let errors =
+            SessionEdit::new(Some(" \t "), None, Some(&tags(&["ok", " ", &long_tag]))).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "tags[1]", "tags[2]"]);
+        let errors = SessionEdit::new(Some(&"x".repeat(101)), None, Some(&eleven)).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "tags"]);
+        assert!(SessionEdit::new(Some(&"x".repeat(100)), None, Some(&eleven[..10])).is_ok());
+    }
+}
