@@ -149,7 +149,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 20);
+        assert_eq!(count, 21);
     }
 
     fn document(max_message_chars: usize) -> Value {

@@ -154,13 +154,12 @@ async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
 async fn a_chat_is_renamed_pinned_and_tagged_without_moving_and_pinned_chats_come_first() {
     let app = spawn_app().await;
     let event = app.seed_event("Western States").await;
-    let oldest = app
-        .seed_session(event, 1, &["Crew plan", "Meet at Foresthill."])
-        .await;
-    let middle = app
-        .seed_session(event, 2, &["Heat", "Ice in a bandana."])
-        .await;
-    let newest = app.seed_session(event, 3, &["Shoes", "Trail shoes."]).await;
+    let [oldest, middle, newest] = [
+        app.seed_session(event, 1, &["Crew plan", "At Foresthill."])
+            .await,
+        app.seed_session(event, 2, &["Heat", "A bandana."]).await,
+        app.seed_session(event, 3, &["Shoes", "Trail shoes."]).await,
+    ];
     let before = app.session_json(&oldest.to_string()).await;
 
     let response = app
@@ -215,13 +214,10 @@ async fn a_chat_is_renamed_pinned_and_tagged_without_moving_and_pinned_chats_com
         &json!({"pinned": false}),
     )
     .await;
-    let list = app
+    let order = ids(&app
         .get_json(&format!("/api/chat/sessions?event_id={event}"))
-        .await;
-    assert_eq!(
-        ids(&list),
-        [newest, middle, oldest].map(|id| id.to_string())
-    );
+        .await);
+    assert_eq!(order, [newest, middle, oldest].map(|id| id.to_string()));
 }
 
 #[tokio::test]

@@ -49,6 +49,29 @@ fn marked(hit: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The chat of each hit of a page, in order.
+fn hit_sessions(page: &Value) -> Vec<&str> {
+    page["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session_id"].as_str().unwrap())
+        .collect()
+}
+
+/// Japanese and Korean chats, whose words have no spaces between them.
+const CJK_CHATS: [&[&str]; 2] = [
+    &["東京マラソンの給水所はどこ？", "五キロごとにあります。"],
+    &["서울 마라톤 코스", "평지입니다."],
+];
+
+/// Chats with the same words in and out of order.
+const SALT_CHATS: [&[&str]; 3] = [
+    &["Salt tablets in the heat", "One salt tablet an hour."],
+    &["Tablets of salt?", "Only if you sweat a lot."],
+    &["Gels or chews", "Chews sit better."],
+];
+
 /// An app holding `chats`, of no event, one a minute in the order given.
 async fn app_with_chats(chats: &[&[&str]]) -> TestApp {
     let app = spawn_app().await;
@@ -98,11 +121,7 @@ async fn words_are_found_in_any_form_case_and_accent_and_the_terms_are_marked() 
 
 #[tokio::test]
 async fn two_or_more_characters_of_cjk_text_find_it_inside_a_run() {
-    let app = app_with_chats(&[
-        &["東京マラソンの給水所はどこ？", "五キロごとにあります。"],
-        &["서울 마라톤 코스", "평지입니다."],
-    ])
-    .await;
+    let app = app_with_chats(&CJK_CHATS).await;
     let hits = search(&app, &format!("q={}", encode("マラソン"))).await["hits"].clone();
     assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
     assert_eq!(marked(&hits[0]), ["マラソン"]);
@@ -115,12 +134,7 @@ async fn two_or_more_characters_of_cjk_text_find_it_inside_a_run() {
 
 #[tokio::test]
 async fn phrases_exclusions_and_or_follow_websearch_rules() {
-    let app = app_with_chats(&[
-        &["Salt tablets in the heat", "One salt tablet an hour."],
-        &["Tablets of salt?", "Only if you sweat a lot."],
-        &["Gels or chews", "Chews sit better."],
-    ])
-    .await;
+    let app = app_with_chats(&SALT_CHATS).await;
     let phrase = snippets(&app, "\"salt tablets\"").await;
     assert!(
         phrase.iter().all(|s| !s.contains("Tablets of salt")) && !phrase.is_empty(),
@@ -174,10 +188,7 @@ async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_
 
     let all = search(&app, "q=ice").await;
     let hits = all["hits"].as_array().unwrap();
-    let sessions: Vec<&str> = hits
-        .iter()
-        .map(|h| h["session_id"].as_str().unwrap())
-        .collect();
+    let sessions = hit_sessions(&all);
     // The title hit and the message in a chat whose title matches come first.
     let title_only = hits
         .iter()
@@ -197,12 +208,7 @@ async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_
     );
 
     let scoped = search(&app, &format!("q=ice&event_id={western}")).await;
-    let scoped: Vec<&str> = scoped["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["session_id"].as_str().unwrap())
-        .collect();
+    let scoped = hit_sessions(&scoped);
     assert!(
         !scoped.contains(&other.to_string().as_str())
             && scoped.contains(&newer.to_string().as_str()),
@@ -226,13 +232,8 @@ async fn titles_and_phrases_rank_first_then_relevance_then_the_newest_and_scope_
     let app2 = spawn_app().await;
     let a = app2.seed_session(None, 1, &["gels", "x"]).await;
     let b = app2.seed_session(None, 3, &["gels", "y"]).await;
-    let order: Vec<String> = search(&app2, "q=gels").await["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["session_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(order, [b.to_string(), a.to_string()]);
+    let order = search(&app2, "q=gels").await;
+    assert_eq!(hit_sessions(&order), [b.to_string(), a.to_string()]);
 }
 
 #[tokio::test]
@@ -251,10 +252,7 @@ async fn pages_follow_the_cursor_without_gaps_or_repeats_and_deleted_chats_are_g
         let page = search(&app, &format!("q=headlamp&limit=3&cursor={cursor}")).await;
         let hits = page["hits"].as_array().unwrap();
         assert!(hits.len() <= 3);
-        seen.extend(
-            hits.iter()
-                .map(|h| h["session_id"].as_str().unwrap().to_owned()),
-        );
+        seen.extend(hit_sessions(&page).into_iter().map(str::to_owned));
         match page["next_cursor"].as_str() {
             Some(next) => cursor = next.to_owned(),
             None => break,
@@ -271,12 +269,7 @@ async fn pages_follow_the_cursor_without_gaps_or_repeats_and_deleted_chats_are_g
         StatusCode::OK
     );
     let after = search(&app, "q=headlamp&limit=100").await;
-    let after: Vec<&str> = after["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["session_id"].as_str().unwrap())
-        .collect();
+    let after = hit_sessions(&after);
     assert_eq!(after.len(), 6);
     assert!(!after.contains(&all[3].to_string().as_str()));
 }

@@ -35,6 +35,14 @@ pub struct TextRule {
 }
 
 impl TextRule {
+    /// Text that must not be blank.
+    pub const fn required(max_chars: usize) -> Self {
+        Self {
+            max_chars,
+            blank: Blank::Refused,
+        }
+    }
+
     /// At most `max_chars` characters, no NUL character (PostgreSQL text cannot hold one: it
     /// would fail as a server error), and not blank when refused. The first rule broken is
     /// reported.
@@ -99,10 +107,7 @@ impl NumberRule {
 }
 
 /// Event and waypoint names.
-pub const NAME: TextRule = TextRule {
-    max_chars: 200,
-    blank: Blank::Refused,
-};
+pub const NAME: TextRule = TextRule::required(200);
 /// A waypoint's comments.
 pub const COMMENTS: TextRule = TextRule {
     max_chars: 10_000,
@@ -122,10 +127,13 @@ pub const LONGITUDE: NumberRule = NumberRule::real(-180.0, 180.0);
 pub const ELEVATION_FEET: NumberRule = NumberRule::real(-1_500.0, 30_000.0);
 pub const ORDER_INDEX: NumberRule = NumberRule::whole(0, i32::MAX);
 /// What a person types into the search box.
-pub const SEARCH_TEXT: TextRule = TextRule {
-    max_chars: 500,
-    blank: Blank::Refused,
-};
+pub const SEARCH_TEXT: TextRule = TextRule::required(500);
+/// A chat's title as a person edits it (whitespace runs collapsed first).
+pub const EDITED_TITLE: TextRule = TextRule::required(100);
+/// One tag of a chat (trimmed first).
+pub const TAG: TextRule = TextRule::required(32);
+/// Most tags a chat has.
+pub const MAX_TAGS: usize = 10;
 /// Hits per page of search results.
 pub const SEARCH_LIMIT: NumberRule = NumberRule::whole(1, 100);
 

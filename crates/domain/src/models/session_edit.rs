@@ -1,20 +1,7 @@
 //! What a person may change of a chat: its title, whether it is pinned, and its tags.
 
 use crate::models::chat::ChatSession;
-use crate::models::rules::{Blank, FieldError, TextRule};
-
-/// An edited title (whitespace runs collapsed first).
-pub const EDITED_TITLE: TextRule = TextRule {
-    max_chars: 100,
-    blank: Blank::Refused,
-};
-/// One tag (trimmed first).
-pub const TAG: TextRule = TextRule {
-    max_chars: 32,
-    blank: Blank::Refused,
-};
-/// Most tags a chat has.
-pub const MAX_TAGS: usize = 10;
+use crate::models::rules::{EDITED_TITLE, FieldError, MAX_TAGS, TAG};
 
 /// A checked edit: only what is `Some` changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

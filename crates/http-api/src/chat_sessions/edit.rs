@@ -20,6 +20,9 @@ pub async fn edit_session(
     id: SessionId,
     JsonBody(body): JsonBody<EditSessionRequest>,
 ) -> Result<Json<SessionDto>, ApiError> {
-    let edit = body.try_into_edit()?;
-    Ok(Json(state.chat.edit_session(id.0, &edit).await?.into()))
+    let edited = state
+        .chat
+        .edit_session(id.0, &body.try_into_edit()?)
+        .await?;
+    Ok(Json(SessionDto::from(edited)))
 }
