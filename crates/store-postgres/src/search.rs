@@ -4,9 +4,12 @@
 //! phrase"`, `or`, `-left out`), English-stemmed and accent-folded like the stored vectors;
 //! each run of CJK characters becomes the pairs of characters the vectors hold for such text,
 //! all of which must match. Hits rank phrase and title matches first, then relevance
-//! (`ts_rank_cd`), then recency. Only the newest 600 matching messages are ranked: a rare
-//! term has fewer, and for a common one the planner walks the messages newest first (of one
-//! event, or all) and stops there, rather than ranking a third of the table. Snippets are cut by `ts_headline` around the match with
+//! (`ts_rank_cd`), then recency. Only the newest 300 matching messages are ranked (and so
+//! paged through; titles come on top): a rare term has fewer, and for a common one the
+//! planner walks the messages newest first (of one event, or all) and stops there, rather
+//! than ranking a third of the table; ranking 300 rather than 600 halves that walk (3.4 to
+//! 1.8 ms for a word in a third of a million messages, in one event). Snippets are cut by
+//! `ts_headline` around the match with
 //! private-use characters around each term, which this module turns into plain text and
 //! character ranges, so no markup ever travels with the content.
 
@@ -39,7 +42,7 @@ WITH candidates AS (
     FROM chat_messages m
     WHERE m.search @@ (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2)) AND ($4::uuid IS NULL OR m.event_id = $4)
     ORDER BY m.created_at DESC
-    LIMIT 600
+    LIMIT 300
 ), titled AS (
     SELECT s.id, s.updated_at, s.title, ts_rank_cd(s.search, (websearch_to_tsquery('aidstation_search', $1) && plainto_tsquery('simple', $2))) AS rank
     FROM chat_sessions s
