@@ -12,6 +12,7 @@ pub mod service;
 
 pub use error::{Missing, ServiceError};
 pub use models::answer::{CompletionNote, Interruption, LanguageModelError};
+pub use models::bulk_delete::{BulkDeleted, ChatSelection};
 pub use models::chat::{
     ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };

@@ -14,6 +14,7 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 pub use crate::models::answer::LanguageModelError;
+use crate::models::bulk_delete::ChatSelection;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
@@ -97,6 +98,13 @@ pub trait ChatStore: Send + Sync + 'static {
         id: Uuid,
         edit: &SessionEdit,
     ) -> Result<ChatSession, ChatStoreError>;
+
+    /// Deletes the selected sessions and, by cascade, their messages, in one transaction;
+    /// returns the ids of the sessions that went and how many messages went with them.
+    async fn delete_sessions(
+        &self,
+        which: &ChatSelection,
+    ) -> Result<(Vec<Uuid>, u64), ChatStoreError>;
 
     /// Deletes the session and, by cascade, its messages; returns how many messages went.
     /// `SessionNotFound` when there is no such session.

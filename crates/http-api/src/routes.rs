@@ -64,6 +64,7 @@ operations! {
     chat_sessions::get::get_session,
     chat_sessions::edit::edit_session,
     chat_sessions::delete::delete_session,
+    chat_sessions::delete_many::delete_sessions,
     events::list::list_events,
     events::create::create_event,
     events::get::get_event,
@@ -149,7 +150,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 21);
+        assert_eq!(count, 22);
     }
 
     fn document(max_message_chars: usize) -> Value {

@@ -3,12 +3,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Uuid as SqlUuid};
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
-    ChatMessage, ChatSession, Interruption, MessageStatus, Role, SearchPage, SearchQuery,
-    SessionEdit, SessionWithMessages,
+    ChatMessage, ChatSelection, ChatSession, Interruption, MessageStatus, Role, SearchPage,
+    SearchQuery, SessionEdit, SessionWithMessages,
 };
 use uuid::Uuid;
 
@@ -37,6 +38,15 @@ diesel::define_sql_function! {
 const SESSION_EVENT_FK: &str = "chat_sessions_event_id_fkey";
 /// The unique index that allows one generating answer per session.
 const ONE_GENERATING: &str = "chat_messages_generating_idx";
+
+/// One session a bulk delete removed, with the messages the whole delete removed.
+#[derive(QueryableByName)]
+struct DeletedRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    messages: i64,
+}
 
 #[derive(QueryableByName)]
 struct DeletedCounts {
@@ -164,6 +174,43 @@ impl ChatStore for PgStore {
             return Err(ChatStoreError::SessionNotFound);
         }
         Ok(counts.messages.unsigned_abs())
+    }
+
+    async fn delete_sessions(
+        &self,
+        which: &ChatSelection,
+    ) -> Result<(Vec<Uuid>, u64), ChatStoreError> {
+        // One statement: one transaction, and the count is of the messages the cascade
+        // removes (both parts see the same snapshot).
+        const COUNTED: &str = "SELECT gone.id, (SELECT count(*) FROM chat_messages m \
+             WHERE m.session_id IN (SELECT id FROM gone)) AS messages FROM gone";
+        let rows: Vec<DeletedRow> = self
+            .run(async |conn| {
+                Ok(match which {
+                    ChatSelection::Ids(ids) => {
+                        diesel::sql_query(format!(
+                            "WITH gone AS (DELETE FROM chat_sessions WHERE id = ANY($1) RETURNING id) {COUNTED}"
+                        ))
+                        .bind::<Array<SqlUuid>, _>(ids)
+                        .load(conn)
+                        .await?
+                    }
+                    ChatSelection::Event(event_id) => {
+                        diesel::sql_query(format!(
+                            "WITH gone AS (DELETE FROM chat_sessions WHERE event_id = $1 RETURNING id) {COUNTED}"
+                        ))
+                        .bind::<SqlUuid, _>(event_id)
+                        .load(conn)
+                        .await?
+                    }
+                })
+            })
+            .await?;
+        let messages = rows
+            .as_slice()
+            .first()
+            .map_or(0, |row| row.messages.unsigned_abs());
+        Ok((rows.into_iter().map(|row| row.id).collect(), messages))
     }
 
     async fn edit_session(

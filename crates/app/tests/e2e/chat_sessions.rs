@@ -2,7 +2,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use test_support::app::{assert_problem, each_str, spawn_app};
+use test_support::app::{assert_problem, each_str, spawn_app, spawn_app_with};
+use test_support::fake_openai::Behavior;
 
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
@@ -268,10 +269,78 @@ async fn a_bad_edit_names_each_broken_rule_and_changes_nothing() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_problem(
-        app.patch_json("/api/chat/sessions/not-a-uuid", &json!({}))
+    let empty = json!({});
+    let malformed = app.patch_json("/api/chat/sessions/not-a-uuid", &empty);
+    assert_problem(malformed.await, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn many_chats_go_at_once_by_id_or_by_event_and_missing_ids_are_listed() {
+    let app = spawn_app().await;
+    let western = app.seed_event("Western States").await;
+    let utmb = app.seed_event("UTMB").await;
+    let [a, b, kept] = [
+        app.seed_session(western, 1, &["A", "a", "again", "yes"])
             .await,
-        StatusCode::BAD_REQUEST,
-    )
+        app.seed_session(western, 2, &["B", "b"]).await,
+        app.seed_session(utmb, 3, &["Kept", "k"]).await,
+    ];
+    let missing = Uuid::new_v4();
+    let body = json!({"ids": [a, b, missing, a]});
+    let response = app.post_json("/api/chat/sessions/delete", &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let done: Value = response.json().await.unwrap();
+    assert_eq!(
+        done,
+        json!({"deleted": 2, "deleted_messages": 6, "not_found": [missing]})
+    );
+    let left = app
+        .db
+        .count("SELECT count(*) AS n FROM chat_messages")
+        .await;
+    assert_eq!(left, 2, "only the kept chat's messages remain");
+
+    let by_event = json!({"event_id": utmb});
+    let done: Value = app
+        .post_json("/api/chat/sessions/delete", &by_event)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["deleted"], 1);
+    assert_eq!(done["not_found"], json!([]));
+    app.assert_not_found(&format!("/api/chat/sessions/{kept}"))
+        .await;
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM chat_sessions")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_delete_names_what_is_wrong_and_deletes_nothing() {
+    // 501 ids are more than the tests' usual body limit: the production one (256 KiB).
+    let app = spawn_app_with(Behavior::answer(&["unused"]), |settings| {
+        settings.http.max_body_bytes = 256 * 1024;
+    })
     .await;
+    let event = app.seed_event("Leadville").await;
+    let id = app.seed_session(event, 1, &["Q", "A"]).await;
+    let too_many: Vec<Uuid> = (0..501).map(|_| Uuid::new_v4()).collect();
+    for body in [
+        json!({"ids": [id], "event_id": event}),
+        json!({}),
+        json!({"ids": too_many}),
+    ] {
+        let response = app.post_json("/api/chat/sessions/delete", &body).await;
+        assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let response = app
+        .post_json("/api/chat/sessions/delete", &json!({"ids": [id, "nope"]}))
+        .await;
+    assert_problem(response, StatusCode::BAD_REQUEST).await;
+    let sessions = app.db.count("SELECT count(*) AS n FROM chat_sessions");
+    assert_eq!(sessions.await, 1, "nothing was deleted");
 }

@@ -1,4 +1,5 @@
 pub mod answer;
+pub mod bulk_delete;
 pub mod chat;
 pub mod event;
 pub mod prompt;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::error::ServiceError;
 use crate::models::answer::{CompletionNote, Interruption, LanguageModelError};
+use crate::models::bulk_delete::{BulkDeleted, ChatSelection};
 use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
 use crate::models::event::{Event, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
@@ -169,6 +170,32 @@ where
         edit: &SessionEdit,
     ) -> Result<ChatSession, ServiceError> {
         Ok(self.store.edit_session(id, edit).await?)
+    }
+
+    /// Deletes many chats in one transaction; ids that are not there are listed, not an
+    /// error.
+    pub async fn delete_sessions(
+        &self,
+        which: &ChatSelection,
+    ) -> Result<BulkDeleted, ServiceError> {
+        let (deleted, deleted_messages) = self.store.delete_sessions(which).await?;
+        let not_found = match which {
+            ChatSelection::Ids(ids) => {
+                let mut missing: Vec<Uuid> = Vec::new();
+                for id in ids {
+                    if !deleted.contains(id) && !missing.contains(id) {
+                        missing.push(*id);
+                    }
+                }
+                missing
+            }
+            ChatSelection::Event(_) => Vec::new(),
+        };
+        Ok(BulkDeleted {
+            deleted: deleted.len() as u64,
+            deleted_messages,
+            not_found,
+        })
     }
 
     /// Returns how many messages were deleted with the session.

@@ -1,12 +1,14 @@
 use chrono::{DateTime, Utc};
 use domain::{
-    ChatMessage, ChatSession, CompletionNote, Interruption, SessionEdit, SessionWithMessages,
+    BulkDeleted, ChatMessage, ChatSelection, ChatSession, CompletionNote, Interruption,
+    SessionEdit, SessionWithMessages,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::extract::parse_id;
 use crate::{schema, words};
 
 /// `?event_id=`: kept as text so a bad id is a 400 in our words, and an empty one means
@@ -154,4 +156,51 @@ pub struct DeletedSessionDto {
     pub success: bool,
     pub id: Uuid,
     pub deleted_messages: u64,
+}
+
+/// Which chats to delete: `ids` or `event_id`, not both.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ChatSessionsToDelete)]
+pub struct BulkDeleteRequest {
+    /// At most 500 chat ids.
+    #[schema(max_items = 500)]
+    ids: Option<Vec<String>>,
+    /// Every chat of this event.
+    event_id: Option<String>,
+}
+
+impl BulkDeleteRequest {
+    pub fn try_into_selection(self) -> Result<ChatSelection, ApiError> {
+        let ids = self
+            .ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| parse_id(id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let event_id = self.event_id.as_deref().map(parse_id).transpose()?;
+        ChatSelection::new(ids, event_id).map_err(ApiError::Invalid)
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = DeletedChatSessions)]
+pub struct BulkDeletedDto {
+    /// How many chats went.
+    deleted: u64,
+    /// How many messages went with them.
+    deleted_messages: u64,
+    /// Ids asked for that were not there.
+    not_found: Vec<Uuid>,
+}
+
+impl From<BulkDeleted> for BulkDeletedDto {
+    fn from(done: BulkDeleted) -> Self {
+        Self {
+            deleted: done.deleted,
+            deleted_messages: done.deleted_messages,
+            not_found: done.not_found,
+        }
+    }
 }

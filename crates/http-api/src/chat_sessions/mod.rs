@@ -1,4 +1,5 @@
 pub mod delete;
+pub mod delete_many;
 pub mod dto;
 pub mod edit;
 pub mod get;
