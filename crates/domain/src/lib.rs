@@ -21,6 +21,7 @@ pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::rules::FieldError;
 pub use models::search::{SearchHit, SearchPage, SearchQuery};
 pub use models::session_edit::SessionEdit;
+pub use models::session_list::{Page, SessionFilter, SessionKey};
 pub use models::title::session_title;
 pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};

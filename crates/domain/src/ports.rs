@@ -20,6 +20,7 @@ use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
+use crate::models::session_list::SessionFilter;
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -71,12 +72,17 @@ pub enum StopRequest {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ChatStore: Send + Sync + 'static {
-    /// Sessions newest first (`updated_at` descending, ties by `id` descending); all sessions
-    /// when `event_id` is `None`. An unknown event simply has none.
+    /// The sessions `filter` lets through, pinned first, then newest first (`updated_at`
+    /// descending, ties by `id` descending). An unknown event simply has none.
     async fn list_sessions(
         &self,
-        event_id: Option<Uuid>,
+        filter: &SessionFilter,
     ) -> Result<Vec<ChatSession>, ChatStoreError>;
+
+    /// The tags of the event's chats (or of every chat), each once whatever its case (as the
+    /// oldest chat spells it), with how many chats have it; most used first.
+    async fn list_tags(&self, event_id: Option<Uuid>)
+    -> Result<Vec<(String, u64)>, ChatStoreError>;
 
     /// The session and its messages in chronological order (stable also for equal
     /// timestamps); `SessionNotFound` when there is no such session.

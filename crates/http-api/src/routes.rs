@@ -61,6 +61,7 @@ operations! {
     chat_answers::stop::stop_answer,
     chat_search::search::search_chats,
     chat_sessions::list::list_sessions,
+    chat_sessions::tags::list_tags,
     chat_sessions::get::get_session,
     chat_sessions::edit::edit_session,
     chat_sessions::delete::delete_session,
@@ -150,7 +151,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 22);
+        assert_eq!(count, 23);
     }
 
     fn document(max_message_chars: usize) -> Value {

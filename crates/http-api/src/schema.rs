@@ -4,14 +4,15 @@
 
 use domain::models::rules::{
     Blank, COMMENTS, ELEVATION_FEET, LATITUDE, LONGITUDE, MILES, NAME, NumberRule, ORDER_INDEX,
-    PERCENT, SEARCH_LIMIT, SEARCH_TEXT, STOP_MINUTES, TARGET_MINUTES, TextRule,
+    PERCENT, SEARCH_TEXT, STOP_MINUTES, TARGET_MINUTES, TextRule,
 };
 use domain::{ChatLimits, Interruption, MessageStatus, Role, WaypointType};
 use serde_json::Value;
-use utoipa::openapi::Object;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{
     AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
+use utoipa::openapi::{Object, RefOr, Required};
 
 /// Text a person must fill in: something besides whitespace (Unicode White_Space, spelled
 /// out so every regex engine reads it alike) and no NUL.
@@ -118,8 +119,26 @@ pub fn search_text() -> Object {
     text(SEARCH_TEXT, Null::Refused)
 }
 
-pub fn search_limit() -> Object {
-    number_or(SEARCH_LIMIT, Null::Refused)
+/// How many items a page holds, within `rule`.
+pub fn page_limit(rule: NumberRule) -> Object {
+    number_or(rule, Null::Refused)
+}
+
+/// A query parameter written by hand (the derive drops `required` and the description of a
+/// parameter whose schema comes from a function).
+pub fn query_param(
+    name: &str,
+    required: Required,
+    description: &str,
+    schema: impl Into<RefOr<Schema>>,
+) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(required)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
 }
 
 fn strings(values: impl IntoIterator<Item = &'static str>, null: Null) -> Object {

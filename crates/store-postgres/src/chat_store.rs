@@ -2,14 +2,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
     ChatMessage, ChatSelection, ChatSession, Interruption, MessageStatus, Role, SearchPage,
-    SearchQuery, SessionEdit, SessionWithMessages,
+    SearchQuery, SessionEdit, SessionFilter, SessionWithMessages,
 };
 use uuid::Uuid;
 
@@ -38,6 +39,65 @@ diesel::define_sql_function! {
 const SESSION_EVENT_FK: &str = "chat_sessions_event_id_fkey";
 /// The unique index that allows one generating answer per session.
 const ONE_GENERATING: &str = "chat_messages_generating_idx";
+
+/// The statement of a list: a boxed query, since which filters apply varies.
+fn listed(
+    filter: &SessionFilter,
+) -> chat_sessions::BoxedQuery<'static, diesel::pg::Pg, SessionColumns> {
+    let mut query = chat_sessions::table
+        .order((
+            chat_sessions::pinned.desc(),
+            chat_sessions::updated_at.desc(),
+            chat_sessions::id.desc(),
+        ))
+        .select(SessionRow::as_select())
+        .into_boxed();
+    if let Some(event_id) = filter.event_id {
+        query = query.filter(chat_sessions::event_id.eq(event_id));
+    }
+    if let Some(pinned) = filter.pinned {
+        query = query.filter(chat_sessions::pinned.eq(pinned));
+    }
+    for tag in &filter.tags {
+        query = query.filter(
+            sql::<Bool>(
+                "EXISTS (SELECT 1 FROM unnest(chat_sessions.tags) AS t WHERE lower(t) = lower(",
+            )
+            .bind::<Text, _>(tag.clone())
+            .sql("))"),
+        );
+    }
+    if let Some(page) = filter.page {
+        if let Some(after) = page.after {
+            // The list order is descending in every part: "after" is a smaller row.
+            query = query.filter(
+                sql::<Bool>(
+                    "(chat_sessions.pinned, chat_sessions.updated_at, chat_sessions.id) < (",
+                )
+                .bind::<Bool, _>(after.pinned)
+                .sql(", ")
+                .bind::<Timestamptz, _>(after.updated_at)
+                .sql(", ")
+                .bind::<SqlUuid, _>(after.id)
+                .sql(")"),
+            );
+        }
+        query = query.limit(i64::try_from(page.limit).unwrap_or(i64::MAX));
+    }
+    query
+}
+
+/// What a list selects.
+type SessionColumns = diesel::dsl::AsSelect<SessionRow, diesel::pg::Pg>;
+
+/// One tag with how many chats have it.
+#[derive(QueryableByName)]
+struct TagRow {
+    #[diesel(sql_type = Text)]
+    tag: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    chats: i64,
+}
 
 /// One session a bulk delete removed, with the messages the whole delete removed.
 #[derive(QueryableByName)]
@@ -92,30 +152,35 @@ fn session_with_messages(
 impl ChatStore for PgStore {
     async fn list_sessions(
         &self,
-        event_id: Option<Uuid>,
+        filter: &SessionFilter,
     ) -> Result<Vec<ChatSession>, ChatStoreError> {
-        let newest_first = (
-            chat_sessions::pinned.desc(),
-            chat_sessions::updated_at.desc(),
-            chat_sessions::id.desc(),
-        );
-        let all = chat_sessions::table
-            .order(newest_first)
-            .select(SessionRow::as_select());
-        // Two fixed queries rather than one boxed query: only fixed queries go through
-        // Diesel's prepared-statement cache.
         let rows = self
-            .run(async |conn| {
-                Ok(match event_id {
-                    Some(event_id) => {
-                        let of_event = all.filter(chat_sessions::event_id.eq(event_id));
-                        of_event.load(conn).await?
-                    }
-                    None => all.load(conn).await?,
-                })
-            })
+            .run(async |conn| Ok(listed(filter).load(conn).await?))
             .await?;
         Ok(rows.into_iter().map(ChatSession::from).collect())
+    }
+
+    async fn list_tags(
+        &self,
+        event_id: Option<Uuid>,
+    ) -> Result<Vec<(String, u64)>, ChatStoreError> {
+        let rows: Vec<TagRow> = self
+            .run(async |conn| {
+                Ok(diesel::sql_query(
+                    "SELECT (array_agg(t.tag ORDER BY s.created_at, s.id))[1] AS tag, count(*) AS chats \
+                     FROM chat_sessions s CROSS JOIN LATERAL unnest(s.tags) AS t(tag) \
+                     WHERE $1::uuid IS NULL OR s.event_id = $1 \
+                     GROUP BY lower(t.tag) ORDER BY count(*) DESC, lower(t.tag)",
+                )
+                .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(event_id)
+                .load(conn)
+                .await?)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.tag, row.chats.unsigned_abs()))
+            .collect())
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError> {

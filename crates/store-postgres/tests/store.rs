@@ -10,7 +10,7 @@ use domain::ports::{
 };
 use domain::{
     ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption, LanguageModelError,
-    MessageStatus, NewWaypoint, Role, TokenUsage, WaypointFields, WaypointType,
+    MessageStatus, NewWaypoint, Role, SessionFilter, TokenUsage, WaypointFields, WaypointType,
 };
 use local_postgres::testing::{TestCluster, TestDatabase};
 use secrecy::SecretString;
@@ -91,7 +91,10 @@ async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
     }
     sessions.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
 
-    let listed = store.list_sessions(None).await.unwrap();
+    let listed = store
+        .list_sessions(&SessionFilter::default())
+        .await
+        .unwrap();
 
     assert_eq!(listed, sessions);
 }
@@ -113,9 +116,28 @@ async fn sessions_can_be_filtered_by_event() {
             .unwrap();
     }
 
-    assert_eq!(store.list_sessions(Some(a.id)).await.unwrap(), [of_a]);
-    assert_eq!(store.list_sessions(Some(Uuid::new_v4())).await.unwrap(), []);
-    assert_eq!(store.list_sessions(None).await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .list_sessions(&SessionFilter::of_event(Some(a.id)))
+            .await
+            .unwrap(),
+        [of_a]
+    );
+    assert_eq!(
+        store
+            .list_sessions(&SessionFilter::of_event(Some(Uuid::new_v4())))
+            .await
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        store
+            .list_sessions(&SessionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -733,7 +755,7 @@ async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers(
 
     cluster.stop().await;
     let started = Instant::now();
-    let down = store.list_sessions(None).await;
+    let down = store.list_sessions(&SessionFilter::default()).await;
     let health = store.check().await;
     assert!(
         matches!(down, Err(ChatStoreError::Unavailable(_))),
@@ -748,7 +770,13 @@ async fn a_stopped_database_is_unavailable_within_the_pool_timeout_and_recovers(
 
     cluster.restart().await;
     store.check().await.unwrap();
-    assert_eq!(store.list_sessions(None).await.unwrap(), [s]);
+    assert_eq!(
+        store
+            .list_sessions(&SessionFilter::default())
+            .await
+            .unwrap(),
+        [s]
+    );
 }
 
 #[tokio::test]
@@ -764,7 +792,7 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
     let store = PgStore::new(pool.clone(), DEADLINE);
 
     let started = Instant::now();
-    let result = store.list_sessions(None).await;
+    let result = store.list_sessions(&SessionFilter::default()).await;
 
     assert!(
         matches!(result, Err(ChatStoreError::Unavailable(_))),
@@ -772,7 +800,7 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
     drop(held);
-    assert!(store.list_sessions(None).await.is_ok());
+    assert!(store.list_sessions(&SessionFilter::default()).await.is_ok());
 }
 
 #[tokio::test]

@@ -344,3 +344,68 @@ async fn a_bulk_delete_names_what_is_wrong_and_deletes_nothing() {
     let sessions = app.db.count("SELECT count(*) AS n FROM chat_sessions");
     assert_eq!(sessions.await, 1, "nothing was deleted");
 }
+
+#[tokio::test]
+async fn lists_filter_by_tags_and_pin_and_page_with_a_link_to_the_next() {
+    let app = spawn_app().await;
+    let event = app.seed_event("Lavaredo").await;
+    let mut made = Vec::new();
+    for minute in 1..=7 {
+        made.push(
+            app.seed_session(event, minute, &["Q", "A"])
+                .await
+                .to_string(),
+        );
+    }
+    let tag = |id: &str, body: Value| {
+        let path = format!("/api/chat/sessions/{id}");
+        let app = &app;
+        async move { assert_eq!(app.patch_json(&path, &body).await.status(), StatusCode::OK) }
+    };
+    tag(&made[0], json!({"tags": ["Heat", "Crew"], "pinned": true})).await;
+    tag(&made[3], json!({"tags": ["heat"]})).await;
+    tag(&made[5], json!({"tags": ["HEAT", "crew"]})).await;
+
+    let of = |query: &str| format!("/api/chat/sessions?event_id={event}&{query}");
+    let heat = ids(&app.get_json(&of("tag=heat")).await);
+    assert_eq!(heat, [&made[0], &made[5], &made[3]].map(String::as_str));
+    let both = ids(&app.get_json(&of("tag=CREW&tag=Heat")).await);
+    assert_eq!(both, [&made[0], &made[5]].map(String::as_str));
+    let unpinned = ids(&app.get_json(&of("pinned=false&tag=heat")).await);
+    assert_eq!(unpinned, [&made[5], &made[3]].map(String::as_str));
+
+    // Pages of 3: the same order as the whole list, nothing twice, nothing left out.
+    let whole = ids(&app.get_json(&of("")).await);
+    let mut paged: Vec<String> = Vec::new();
+    let mut next = Some(of("limit=3"));
+    while let Some(path) = next.take() {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        next = response
+            .headers()
+            .get("link")
+            .and_then(|link| link.to_str().ok())
+            .and_then(|link| link.strip_prefix('<')?.split_once(">; rel=\"next\""))
+            .map(|(target, _)| target.to_owned());
+        let page: Value = response.json().await.unwrap();
+        assert!(page.as_array().unwrap().len() <= 3, "{page}");
+        paged.extend(ids(&page));
+    }
+    assert_eq!(paged, whole);
+    assert_eq!(whole.len(), 7);
+
+    let tags = app
+        .get_json(&format!("/api/chat/tags?event_id={event}"))
+        .await;
+    assert_eq!(
+        tags,
+        json!([{"tag": "Heat", "count": 3}, {"tag": "Crew", "count": 2}])
+    );
+    let lone_cursor = format!("cursor=0.1.{}", Uuid::new_v4());
+    for bad in ["limit=0", "limit=1001", "limit=ten", &lone_cursor] {
+        assert_problem(app.get(&of(bad)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    for bad in ["pinned=maybe", "cursor=nonsense", "event_id=nope"] {
+        assert_problem(app.get(&of(bad)).await, StatusCode::BAD_REQUEST).await;
+    }
+}

@@ -6,4 +6,5 @@ pub mod prompt;
 pub mod rules;
 pub mod search;
 pub mod session_edit;
+pub mod session_list;
 pub mod title;

@@ -136,6 +136,8 @@ pub const TAG: TextRule = TextRule::required(32);
 pub const MAX_TAGS: usize = 10;
 /// Hits per page of search results.
 pub const SEARCH_LIMIT: NumberRule = NumberRule::whole(1, 100);
+/// Chats per page of a chat list.
+pub const SESSION_LIMIT: NumberRule = NumberRule::whole(1, 1000);
 
 #[cfg(test)]
 mod tests {

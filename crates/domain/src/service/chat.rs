@@ -17,6 +17,7 @@ use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
+use crate::models::session_list::{Page, SessionFilter, SessionKey};
 use crate::models::title::session_title;
 use crate::ports::{
     ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, ReplyStream, Stamps, StopRequest,
@@ -148,11 +149,36 @@ where
         self.limits
     }
 
+    /// The chats `filter` lets through, in list order; with a limit, also where the next
+    /// page starts (`None` on the last page).
     pub async fn list_sessions(
         &self,
+        filter: &SessionFilter,
+    ) -> Result<(Vec<ChatSession>, Option<SessionKey>), ServiceError> {
+        let Some(page) = filter.page else {
+            return Ok((self.store.list_sessions(filter).await?, None));
+        };
+        // One more than the page tells whether another follows.
+        let probe = SessionFilter {
+            page: Some(Page {
+                limit: page.limit.saturating_add(1),
+                ..page
+            }),
+            ..filter.clone()
+        };
+        let mut sessions = self.store.list_sessions(&probe).await?;
+        let next = (sessions.len() > page.limit).then(|| {
+            sessions.truncate(page.limit);
+            sessions.last().map(SessionKey::of)
+        });
+        Ok((sessions, next.flatten()))
+    }
+
+    pub async fn list_tags(
+        &self,
         event_id: Option<Uuid>,
-    ) -> Result<Vec<ChatSession>, ServiceError> {
-        Ok(self.store.list_sessions(event_id).await?)
+    ) -> Result<Vec<(String, u64)>, ServiceError> {
+        Ok(self.store.list_tags(event_id).await?)
     }
 
     pub async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ServiceError> {
@@ -1234,7 +1260,7 @@ mod tests {
         let mut store = MockChatStore::new();
         store
             .expect_list_sessions()
-            .with(eq(Some(id)))
+            .with(eq(SessionFilter::of_event(Some(id))))
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(vec![session(2, None), session(1, None)]));
@@ -1257,13 +1283,44 @@ mod tests {
             .returning(|_| Ok(4));
 
         let chat = service(store);
-        let listed = chat.list_sessions(Some(id)).await.unwrap();
+        let (listed, next) = chat
+            .list_sessions(&SessionFilter::of_event(Some(id)))
+            .await
+            .unwrap();
         assert_eq!(
             listed.iter().map(|s| s.id.as_u128()).collect::<Vec<_>>(),
             [2, 1]
         );
+        assert_eq!(next, None, "a whole list has no next page");
         assert!(chat.get_session(id).await.is_ok());
         assert_eq!(chat.delete_session(id).await.ok(), Some(4));
+    }
+
+    #[tokio::test]
+    async fn a_page_asks_for_one_more_to_know_whether_another_follows() {
+        let mut store = MockChatStore::new();
+        store
+            .expect_list_sessions()
+            .withf(|filter| filter.page.map(|page| page.limit) == Some(3))
+            .returning(|_| Ok(vec![session(9, None), session(8, None), session(7, None)]));
+        let chat = service(store);
+        let page = SessionFilter {
+            page: Some(Page {
+                after: None,
+                limit: 2,
+            }),
+            ..SessionFilter::default()
+        };
+        let (listed, next) = chat.list_sessions(&page).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(next.map(|key| key.id), Some(Uuid::from_u128(8)));
+
+        let mut store = MockChatStore::new();
+        store
+            .expect_list_sessions()
+            .returning(|_| Ok(vec![session(9, None)]));
+        let (listed, next) = service(store).list_sessions(&page).await.unwrap();
+        assert_eq!((listed.len(), next), (1, None));
     }
 
     #[tokio::test]

@@ -1,13 +1,14 @@
 use chrono::{DateTime, Utc};
+use domain::models::rules::SEARCH_LIMIT;
 use domain::{FieldError, SearchHit, SearchPage};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::{ObjectBuilder, RefOr, Required, Schema, Type};
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::schema;
+use crate::schema::{self, query_param};
 
 /// `?q=&event_id=&limit=&cursor=`: kept as text so that each bad value is answered in our
 /// words.
@@ -43,7 +44,7 @@ impl IntoParams for SearchParams {
                 "limit",
                 Required::False,
                 "Hits per page (default 20).",
-                schema::search_limit(),
+                schema::page_limit(SEARCH_LIMIT),
             ),
             query_param(
                 "cursor",
@@ -56,21 +57,6 @@ impl IntoParams for SearchParams {
             ),
         ]
     }
-}
-
-fn query_param(
-    name: &str,
-    required: Required,
-    description: &str,
-    schema: impl Into<RefOr<Schema>>,
-) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(required)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
 }
 
 impl SearchParams {

@@ -1,24 +1,140 @@
 use chrono::{DateTime, Utc};
+use domain::models::rules::SESSION_LIMIT;
 use domain::{
-    BulkDeleted, ChatMessage, ChatSelection, ChatSession, CompletionNote, Interruption,
-    SessionEdit, SessionWithMessages,
+    BulkDeleted, ChatMessage, ChatSelection, ChatSession, CompletionNote, FieldError, Interruption,
+    Page, SessionEdit, SessionFilter, SessionKey, SessionWithMessages,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::parse_id;
+use crate::extract::{parse_id, parse_optional_id};
+use crate::schema::query_param;
 use crate::{schema, words};
 
-/// `?event_id=`: kept as text so a bad id is a 400 in our words, and an empty one means
-/// "all sessions".
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SessionsQuery {
-    /// Only this event's sessions; all when absent or empty.
-    #[param(schema_with = schema::uuid_or_empty)]
-    pub event_id: Option<String>,
+/// `?event_id=&tag=&pinned=&limit=&cursor=` as the pairs of the query string (`tag` may
+/// repeat), each checked in our words.
+pub struct SessionsQuery;
+
+/// Written by hand: `tag` repeats, and the derive drops the descriptions of parameters whose
+/// schema comes from a function.
+impl IntoParams for SessionsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let string = |pattern: Option<&str>| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(pattern)
+                .build()
+        };
+        vec![
+            query_param(
+                "event_id",
+                Required::False,
+                "Only this event's chats; all when absent or empty.",
+                schema::uuid_or_empty(),
+            ),
+            query_param(
+                "tag",
+                Required::False,
+                "Only chats with this tag (any case); repeat it for chats with all of them.",
+                string(None),
+            ),
+            query_param(
+                "pinned",
+                Required::False,
+                "Only pinned chats (`true`) or only the others (`false`).",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["true", "false"]))
+                    .build(),
+            ),
+            query_param(
+                "limit",
+                Required::False,
+                "Chats per page: the body stays an array, and a `Link: <...>; rel=\"next\"` \
+                 header names the next page. Without it, every chat at once.",
+                schema::page_limit(SESSION_LIMIT),
+            ),
+            query_param(
+                "cursor",
+                Required::False,
+                "Where a page starts, as given in the `Link` of the page before.",
+                string(Some(CURSOR_PATTERN)),
+            ),
+        ]
+    }
+}
+
+/// A page's start: the list key of the chat before it.
+const CURSOR_PATTERN: &str = "^[01]\\.-?[0-9]{1,19}\\.[0-9a-fA-F-]{36}$";
+
+/// The filter a list's query string asks for.
+pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiError> {
+    let mut filter = SessionFilter::default();
+    let (mut limit, mut after) = (None, None);
+    for (name, value) in pairs {
+        match name.as_str() {
+            "event_id" => filter.event_id = parse_optional_id("event_id", Some(value))?,
+            "tag" if !value.trim().is_empty() => filter.tags.push(value.trim().to_owned()),
+            "pinned" => {
+                filter.pinned = Some(value.parse().map_err(|_| {
+                    ApiError::Malformed(format!("pinned: {value:?} is neither true nor false"))
+                })?);
+            }
+            "limit" => {
+                let asked = value.parse::<i32>().ok();
+                if let Some(broken) = SESSION_LIMIT.check_whole("limit", asked.or(Some(0))) {
+                    return Err(ApiError::Invalid(vec![broken]));
+                }
+                limit = asked.and_then(|n| usize::try_from(n).ok());
+            }
+            "cursor" if !value.is_empty() => {
+                after = Some(key_of(value).ok_or_else(|| {
+                    ApiError::Malformed(format!("cursor: {value:?} is not one this API gave"))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    filter.page = match (limit, after) {
+        (Some(limit), after) => Some(Page { after, limit }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "cursor",
+                "goes with the limit of the page it came from",
+            )]));
+        }
+    };
+    Ok(filter)
+}
+
+/// A page's cursor: the list key of its last chat.
+pub fn cursor_of(key: &SessionKey) -> String {
+    format!(
+        "{}.{}.{}",
+        u8::from(key.pinned),
+        key.updated_at.timestamp_micros(),
+        key.id
+    )
+}
+
+fn key_of(cursor: &str) -> Option<SessionKey> {
+    let mut parts = cursor.splitn(3, '.');
+    let pinned = match parts.next()? {
+        "1" => true,
+        "0" => false,
+        _ => return None,
+    };
+    let micros: i64 = parts.next()?.parse().ok()?;
+    Some(SessionKey {
+        pinned,
+        updated_at: DateTime::<Utc>::from_timestamp_micros(micros)?,
+        id: parts.next()?.parse().ok()?,
+    })
 }
 
 /// What to change of a chat; what is left out (or `null`) stays.

@@ -1,20 +1,40 @@
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{CustomizeResponder, HttpRequest, Responder, web};
 
+use crate::chat_sessions::dto::{SessionDto, SessionsQuery, cursor_of, session_filter};
 use crate::encoding::Packed;
-
-use crate::chat_sessions::dto::{SessionDto, SessionsQuery};
 use crate::error::ApiError;
-use crate::extract::parse_optional_id;
 use crate::state::State;
 
-/// `GET /api/chat/sessions?event_id=`: the sessions (without messages), newest first.
+/// `GET /api/chat/sessions`: the chats (without messages), pinned first, then newest first;
+/// filtered by event, tags and pin; whole, or a page at a time with `limit` (the body stays
+/// the plain array the original frontend reads; the next page is in the `Link` header).
 #[utoipa::path(get, path = "/api/chat/sessions", tag = "chat", params(SessionsQuery),
-    responses((status = 200, description = "Sessions newest first, `messages` null", body = Vec<SessionDto>)))]
+    responses((status = 200, description = "Chats, pinned first, then newest first, `messages` null; \
+        with `limit` and more to come, a `Link: <...>; rel=\"next\"` header", body = Vec<SessionDto>)))]
 pub async fn list_sessions(
     state: State,
-    query: web::Query<SessionsQuery>,
-) -> Result<Packed<Vec<SessionDto>>, ApiError> {
-    let event_id = parse_optional_id("event_id", query.event_id.as_deref())?;
-    let sessions = state.chat.list_sessions(event_id).await?;
-    Ok(Packed(sessions.into_iter().map(SessionDto::from).collect()))
+    request: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<CustomizeResponder<Packed<Vec<SessionDto>>>, ApiError> {
+    let filter = session_filter(&query)?;
+    let (sessions, next) = state.chat.list_sessions(&filter).await?;
+    let page = Packed(sessions.into_iter().map(SessionDto::from).collect()).customize();
+    Ok(match next {
+        Some(key) => {
+            let mut pairs: Vec<(String, String)> = query
+                .0
+                .into_iter()
+                .filter(|(name, _)| name != "cursor")
+                .collect();
+            pairs.push(("cursor".into(), cursor_of(&key)));
+            let next = format!(
+                "<{}?{}>; rel=\"next\"",
+                request.path(),
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            );
+            page.insert_header((header::LINK, next))
+        }
+        None => page,
+    })
 }

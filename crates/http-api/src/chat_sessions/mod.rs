@@ -4,3 +4,4 @@ pub mod dto;
 pub mod edit;
 pub mod get;
 pub mod list;
+pub mod tags;
