@@ -44,6 +44,7 @@ function marked(snippet, highlights) {
 }
 
 const TRASH = 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z';
+const PIN = 'M14 2l8 8-2 2-1-1-4 4v4l-2 2-4-4-5 5-1-1 5-5-4-4 2-2h4l4-4-1-1 2-2z';
 
 export class AssistantPanel {
   // `navigate(path)` goes to another page of the app (a search hit of another event).
@@ -546,10 +547,10 @@ export class AssistantPanel {
     // A re-render must not drop the keyboard: the same button of the same chat keeps it.
     const focused = this.historyList.contains(document.activeElement) ? document.activeElement : null;
     const focusedId = focused?.closest('.session')?.dataset.sessionId;
-    const focusedPart = focused?.classList.contains('session-delete') ? '.session-delete' : '.session-open';
+    const focusedPart = ['session-delete', 'session-pin'].map((c) => `.${c}`).find((c) => focused?.matches(c)) ?? '.session-open';
     // The same list as on screen (the usual case when a reload confirms the cached one) is
     // left alone, so that nothing moves or gets replaced under the pointer or the keyboard.
-    const shape = JSON.stringify([this.sessionId, shown.map((s) => [s.id, s.title, s.updated_at])]);
+    const shape = JSON.stringify([this.sessionId, shown.map((s) => [s.id, s.title, s.updated_at, s.pinned])]);
     if (shape !== this.historyShape) {
       this.historyShape = shape;
       this.historyList.replaceChildren(...(shown.length ? shown.map((session) => this.historyRow(session))
@@ -569,11 +570,16 @@ export class AssistantPanel {
       type: 'button', class: 'session-open', title: session.title, 'aria-current': active ? 'true' : 'false',
       onclick: () => this.pick(session),
     }, element('span', { class: 'session-title' }, session.title), when);
+    const pinButton = element('button', {
+      type: 'button', class: 'session-pin', 'aria-label': `Pin chat: ${session.title}`, 'aria-pressed': session.pinned ? 'true' : 'false',
+      title: session.pinned ? 'Unpin chat' : 'Pin chat to the top', onclick: () => this.togglePin(session),
+    }, icon(PIN));
     const deleteButton = element('button', {
       type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
       onclick: () => this.deleteSession(session),
     }, icon(TRASH));
-    return element('li', { class: active ? 'session active' : 'session', 'data-session-id': session.id }, openButton, deleteButton);
+    const classes = ['session', active && 'active', session.pinned && 'pinned'].filter(Boolean).join(' ');
+    return element('li', { class: classes, 'data-session-id': session.id }, openButton, pinButton, deleteButton);
   }
 
   renderHits() {
@@ -655,6 +661,22 @@ export class AssistantPanel {
   afterPick(focusQuestion = true) {
     if (OVERLAY.matches) this.toggleHistory(false);
     if (focusQuestion) this.input.focus();
+  }
+
+  // Pins a chat to the top of the list, or lets it go back among the newest.
+  async togglePin(session) {
+    let edited;
+    try {
+      edited = await api(`/api/chat/sessions/${encodeURIComponent(session.id)}`, { method: 'PATCH', body: { pinned: !session.pinned } });
+    } catch (error) {
+      this.showNotice(`The chat was not ${session.pinned ? 'unpinned' : 'pinned'}. ${explain(error)}`);
+      return;
+    }
+    this.sessions = this.sessions.map((s) => (s.id === edited.id ? { ...s, pinned: edited.pinned } : s));
+    // The server's order: pinned first, then the most recently updated.
+    this.sessions.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updated_at.localeCompare(a.updated_at) || b.id.localeCompare(a.id));
+    this.renderHistory();
+    this.live.textContent = edited.pinned ? `Pinned: ${edited.title}` : `Unpinned: ${edited.title}`;
   }
 
   async deleteSession(session) {

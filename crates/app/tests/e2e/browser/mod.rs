@@ -430,6 +430,35 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
 }
 
 #[tokio::test]
+async fn a_pinned_chat_goes_to_the_top_of_history_and_stays_there_after_a_reload() {
+    let app = spawn_app().await;
+    let event = app.create_event("Hardrock").await;
+    let event_id = event["id"].as_str().unwrap().to_owned();
+    with_browser("pin", |browser| async move {
+        let ids = seed_chats(&app, &event_id, &["Oldest", "Middle", "Newest"]).await;
+        goto_event(&browser, &app, &event_id).await;
+        open_history(&browser, 3).await;
+        let pin = format!("[data-session-id='{}'] .session-pin", ids[0]);
+        assert_eq!(find(&browser, &pin).await.attr("aria-pressed").await.unwrap().as_deref(), Some("false"));
+        click(&browser, &pin).await;
+        until(&browser, "the pinned chat on top", &format!("document.querySelector('.history .session')?.dataset.sessionId === '{}'", ids[0])).await;
+        assert_eq!(texts(&browser, ".session-title").await, ["Oldest", "Newest", "Middle"]);
+        assert_eq!(find(&browser, &pin).await.attr("aria-pressed").await.unwrap().as_deref(), Some("true"));
+        save_screenshot(&browser, "history-pinned").await;
+
+        browser.refresh().await.unwrap();
+        find(&browser, "#question").await;
+        open_history(&browser, 3).await;
+        assert_eq!(texts(&browser, ".session-title").await, ["Oldest", "Newest", "Middle"]);
+        // Unpinned, it goes back among the newest.
+        click(&browser, &pin).await;
+        until(&browser, "the old order", &format!("document.querySelector('.history .session:last-child')?.dataset.sessionId === '{}'", ids[0])).await;
+        assert_eq!(app.db.count("SELECT count(*) AS n FROM chat_sessions WHERE pinned").await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_remembered_chat_that_no_longer_exists_is_forgotten_silently() {
     let app = spawn_app().await;
     with_browser("stale_session", |browser| async move {
