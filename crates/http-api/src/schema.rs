@@ -2,15 +2,18 @@
 //! the document states exactly what is checked. A leaf module: it imports nothing of this
 //! crate, so every DTO can use it.
 
+use domain::models::bulk_delete::MAX_BULK_IDS;
 use domain::models::rules::{
-    Blank, COMMENTS, ELEVATION_FEET, LATITUDE, LONGITUDE, MILES, NAME, NumberRule, ORDER_INDEX,
-    PERCENT, SEARCH_TEXT, STOP_MINUTES, TARGET_MINUTES, TextRule,
+    Blank, COMMENTS, EDITED_TITLE, ELEVATION_FEET, LATITUDE, LONGITUDE, MAX_TAGS, MILES, NAME,
+    NumberRule, ORDER_INDEX, PERCENT, SEARCH_TEXT, STOP_MINUTES, TAG, TAG_FILTER, TARGET_MINUTES,
+    TextRule,
 };
 use domain::{ChatLimits, Interruption, MessageStatus, Role, WaypointType};
 use serde_json::Value;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AnyOfBuilder, Array, ArrayBuilder, KnownFormat, ObjectBuilder,
+    OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{Object, RefOr, Required};
 
@@ -119,9 +122,56 @@ pub fn search_text() -> Object {
     text(SEARCH_TEXT, Null::Refused)
 }
 
+/// A chat's tags: `null` keeps them.
+pub fn tags() -> Array {
+    ArrayBuilder::new()
+        .schema_type(kinds(Type::Array, Null::Allowed))
+        .items(text(TAG, Null::Refused))
+        .max_items(Some(MAX_TAGS))
+        .build()
+}
+
+/// Which chats a bulk delete removes: `ids` or `event_id`, exactly one, nothing else.
+pub fn chats_to_delete() -> Schema {
+    let ids = ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .max_items(Some(MAX_BULK_IDS))
+        .description(Some("These chats (at most 500)."));
+    let event = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .description(Some("Every chat of this event."));
+    let only = |name: &str, schema: RefOr<Schema>| {
+        ObjectBuilder::new()
+            .property(name, schema)
+            .required(name)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(only("ids", ids.into()))
+            .item(only("event_id", event.into()))
+            .build(),
+    )
+}
+
 /// How many items a page holds, within `rule`.
 pub fn page_limit(rule: NumberRule) -> Object {
     number_or(rule, Null::Refused)
+}
+
+/// An edited chat title: `null` keeps it.
+pub fn edited_title() -> Object {
+    text(EDITED_TITLE, Null::Allowed)
+}
+
+/// A tag a chat list is filtered by.
+pub fn tag_filter() -> Object {
+    text(TAG_FILTER, Null::Refused)
 }
 
 /// A query parameter written by hand (the derive drops `required` and the description of a

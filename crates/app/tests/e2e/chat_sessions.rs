@@ -235,6 +235,8 @@ async fn a_bad_edit_names_each_broken_rule_and_changes_nothing() {
             vec!["tags[1]", "tags[2]"],
         ),
         (json!({"tags": eleven, "title": "fine"}), vec!["tags"]),
+        // Counted as given: eleven tags are too many even when they are one.
+        (json!({"tags": vec!["heat"; 11]}), vec!["tags"]),
     ];
     for (body, fields) in cases {
         let problem = assert_problem(
@@ -340,6 +342,10 @@ async fn a_bulk_delete_names_what_is_wrong_and_deletes_nothing() {
     let response = app
         .post_json("/api/chat/sessions/delete", &json!({"ids": [id, "nope"]}))
         .await;
+    assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let response = app
+        .post_raw("/api/chat/sessions/delete", "application/json", "[1]")
+        .await;
     assert_problem(response, StatusCode::BAD_REQUEST).await;
     let sessions = app.db.count("SELECT count(*) AS n FROM chat_sessions");
     assert_eq!(sessions.await, 1, "nothing was deleted");
@@ -401,8 +407,11 @@ async fn lists_filter_by_tags_and_pin_and_page_with_a_link_to_the_next() {
         tags,
         json!([{"tag": "Heat", "count": 3}, {"tag": "Crew", "count": 2}])
     );
-    let lone_cursor = format!("cursor=0.1.{}", Uuid::new_v4());
-    for bad in ["limit=0", "limit=1001", "limit=ten", &lone_cursor] {
+    // A cursor alone continues with pages of 50.
+    // (Pinned, 2100-01-01, the nil id: before every chat of the list.)
+    let after_newest = format!("cursor=1.4102444800000000.{}", Uuid::nil());
+    assert_eq!(ids(&app.get_json(&of(&after_newest)).await).len(), 7);
+    for bad in ["limit=0", "limit=1001", "limit=ten", "tag=%00"] {
         assert_problem(app.get(&of(bad)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     for bad in ["pinned=maybe", "cursor=nonsense", "event_id=nope"] {

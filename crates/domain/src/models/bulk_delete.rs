@@ -15,21 +15,15 @@ pub enum ChatSelection {
 }
 
 impl ChatSelection {
-    /// The chats named by `ids` (at most [`MAX_BULK_IDS`]) or every chat of `event_id`:
-    /// exactly one of the two.
-    pub fn new(ids: Option<Vec<Uuid>>, event_id: Option<Uuid>) -> Result<Self, Vec<FieldError>> {
-        match (ids, event_id) {
-            (Some(ids), None) if ids.len() > MAX_BULK_IDS => Err(vec![FieldError::new(
+    /// The chats named by `ids`: at most [`MAX_BULK_IDS`].
+    pub fn ids(ids: Vec<Uuid>) -> Result<Self, Vec<FieldError>> {
+        if ids.len() > MAX_BULK_IDS {
+            return Err(vec![FieldError::new(
                 "ids",
                 format!("must be at most {MAX_BULK_IDS} ids"),
-            )]),
-            (Some(ids), None) => Ok(Self::Ids(ids)),
-            (None, Some(event_id)) => Ok(Self::Event(event_id)),
-            _ => Err(vec![FieldError::new(
-                "ids",
-                "give either ids or event_id, not both nor neither",
-            )]),
+            )]);
         }
+        Ok(Self::Ids(ids))
     }
 }
 
@@ -47,23 +41,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_or_an_event_but_not_both_nor_neither_nor_too_many() {
-        let event = Uuid::from_u128(1);
+    fn at_most_five_hundred_ids() {
+        let id = Uuid::from_u128(1);
         assert_eq!(
-            ChatSelection::new(None, Some(event)),
-            Ok(ChatSelection::Event(event))
+            ChatSelection::ids(vec![id]),
+            Ok(ChatSelection::Ids(vec![id]))
         );
-        assert_eq!(
-            ChatSelection::new(Some(vec![event]), None),
-            Ok(ChatSelection::Ids(vec![event]))
-        );
-        assert!(ChatSelection::new(Some(vec![]), Some(event)).is_err());
-        assert!(ChatSelection::new(None, None).is_err());
-        let many = vec![event; MAX_BULK_IDS + 1];
-        assert_eq!(
-            ChatSelection::new(Some(many), None).unwrap_err()[0].field,
-            "ids"
-        );
-        assert!(ChatSelection::new(Some(vec![event; MAX_BULK_IDS]), None).is_ok());
+        assert!(ChatSelection::ids(vec![id; MAX_BULK_IDS]).is_ok());
+        let many = vec![id; MAX_BULK_IDS + 1];
+        assert_eq!(ChatSelection::ids(many).unwrap_err()[0].field, "ids");
     }
 }

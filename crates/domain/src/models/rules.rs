@@ -132,6 +132,11 @@ pub const SEARCH_TEXT: TextRule = TextRule::required(500);
 pub const EDITED_TITLE: TextRule = TextRule::required(100);
 /// One tag of a chat (trimmed first).
 pub const TAG: TextRule = TextRule::required(32);
+/// A tag a list is filtered by: an empty one filters nothing.
+pub const TAG_FILTER: TextRule = TextRule {
+    max_chars: 32,
+    blank: Blank::Allowed,
+};
 /// Most tags a chat has.
 pub const MAX_TAGS: usize = 10;
 /// Hits per page of search results.

@@ -25,6 +25,7 @@ impl SessionEdit {
         if let Some(title) = &title {
             broken.extend(EDITED_TITLE.check("title", title));
         }
+        let given = tags;
         let tags = tags.map(|tags| {
             let mut kept: Vec<String> = Vec::new();
             for (i, tag) in tags.iter().enumerate() {
@@ -37,7 +38,8 @@ impl SessionEdit {
             }
             kept
         });
-        if tags.as_ref().is_some_and(|tags| tags.len() > MAX_TAGS) {
+        // Counted as given, before the same tag in two cases is kept once.
+        if given.is_some_and(|given| given.len() > MAX_TAGS) {
             broken.push(FieldError::new(
                 "tags",
                 format!("must be at most {MAX_TAGS} tags"),

@@ -17,9 +17,10 @@ use crate::state::State;
         (status = 200, body = BulkDeletedDto,
             description = "What went, and the ids that were not there"),
         (status = 400, body = Problem, content_type = "application/problem+json",
-            description = "An id that is not a UUID"),
+            description = "A body that is not a JSON object"),
         (status = 422, body = Problem, content_type = "application/problem+json",
-            description = "Both `ids` and `event_id`, neither, or more than 500 ids"),
+            description = "Both `ids` and `event_id`, neither, an id that is not a UUID, or more \
+                than 500 ids"),
     )
 )]
 pub async fn delete_sessions(

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use domain::models::rules::SESSION_LIMIT;
+use domain::models::rules::{SESSION_LIMIT, TAG_FILTER};
 use domain::{
     BulkDeleted, ChatMessage, ChatSelection, ChatSession, CompletionNote, FieldError, Interruption,
     Page, SessionEdit, SessionFilter, SessionKey, SessionWithMessages,
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{parse_id, parse_optional_id};
+use crate::extract::parse_optional_id;
 use crate::schema::query_param;
 use crate::{schema, words};
 
@@ -39,8 +39,9 @@ impl IntoParams for SessionsQuery {
             query_param(
                 "tag",
                 Required::False,
-                "Only chats with this tag (any case); repeat it for chats with all of them.",
-                string(None),
+                "Only chats with this tag (any case); repeat it for chats with all of them. \
+                 An empty one is ignored.",
+                schema::tag_filter(),
             ),
             query_param(
                 "pinned",
@@ -61,15 +62,20 @@ impl IntoParams for SessionsQuery {
             query_param(
                 "cursor",
                 Required::False,
-                "Where a page starts, as given in the `Link` of the page before.",
+                "Where a page starts, as given in the `Link` of the page before (pages of 50 \
+                 when it comes without `limit`).",
                 string(Some(CURSOR_PATTERN)),
             ),
         ]
     }
 }
 
-/// A page's start: the list key of the chat before it.
-const CURSOR_PATTERN: &str = "^[01]\\.-?[0-9]{1,19}\\.[0-9a-fA-F-]{36}$";
+/// Chats per page when a cursor comes without a limit.
+const DEFAULT_PAGE: usize = 50;
+
+/// A page's start: the list key of the chat before it (its pin, `updated_at` in
+/// microseconds, id).
+const CURSOR_PATTERN: &str = "^([01]\\.-?[0-9]{1,16}\\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
 
 /// The filter a list's query string asks for.
 pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiError> {
@@ -78,7 +84,14 @@ pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiEr
     for (name, value) in pairs {
         match name.as_str() {
             "event_id" => filter.event_id = parse_optional_id("event_id", Some(value))?,
-            "tag" if !value.trim().is_empty() => filter.tags.push(value.trim().to_owned()),
+            "tag" => {
+                if let Some(broken) = TAG_FILTER.check("tag", value) {
+                    return Err(ApiError::Invalid(vec![broken]));
+                }
+                if !value.trim().is_empty() {
+                    filter.tags.push(value.trim().to_owned());
+                }
+            }
             "pinned" => {
                 filter.pinned = Some(value.parse().map_err(|_| {
                     ApiError::Malformed(format!("pinned: {value:?} is neither true nor false"))
@@ -99,15 +112,14 @@ pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiEr
             _ => {}
         }
     }
+    // A cursor alone continues with pages of the default size.
     filter.page = match (limit, after) {
         (Some(limit), after) => Some(Page { after, limit }),
+        (None, Some(after)) => Some(Page {
+            after: Some(after),
+            limit: DEFAULT_PAGE,
+        }),
         (None, None) => None,
-        (None, Some(_)) => {
-            return Err(ApiError::Invalid(vec![FieldError::new(
-                "cursor",
-                "goes with the limit of the page it came from",
-            )]));
-        }
     };
     Ok(filter)
 }
@@ -142,12 +154,12 @@ fn key_of(cursor: &str) -> Option<SessionKey> {
 #[schema(as = ChatSessionChanges)]
 pub struct EditSessionRequest {
     /// 1 to 100 characters once whitespace runs are collapsed; not blank.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(schema_with = schema::edited_title)]
     title: Option<String>,
     pinned: Option<bool>,
     /// At most 10, each 1 to 32 characters once trimmed; the same tag in another case is
     /// kept once, as the chat first had it. Replaces the chat's tags.
-    #[schema(max_items = 10)]
+    #[schema(schema_with = schema::tags)]
     tags: Option<Vec<String>>,
 }
 
@@ -274,29 +286,37 @@ pub struct DeletedSessionDto {
     pub deleted_messages: u64,
 }
 
-/// Which chats to delete: `ids` or `event_id`, not both.
-#[derive(Deserialize, ToSchema)]
-#[schema(as = ChatSessionsToDelete)]
+/// Which chats to delete: `ids`, or every chat of `event_id`; one of the two, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BulkDeleteRequest {
-    /// At most 500 chat ids.
-    #[schema(max_items = 500)]
-    ids: Option<Vec<String>>,
-    /// Every chat of this event.
-    event_id: Option<String>,
+    ids: Option<Vec<Uuid>>,
+    event_id: Option<Uuid>,
+}
+
+/// Written by hand: "one of the two, nothing else" is a `oneOf` the derive does not make.
+impl utoipa::PartialSchema for BulkDeleteRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        schema::chats_to_delete().into()
+    }
+}
+
+impl ToSchema for BulkDeleteRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ChatSessionsToDelete".into()
+    }
 }
 
 impl BulkDeleteRequest {
     pub fn try_into_selection(self) -> Result<ChatSelection, ApiError> {
-        let ids = self
-            .ids
-            .map(|ids| {
-                ids.iter()
-                    .map(|id| parse_id(id))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let event_id = self.event_id.as_deref().map(parse_id).transpose()?;
-        ChatSelection::new(ids, event_id).map_err(ApiError::Invalid)
+        match (self.ids, self.event_id) {
+            (Some(ids), None) => ChatSelection::ids(ids).map_err(ApiError::Invalid),
+            (None, Some(event_id)) => Ok(ChatSelection::Event(event_id)),
+            _ => Err(ApiError::Invalid(vec![FieldError::new(
+                "ids",
+                "give either ids or event_id, not both nor neither",
+            )])),
+        }
     }
 }
 

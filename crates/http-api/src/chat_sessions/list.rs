@@ -11,7 +11,9 @@ use crate::state::State;
 /// the plain array the original frontend reads; the next page is in the `Link` header).
 #[utoipa::path(get, path = "/api/chat/sessions", tag = "chat", params(SessionsQuery),
     responses((status = 200, description = "Chats, pinned first, then newest first, `messages` null; \
-        with `limit` and more to come, a `Link: <...>; rel=\"next\"` header", body = Vec<SessionDto>)))]
+        with `limit` and more to come, a `Link: <...>; rel=\"next\"` header", body = Vec<SessionDto>),
+        (status = 422, description = "A `limit` out of its bounds", content_type = "application/problem+json",
+            body = crate::error::Problem)))]
 pub async fn list_sessions(
     state: State,
     request: HttpRequest,
