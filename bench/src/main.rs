@@ -686,20 +686,21 @@ async fn run(
     let (after_load_rss, peak_load_rss) = bench.app.memory_mib();
     println!("RSS after load {after_load_rss:.1} MiB, peak {peak_load_rss:.1} MiB");
 
-    let page_loads =
-        if !args.streams_only && bench.wanted("page") && test_support::browser::available() {
-            pages::print_header();
-            pages::run(
-                &bench.app.base,
-                &bench.seed.event,
-                &bench.seed.big_session,
-                200,
-            )
-            .await?
-        } else {
-            println!("page loads: skipped (chromedriver not found, or --streams-only)");
-            Vec::new()
-        };
+    let page_loads = if args.streams_only || !bench.wanted("page") {
+        Vec::new()
+    } else if test_support::browser::available() {
+        pages::print_header();
+        pages::run(
+            &bench.app.base,
+            &bench.seed.event,
+            &bench.seed.big_session,
+            200,
+        )
+        .await?
+    } else {
+        println!("page loads: skipped (chromedriver not found)");
+        Vec::new()
+    };
     if args.pages_only {
         bench.app.stop();
         return Ok(());
