@@ -377,10 +377,6 @@ pub struct ClusterUse {
 }
 
 impl ClusterUse {
-    pub fn cluster(&self) -> &LocalCluster {
-        &self.cluster
-    }
-
     /// Stops using the cluster, and stops the cluster when no other process uses it.
     pub async fn leave(self) -> Result<(), LocalClusterError> {
         let control = lock_exclusively(self.cluster.sibling(".lock")).await?;

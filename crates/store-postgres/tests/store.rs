@@ -118,14 +118,20 @@ async fn sessions_can_be_filtered_by_event() {
 
     assert_eq!(
         store
-            .list_sessions(&SessionFilter::of_event(Some(a.id)))
+            .list_sessions(&SessionFilter {
+                event_id: Some(a.id),
+                ..SessionFilter::default()
+            })
             .await
             .unwrap(),
         [of_a]
     );
     assert_eq!(
         store
-            .list_sessions(&SessionFilter::of_event(Some(Uuid::new_v4())))
+            .list_sessions(&SessionFilter {
+                event_id: Some(Uuid::new_v4()),
+                ..SessionFilter::default()
+            })
             .await
             .unwrap(),
         []

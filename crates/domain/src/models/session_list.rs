@@ -41,13 +41,3 @@ pub struct Page {
     pub after: Option<SessionKey>,
     pub limit: usize,
 }
-
-impl SessionFilter {
-    /// Every chat of `event_id` (or every chat), in list order.
-    pub fn of_event(event_id: Option<Uuid>) -> Self {
-        Self {
-            event_id,
-            ..Self::default()
-        }
-    }
-}

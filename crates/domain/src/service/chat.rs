@@ -1260,7 +1260,10 @@ mod tests {
         let mut store = MockChatStore::new();
         store
             .expect_list_sessions()
-            .with(eq(SessionFilter::of_event(Some(id))))
+            .with(eq(SessionFilter {
+                event_id: Some(id),
+                ..SessionFilter::default()
+            }))
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(vec![session(2, None), session(1, None)]));
@@ -1284,7 +1287,10 @@ mod tests {
 
         let chat = service(store);
         let (listed, next) = chat
-            .list_sessions(&SessionFilter::of_event(Some(id)))
+            .list_sessions(&SessionFilter {
+                event_id: Some(id),
+                ..SessionFilter::default()
+            })
             .await
             .unwrap();
         assert_eq!(
