@@ -2,6 +2,7 @@
 //! server). The binary and the end-to-end tests both start the app through here.
 
 pub mod cli;
+mod tokens;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
-use domain::{ChatLimits, ChatService, EventService};
+use domain::{ChatLimits, ChatService, EventService, ShareService};
 use http_api::{AppState, Generations, HttpConfig, Metrics, Runs, RunsConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use local_postgres::{ClusterUse, Durability, LocalCluster, PgBinaries};
@@ -196,6 +197,11 @@ impl Application {
         let state = AppState {
             chat,
             events: EventService::new(store.clone(), Stamps::system()),
+            shares: ShareService::new(
+                store.clone(),
+                Stamps::system(),
+                Arc::new(tokens::RandomTokens),
+            ),
             health: store,
             generations: generations.clone(),
             runs: Runs::new(settings.runs),

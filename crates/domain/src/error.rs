@@ -3,7 +3,7 @@ use std::error::Error as StdError;
 use uuid::Uuid;
 
 use crate::models::rules::FieldError;
-use crate::ports::{ChatStoreError, EventStoreError, HealthError};
+use crate::ports::{ChatStoreError, EventStoreError, HealthError, ShareStoreError};
 
 /// What a request named that does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,7 @@ pub enum Missing {
     Waypoint,
     ChatSession,
     Answer,
+    Share,
 }
 
 impl Missing {
@@ -21,6 +22,7 @@ impl Missing {
             Self::Waypoint => "waypoint",
             Self::ChatSession => "chat session",
             Self::Answer => "answer",
+            Self::Share => "share link",
         }
     }
 }
@@ -64,6 +66,17 @@ impl From<ChatStoreError> for ServiceError {
             // reaching it means the store broke its contract.
             error @ ChatStoreError::NotGenerating => Self::Unexpected(Box::new(error)),
             ChatStoreError::Unexpected(source) => Self::Unexpected(source),
+        }
+    }
+}
+
+impl From<ShareStoreError> for ServiceError {
+    fn from(error: ShareStoreError) -> Self {
+        match error {
+            ShareStoreError::SessionNotFound => Self::NotFound(Missing::ChatSession),
+            ShareStoreError::ShareNotFound => Self::NotFound(Missing::Share),
+            ShareStoreError::Unavailable(source) => Self::Unavailable(source),
+            ShareStoreError::Unexpected(source) => Self::Unexpected(source),
         }
     }
 }

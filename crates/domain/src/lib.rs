@@ -22,6 +22,8 @@ pub use models::rules::FieldError;
 pub use models::search::{SearchHit, SearchPage, SearchQuery};
 pub use models::session_edit::SessionEdit;
 pub use models::session_list::{Page, SessionFilter, SessionKey};
+pub use models::share::{ChatShare, ShareToken, SharedChat};
 pub use models::title::session_title;
 pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};
+pub use service::shares::ShareService;

@@ -21,6 +21,7 @@ use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
 use crate::models::session_list::SessionFilter;
+use crate::models::share::{ChatShare, ShareToken, SharedChat};
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -180,6 +181,42 @@ pub trait ChatStore: Send + Sync + 'static {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum ShareStoreError {
+    #[error("chat session not found")]
+    SessionNotFound,
+    /// No link has that token or id (never made, revoked, or its chat deleted).
+    #[error("share not found")]
+    ShareNotFound,
+    #[error("share store unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("unexpected share store failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Persistence of share links. A link's token is kept only as a digest, and deleting a chat
+/// deletes its links.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ShareStore: Send + Sync + 'static {
+    /// Stores the link with a copy of its chat's title and finished messages, taken in the
+    /// same statement; `SessionNotFound` when there is no such chat.
+    async fn create_share(
+        &self,
+        share: &ChatShare,
+        token: &ShareToken,
+    ) -> Result<(), ShareStoreError>;
+
+    /// The chat's links, oldest first; `SessionNotFound` when there is no such chat.
+    async fn list_shares(&self, session_id: Uuid) -> Result<Vec<ChatShare>, ShareStoreError>;
+
+    /// Deletes one link of the chat; `ShareNotFound` when the chat has no link of that id.
+    async fn revoke_share(&self, session_id: Uuid, share_id: Uuid) -> Result<(), ShareStoreError>;
+
+    /// The copy a token opens; `ShareNotFound` when no link has it.
+    async fn shared_chat(&self, token: &ShareToken) -> Result<SharedChat, ShareStoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum EventStoreError {
     #[error("event not found")]
     EventNotFound,
@@ -281,6 +318,18 @@ pub trait Clock: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait IdSource: Send + Sync + 'static {
     fn new_id(&self) -> Uuid;
+}
+
+/// No secret could be made: the system's random source failed.
+#[derive(Debug, thiserror::Error)]
+#[error("no random bytes to make a secret")]
+pub struct NoRandomness(#[source] pub Cause);
+
+/// Secrets that nobody may guess, as a port so tests can predict them.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait TokenSource: Send + Sync + 'static {
+    /// [`ShareToken::BYTES`] bytes from a CSPRNG.
+    fn new_token(&self) -> Result<ShareToken, NoRandomness>;
 }
 
 /// What new records are stamped with: a fresh id, the time, and the running instance that

@@ -168,7 +168,7 @@ macro_rules! path_id {
 
         impl utoipa::IntoParams for $name {
             fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-                vec![id_parameter($description)]
+                vec![id_parameter("id", $description)]
             }
         }
     };
@@ -179,9 +179,40 @@ path_id!(WaypointId, "The waypoint's id");
 path_id!(SessionId, "The session's id");
 path_id!(AnswerId, "The answer's id (an assistant message's)");
 
-fn id_parameter(description: &str) -> Parameter {
+/// `{id}` and `{share_id}` of a share link's path: a chat's id and one of its links' ids.
+#[derive(Debug, Clone, Copy)]
+pub struct ShareRef {
+    pub session_id: Uuid,
+    pub share_id: Uuid,
+}
+
+impl FromRequest for ShareRef {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let part = |name| parse_id(req.match_info().get(name).unwrap_or_default());
+        std::future::ready(part("id").and_then(|session_id| {
+            Ok(Self {
+                session_id,
+                share_id: part("share_id")?,
+            })
+        }))
+    }
+}
+
+impl utoipa::IntoParams for ShareRef {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            id_parameter("id", "The chat's id"),
+            id_parameter("share_id", "The link's id"),
+        ]
+    }
+}
+
+fn id_parameter(name: &str, description: &str) -> Parameter {
     ParameterBuilder::new()
-        .name("id")
+        .name(name)
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .description(Some(description))

@@ -21,6 +21,7 @@ mod routes;
 mod runs;
 mod schema;
 mod serde_util;
+mod shares;
 mod sse;
 mod state;
 mod timestamp;
@@ -105,6 +106,7 @@ fn cors(origins: &[String]) -> Cors {
             Method::GET,
             Method::POST,
             Method::PUT,
+            Method::PATCH,
             Method::DELETE,
             Method::OPTIONS,
         ])
@@ -124,15 +126,16 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// Errors actix answers itself (CORS refusals, a payload error before our extractor)
-/// come without a body; give them the same problem+json as ours.
+/// come without a body of ours; give them the same problem+json as ours.
 fn problem_for_bare_errors<B>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(error::PROBLEM_JSON.as_bytes()));
-    if is_problem || !(res.status().is_client_error() || res.status().is_server_error()) {
+    // Ours already: a problem, or a page (only the app's own pages are HTML).
+    let is_ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|value| {
+        let value = value.as_bytes();
+        value.starts_with(error::PROBLEM_JSON.as_bytes()) || value.starts_with(b"text/html")
+    });
+    if is_ours || !(res.status().is_client_error() || res.status().is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -12,7 +12,8 @@ use utoipa::openapi::path::PathItem;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
 use crate::{
-    chat_answers, chat_search, chat_sessions, chat_turns, events, health, sse, ui, waypoints,
+    chat_answers, chat_search, chat_sessions, chat_turns, events, health, shares, sse, ui,
+    waypoints,
 };
 
 /// Lists the operations once, as `resource::action::handler`: the document's `paths` and
@@ -39,6 +40,7 @@ macro_rules! operations {
             modifiers(&ErrorAnswers),
             tags(
                 (name = "chat", description = "Chats, stored per event and streamed as they are written"),
+                (name = "shares", description = "Read-only links to a copy of a chat: the token is the key"),
                 (name = "events", description = "Races being planned"),
                 (name = "waypoints", description = "Aid stations and checkpoints of an event"),
                 (name = "health", description = "Liveness and readiness"),
@@ -66,6 +68,10 @@ operations! {
     chat_sessions::edit::edit_session,
     chat_sessions::delete::delete_session,
     chat_sessions::delete_many::delete_sessions,
+    shares::create::create_share,
+    shares::list::list_shares,
+    shares::revoke::revoke_share,
+    shares::read::read_share,
     events::list::list_events,
     events::create::create_event,
     events::get::get_event,
@@ -88,7 +94,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenA
     cfg.service(resource("/", "GET").get(ui::page))
         .service(resource("/events/{rest:.*}", "GET").get(ui::page))
         .service(resource("/static/{name:.*}", "GET").get(ui::asset))
-        .service(resource("/api/openapi.json", "GET").get(openapi_json));
+        .service(resource("/api/openapi.json", "GET").get(openapi_json))
+        .service(
+            resource("/s/{token}", "GET")
+                .get(shares::page::share_page)
+                .wrap(shares::private()),
+        );
     for (path, item) in &document.paths.paths {
         let operations = operations(item);
         let allow = operations
@@ -103,7 +114,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenA
                 None => resource,
             },
         );
-        cfg.service(resource);
+        if shares::is_private(path) {
+            cfg.service(resource.wrap(shares::private()));
+        } else {
+            cfg.service(resource);
+        }
     }
 }
 
@@ -151,7 +166,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 23);
+        assert_eq!(count, 27);
     }
 
     fn document(max_message_chars: usize) -> Value {

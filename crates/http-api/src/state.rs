@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel};
-use domain::{ChatService, EventService};
+use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel, ShareStore};
+use domain::{ChatService, EventService, ShareService};
 
 use crate::generations::Generations;
 use crate::metrics::Metrics;
@@ -17,6 +17,7 @@ use crate::runs::Runs;
 pub struct AppState {
     pub chat: ChatService<dyn ChatStore, dyn EventStore, dyn LanguageModel>,
     pub events: EventService<dyn EventStore>,
+    pub shares: ShareService<dyn ShareStore>,
     pub health: Arc<dyn HealthCheck>,
     pub generations: Arc<Generations>,
     pub runs: Runs,

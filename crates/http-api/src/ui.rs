@@ -36,12 +36,14 @@ macro_rules! source {
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
-const SOURCES: [Source; 10] = [
+const SOURCES: [Source; 12] = [
     source!("boot.js", JS),
     source!("app.js", JS),
     source!("api.js", JS),
     source!("chat.js", JS),
     source!("dom.js", JS),
+    source!("message.js", JS),
+    source!("share.js", JS),
     source!("markdown.js", JS),
     source!("vendor/marked.esm.js", JS),
     source!("vendor/purify.es.mjs", JS),
@@ -49,6 +51,13 @@ const SOURCES: [Source; 10] = [
     source!("favicon.svg", "image/svg+xml"),
 ];
 const SHELL: &str = include_str!("../static/index.html");
+/// The page of a shared link, and the one page for every link that opens nothing.
+const SHARE_SHELL: &str = include_str!("../static/share.html");
+const SHARE_MISSING: &str = include_str!("../static/share-missing.html");
+/// Where the share page takes its chat (JSON).
+const CHAT_MARK: &str = "{{chat}}";
+/// Modules only the share page loads: the app's pages do not fetch them ahead.
+const SHARE_ONLY: [&str; 1] = ["share.js"];
 /// Where the shell names the versioned path, and lists the modules to fetch at once.
 const STATIC_MARK: &str = "{{static}}";
 const PRELOADS_MARK: &str = "{{modulepreloads}}";
@@ -87,6 +96,8 @@ impl Asset {
 struct Ui {
     version: String,
     shell: Asset,
+    /// [`SHARE_SHELL`] with its static path filled in, waiting for a chat.
+    share_shell: String,
     assets: Vec<Asset>,
 }
 
@@ -101,7 +112,11 @@ impl Ui {
         let root = format!("/static/{version}");
         let preloads = SOURCES
             .iter()
-            .filter(|source| source.content_type == JS && source.name != "boot.js")
+            .filter(|source| {
+                source.content_type == JS
+                    && source.name != "boot.js"
+                    && !SHARE_ONLY.contains(&source.name)
+            })
             .map(|source| {
                 format!(
                     r#"<link rel="modulepreload" href="{root}/{}">"#,
@@ -115,6 +130,7 @@ impl Ui {
             .replace(STATIC_MARK, &root);
         Ui {
             shell: Asset::new("index.html", "text/html; charset=utf-8", shell.into_bytes()),
+            share_shell: SHARE_SHELL.replace(STATIC_MARK, &root),
             assets: SOURCES
                 .iter()
                 .map(|source| Asset::new(source.name, source.content_type, source.body.to_vec()))
@@ -196,6 +212,35 @@ pub async fn page(request: HttpRequest) -> HttpResponse {
     respond(&request, &UI.shell, REVALIDATE)
 }
 
+/// The page of a shared link showing `chat` (JSON), which is put into a `<script
+/// type="application/json">` with `<`, `>` and `&` escaped, so no text of the chat can end
+/// that element or become markup.
+pub fn share_page(request: &HttpRequest, chat: &str) -> HttpResponse {
+    let chat = chat
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    let html = UI.share_shell.replace(CHAT_MARK, &chat);
+    let mut response = with_security_headers(HttpResponse::Ok());
+    response.content_type("text/html; charset=utf-8");
+    if accepts_gzip(request)
+        && let Some(packed) = gzip(html.as_bytes(), Compression::fast())
+    {
+        return response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .insert_header((header::VARY, "accept-encoding"))
+            .body(packed);
+    }
+    response.body(html)
+}
+
+/// The one answer for a link that opens nothing: unknown, revoked or malformed alike.
+pub fn share_missing() -> HttpResponse {
+    with_security_headers(HttpResponse::NotFound())
+        .content_type("text/html; charset=utf-8")
+        .body(SHARE_MISSING)
+}
+
 /// `GET /static/{version}/{name}` (kept a year) and `GET /static/{name}` (revalidated);
 /// `name` may be `vendor/…`.
 pub async fn asset(
@@ -258,7 +303,10 @@ mod tests {
         let html = String::from_utf8(body).unwrap();
         let root = format!("/static/{}/", UI.version);
         assert!(!html.contains("{{"), "{html}");
-        for source in SOURCES.iter().filter(|s| s.content_type == JS) {
+        for source in SOURCES
+            .iter()
+            .filter(|s| s.content_type == JS && !SHARE_ONLY.contains(&s.name))
+        {
             assert!(
                 html.contains(&format!("{root}{}", source.name)),
                 "{} in {html}",

@@ -4,7 +4,7 @@
 
 import { ApiError, api, chatEvents, explain, resumeAnswer, startChat, stopAnswer } from './api.js';
 import { element, icon } from './dom.js';
-import { renderMarkdown } from './markdown.js';
+import { addNote, markInterrupted, messageItem, setBody } from './message.js';
 
 const storageKey = (eventId) => `chat_session_${eventId}`;
 // A lost stream is picked up again after these waits (ms), then given up on.
@@ -274,14 +274,14 @@ export class AssistantPanel {
             if (!frame) frame = requestAnimationFrame(paint);
           } else if (name === 'done') {
             settle();
-            if (data.status_reason) this.addNote(item, data.status_reason);
+            if (data.status_reason) addNote(item, data.status_reason);
             const note = data.status_reason ? ` ${data.status_reason}` : '';
             this.live.textContent = `The assistant answered: ${item.querySelector('.body').textContent}${note}`;
             return;
           } else if (name === 'error') {
             settle();
             this.live.textContent = data.code === 'stopped' ? 'The answer was stopped.' : 'The answer failed.';
-            this.markInterrupted(item, data.error);
+            markInterrupted(item, data.error);
             if (data.code !== 'stopped' && question) this.offerRetry(item, question);
             return;
           }
@@ -290,7 +290,7 @@ export class AssistantPanel {
         // The answer cannot be followed (it is gone): say so, and stop trying.
         if (error instanceof ApiError) {
           settle();
-          this.markInterrupted(item, 'This answer can no longer be followed; reopen the chat to see what was saved.');
+          markInterrupted(item, 'This answer can no longer be followed; reopen the chat to see what was saved.');
           return;
         }
       }
@@ -301,7 +301,7 @@ export class AssistantPanel {
       if (wait === undefined || !this.answerId) {
         settle();
         const answerId = this.answerId;
-        this.markInterrupted(item, 'The connection was lost while the answer was coming in. It is still being saved.');
+        markInterrupted(item, 'The connection was lost while the answer was coming in. It is still being saved.');
         if (answerId) this.offerAction(item, 'Show the rest', () => this.followAgain(answerId, item, received));
         return;
       }
@@ -340,34 +340,23 @@ export class AssistantPanel {
   addMessage(role, content, { status, status_reason: reason } = {}) {
     this.empty.remove();
     this.messages.querySelector('.loading')?.remove();
-    const body = element('div', { class: 'body' });
-    const item = element('article', { class: `message ${role}`, 'aria-label': role === 'user' ? 'You' : 'Assistant' }, body);
+    const item = messageItem(role);
     this.setContent(item, role, content, status === 'generating');
-    if (status === 'interrupted') this.markInterrupted(item, reason);
+    if (status === 'interrupted') markInterrupted(item, reason);
     // A complete answer that is still not all one might expect (cut at the length limit...).
-    else if (reason) this.addNote(item, reason);
+    else if (reason) addNote(item, reason);
     this.messages.append(item);
     this.scrollDown();
     return item;
   }
 
   setContent(item, role, content, generating = false) {
-    const body = item.querySelector('.body');
-    if (role === 'assistant') body.innerHTML = renderMarkdown(content);
-    else body.textContent = content;
+    setBody(item, role, content);
     item.classList.toggle('generating', generating);
     // Nothing written yet: a "writing" mark rather than an empty bubble.
     item.classList.toggle('waiting', generating && !content);
   }
 
-  markInterrupted(item, reason) {
-    item.classList.add('interrupted');
-    this.addNote(item, reason || 'This answer did not finish.');
-  }
-
-  addNote(item, text) {
-    item.append(element('p', { class: 'note' }, text));
-  }
 
   offerAction(item, label, action) {
     const button = element('button', {

@@ -79,7 +79,7 @@ fn lost_connection(error: &DieselError) -> bool {
     }
 }
 
-/// Both store ports share the same unavailable/unexpected split.
+/// Every store port shares the same unavailable/unexpected split.
 macro_rules! into_port_error {
     ($port_error:ty) => {
         impl From<DbError> for $port_error {
@@ -95,3 +95,4 @@ macro_rules! into_port_error {
 
 into_port_error!(domain::ports::ChatStoreError);
 into_port_error!(domain::ports::EventStoreError);
+into_port_error!(domain::ports::ShareStoreError);

@@ -10,6 +10,7 @@ mod pool;
 mod rows;
 mod schema;
 mod search;
+mod share_store;
 
 use std::time::Duration;
 

@@ -202,8 +202,8 @@ impl From<SessionRow> for ChatSession {
 
 /// `seq` is left to the database: it is the insertion order that breaks timestamp ties. As a
 /// changeset it is what finishing an answer writes; the answer's identity, session, role and
-/// creation time are those it was stored with.
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+/// creation time are those it was stored with. As JSON it is a message in a share's copy.
+#[derive(Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
 #[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct MessageRow {
     pub(crate) id: Uuid,

@@ -74,3 +74,17 @@ diesel::joinable!(chat_sessions -> events (event_id));
 diesel::joinable!(chat_messages -> chat_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(events, waypoints, chat_sessions, chat_messages);
+
+diesel::table! {
+    chat_shares (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        token_sha256 -> Bytea,
+        title -> Text,
+        messages -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(chat_shares -> chat_sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(chat_shares, chat_sessions);

@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ports::{
-    ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck, Lease, StopRequest,
+    ChatStore, ChatStoreError, EventStore, EventStoreError, HealthCheck, Lease, ShareStore,
+    ShareStoreError, StopRequest,
 };
 use domain::{
-    ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption, LanguageModelError,
-    MessageStatus, NewWaypoint, Role, SessionFilter, TokenUsage, WaypointFields, WaypointType,
+    ChatMessage, ChatSession, ChatShare, CompletionNote, Event, EventFields, Interruption,
+    LanguageModelError, MessageStatus, NewWaypoint, Role, SessionEdit, SessionFilter, ShareToken,
+    TokenUsage, WaypointFields, WaypointType,
 };
 use local_postgres::testing::{TestCluster, TestDatabase};
 use secrecy::SecretString;
@@ -861,4 +863,119 @@ async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
         store.get_recent_history(Uuid::new_v4(), 100).await,
         Err(ChatStoreError::SessionNotFound)
     ));
+}
+
+fn share_of(session_id: Uuid, minute: u32) -> ChatShare {
+    ChatShare {
+        id: Uuid::new_v4(),
+        session_id,
+        created_at: at(minute),
+    }
+}
+
+fn token(fill: char) -> ShareToken {
+    ShareToken::parse(&fill.to_string().repeat(ShareToken::LENGTH)).unwrap()
+}
+
+#[tokio::test]
+async fn a_share_keeps_a_copy_of_the_finished_chat_and_only_the_digest_of_its_token() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    // A finished turn, then a question whose answer is still being written.
+    let (s, mut first) = turn_started(&store).await.unwrap();
+    first.content = "Start *slow*.".into();
+    first.status = MessageStatus::Interrupted(Interruption::Stopped);
+    store.finish_message(&first, OWNER, at(1)).await.unwrap();
+    let asked = user_message(s.id, "and then?", at(2));
+    let writing = ChatMessage::generating(Uuid::new_v4(), s.id, at(2));
+    store
+        .append_messages(&[asked.clone(), writing.clone()], &LEASE)
+        .await
+        .unwrap();
+    store
+        .save_progress(writing.id, OWNER, "Walk the")
+        .await
+        .unwrap();
+
+    let share = share_of(s.id, 3);
+    store.create_share(&share, &token('a')).await.unwrap();
+    // Later the chat is renamed and its answer finished: the link still shows the copy.
+    store
+        .edit_session(
+            s.id,
+            &SessionEdit::new(Some("Renamed"), None, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut done = writing.clone();
+    done.content = "Walk the hills.".into();
+    done.status = MessageStatus::Complete;
+    store.finish_message(&done, OWNER, at(4)).await.unwrap();
+
+    let shared = store.shared_chat(&token('a')).await.unwrap();
+    let question = store.get_session(s.id).await.unwrap().messages[0].clone();
+    assert_eq!(shared.title, "title");
+    assert_eq!(shared.shared_at, at(3));
+    assert_eq!(shared.messages, vec![question, first, asked]);
+    // Another token opens nothing, and the token itself is nowhere in the database.
+    assert!(matches!(
+        store.shared_chat(&token('b')).await,
+        Err(ShareStoreError::ShareNotFound)
+    ));
+    let stored = db
+        .count(&format!(
+            "SELECT count(*) AS n FROM chat_shares WHERE token_sha256 = sha256('{}') \
+             AND position('{}' IN messages::text || title || encode(token_sha256, 'escape')) = 0",
+            "a".repeat(ShareToken::LENGTH),
+            "a".repeat(ShareToken::LENGTH),
+        ))
+        .await;
+    assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn shares_are_listed_oldest_first_revoked_one_by_one_and_deleted_with_their_chat() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let (s, _) = turn_started(&store).await.unwrap();
+    let (other, _) = turn_started(&store).await.unwrap();
+    let (late, early) = (share_of(s.id, 9), share_of(s.id, 1));
+    store.create_share(&late, &token('l')).await.unwrap();
+    store.create_share(&early, &token('e')).await.unwrap();
+    assert_eq!(
+        store.list_shares(s.id).await.unwrap(),
+        vec![early.clone(), late.clone()]
+    );
+    assert_eq!(store.list_shares(other.id).await.unwrap(), vec![]);
+
+    // A link is revoked only through its own chat, and only once.
+    assert!(matches!(
+        store.revoke_share(other.id, early.id).await,
+        Err(ShareStoreError::ShareNotFound)
+    ));
+    store.revoke_share(s.id, early.id).await.unwrap();
+    assert!(matches!(
+        store.revoke_share(s.id, early.id).await,
+        Err(ShareStoreError::ShareNotFound)
+    ));
+    assert!(matches!(
+        store.shared_chat(&token('e')).await,
+        Err(ShareStoreError::ShareNotFound)
+    ));
+    assert!(store.shared_chat(&token('l')).await.is_ok());
+
+    store.delete_session(s.id).await.unwrap();
+    assert!(matches!(
+        store.shared_chat(&token('l')).await,
+        Err(ShareStoreError::ShareNotFound)
+    ));
+    assert!(matches!(
+        store.list_shares(s.id).await,
+        Err(ShareStoreError::SessionNotFound)
+    ));
+    assert!(matches!(
+        store.create_share(&share_of(s.id, 2), &token('x')).await,
+        Err(ShareStoreError::SessionNotFound)
+    ));
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_shares").await, 0);
 }

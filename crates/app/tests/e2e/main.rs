@@ -17,4 +17,5 @@ mod limits;
 mod local_cluster;
 mod processes;
 mod search;
+mod shares;
 mod waypoints;

@@ -7,4 +7,5 @@ pub mod rules;
 pub mod search;
 pub mod session_edit;
 pub mod session_list;
+pub mod share;
 pub mod title;

@@ -248,8 +248,23 @@ pub struct MessageDto {
     usage: Option<UsageDto>,
 }
 
+/// Why an answer stopped or may not be all one expects, for a person and as a code.
+pub fn status_words(m: &ChatMessage) -> (Option<String>, Option<&'static str>) {
+    let reason = match (m.status.interruption(), m.note) {
+        (Some(why), _) => Some(words::interruption(why, !m.content.is_empty())),
+        (None, note) => note.map(|note| words::note(note).to_owned()),
+    };
+    let code = m
+        .status
+        .interruption()
+        .map(Interruption::code)
+        .or_else(|| m.note.map(CompletionNote::code));
+    (reason, code)
+}
+
 impl From<&ChatMessage> for MessageDto {
     fn from(m: &ChatMessage) -> Self {
+        let (status_reason, status_code) = status_words(m);
         Self {
             id: m.id,
             session_id: m.session_id,
@@ -258,15 +273,8 @@ impl From<&ChatMessage> for MessageDto {
             sources: m.sources.clone(),
             created_at: m.created_at,
             status: m.status.as_str(),
-            status_reason: match (m.status.interruption(), m.note) {
-                (Some(why), _) => Some(words::interruption(why, !m.content.is_empty())),
-                (None, note) => note.map(|note| words::note(note).to_owned()),
-            },
-            status_code: m
-                .status
-                .interruption()
-                .map(Interruption::code)
-                .or_else(|| m.note.map(CompletionNote::code)),
+            status_reason,
+            status_code,
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             usage: m.usage.map(|u| UsageDto {
