@@ -131,10 +131,13 @@ fn problem_for_bare_errors<B>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // Ours already: a problem, or a page (only the app's own pages are HTML).
-    let is_ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|value| {
-        let value = value.as_bytes();
-        value.starts_with(error::PROBLEM_JSON.as_bytes()) || value.starts_with(b"text/html")
-    });
+    let is_ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| {
+            let value = value.as_bytes();
+            value.starts_with(error::PROBLEM_JSON.as_bytes()) || value.starts_with(b"text/html")
+        });
     if is_ours || !(res.status().is_client_error() || res.status().is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

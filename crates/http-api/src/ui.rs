@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use flate2::Compression;
 use sha2::{Digest, Sha256};
 
-use crate::encoding::{accepts_gzip, gzip};
+use crate::encoding::{accepts_gzip, gzip, hex};
 use crate::error::ApiError;
 
 /// A file as written in `static/`.
@@ -149,10 +149,6 @@ static UI: LazyLock<Ui> = LazyLock::new(Ui::build);
 /// Hashes and compresses the files now, so that the first visitor does not wait for it.
 pub fn prepare() {
     LazyLock::force(&UI);
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn with_security_headers(mut response: HttpResponseBuilder) -> HttpResponseBuilder {

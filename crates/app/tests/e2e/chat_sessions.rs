@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use test_support::app::{assert_problem, each_str, spawn_app, spawn_app_with};
+use test_support::app::{TestApp, assert_problem, each_str, spawn_app, spawn_app_with};
 use test_support::fake_openai::Behavior;
 
 fn ids(list: &Value) -> Vec<String> {
@@ -128,14 +128,36 @@ async fn deleting_a_session_removes_it_and_its_messages_from_the_database() {
     .await;
 }
 
+/// The ids of every page from `first` on, following each `Link: <...>; rel="next"`.
+async fn follow_pages(app: &TestApp, first: String, page_size: usize) -> Vec<String> {
+    let mut paged = Vec::new();
+    let mut next = Some(first);
+    while let Some(path) = next.take() {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        next = response
+            .headers()
+            .get("link")
+            .and_then(|link| link.to_str().ok())
+            .and_then(|link| link.strip_prefix('<')?.split_once(">; rel=\"next\""))
+            .map(|(target, _)| target.to_owned());
+        let page: Value = response.json().await.unwrap();
+        assert!(page.as_array().unwrap().len() <= page_size, "{page}");
+        paged.extend(ids(&page));
+    }
+    paged
+}
+
 #[tokio::test]
-async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
+async fn a_list_of_two_thousand_sessions_comes_back_whole_in_order_and_page_by_page() {
     let app = spawn_app().await;
     let event = app.seed_event("Big").await;
+    // Ties of three on updated_at, and every seventh chat pinned.
     app.db
         .execute(&format!(
-            "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) \
-             SELECT gen_random_uuid(), '{event}', 'chat ' || i, now(), now() - i * interval '1 second' \
+            "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, pinned) \
+             SELECT gen_random_uuid(), '{event}', 'chat ' || i, now(), \
+                    now() - (i / 3) * interval '1 second', i % 7 = 0 \
              FROM generate_series(1, 2000) AS i"
         ))
         .await;
@@ -148,7 +170,20 @@ async fn a_list_of_two_thousand_sessions_comes_back_whole_and_in_order() {
     let list: Value = response.json().await.unwrap();
     let titles: Vec<&str> = each_str(&list, "title");
     assert_eq!(titles.len(), 2_000);
-    assert_eq!((titles[0], titles[1_999]), ("chat 1", "chat 2000"));
+    assert_eq!(
+        (titles[0], titles[285], titles[1_999]),
+        ("chat 7", "chat 1", "chat 2000")
+    );
+
+    let whole = ids(&list);
+    let paged = follow_pages(
+        &app,
+        format!("/api/chat/sessions?event_id={event}&limit=50"),
+        50,
+    )
+    .await;
+    assert_eq!(paged.len(), 2_000);
+    assert_eq!(paged, whole);
 }
 
 #[tokio::test]
@@ -382,21 +417,7 @@ async fn lists_filter_by_tags_and_pin_and_page_with_a_link_to_the_next() {
 
     // Pages of 3: the same order as the whole list, nothing twice, nothing left out.
     let whole = ids(&app.get_json(&of("")).await);
-    let mut paged: Vec<String> = Vec::new();
-    let mut next = Some(of("limit=3"));
-    while let Some(path) = next.take() {
-        let response = app.get(&path).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        next = response
-            .headers()
-            .get("link")
-            .and_then(|link| link.to_str().ok())
-            .and_then(|link| link.strip_prefix('<')?.split_once(">; rel=\"next\""))
-            .map(|(target, _)| target.to_owned());
-        let page: Value = response.json().await.unwrap();
-        assert!(page.as_array().unwrap().len() <= 3, "{page}");
-        paged.extend(ids(&page));
-    }
+    let paged = follow_pages(&app, of("limit=3"), 3).await;
     assert_eq!(paged, whole);
     assert_eq!(whole.len(), 7);
 
@@ -407,10 +428,46 @@ async fn lists_filter_by_tags_and_pin_and_page_with_a_link_to_the_next() {
         tags,
         json!([{"tag": "Heat", "count": 3}, {"tag": "Crew", "count": 2}])
     );
-    // A cursor alone continues with pages of 50.
-    // (Pinned, 2100-01-01, the nil id: before every chat of the list.)
-    let after_newest = format!("cursor=1.4102444800000000.{}", Uuid::nil());
-    assert_eq!(ids(&app.get_json(&of(&after_newest)).await).len(), 7);
+    // A cursor alone continues with pages of 50; only with the filters it was given for.
+    let first = app.get(&of("limit=3")).await;
+    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let cursor = link
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let rest = ids(&app.get_json(&of(&format!("cursor={cursor}"))).await);
+    assert_eq!(rest, whole[3..]);
+    for other_list in [
+        format!("/api/chat/sessions?cursor={cursor}"),
+        of(&format!("tag=heat&cursor={cursor}")),
+        of(&format!("pinned=false&limit=3&cursor={cursor}")),
+    ] {
+        let refused = assert_problem(app.get(&other_list).await, StatusCode::BAD_REQUEST).await;
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("other filters"),
+            "{refused}"
+        );
+    }
+    // The same tags in another case and order are the same list.
+    let tagged = app.get(&of("tag=heat&tag=crew&limit=1")).await;
+    let link = tagged.headers()["link"].to_str().unwrap().to_owned();
+    let cursor = link
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let next = ids(&app
+        .get_json(&of(&format!("tag=CREW&tag=Heat&limit=1&cursor={cursor}")))
+        .await);
+    assert_eq!(next, [made[5].as_str()]);
     for bad in ["limit=0", "limit=1001", "limit=ten", "tag=%00"] {
         assert_problem(app.get(&of(bad)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     }

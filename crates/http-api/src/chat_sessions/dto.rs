@@ -5,11 +5,13 @@ use domain::{
     Page, SessionEdit, SessionFilter, SessionKey, SessionWithMessages,
 };
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::encoding::hex;
 use crate::error::ApiError;
 use crate::extract::parse_optional_id;
 use crate::schema::query_param;
@@ -74,13 +76,13 @@ impl IntoParams for SessionsQuery {
 const DEFAULT_PAGE: usize = 50;
 
 /// A page's start: the list key of the chat before it (its pin, `updated_at` in
-/// microseconds, id).
-const CURSOR_PATTERN: &str = "^([01]\\.-?[0-9]{1,16}\\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
+/// microseconds, id), then the mark of the list it belongs to.
+const CURSOR_PATTERN: &str = "^([01]\\.-?[0-9]{1,16}\\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\.[0-9a-f]{8})?$";
 
 /// The filter a list's query string asks for.
 pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiError> {
     let mut filter = SessionFilter::default();
-    let (mut limit, mut after) = (None, None);
+    let (mut limit, mut cursor) = (None, None);
     for (name, value) in pairs {
         match name.as_str() {
             "event_id" => filter.event_id = parse_optional_id("event_id", Some(value))?,
@@ -104,14 +106,25 @@ pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiEr
                 }
                 limit = asked.and_then(|n| usize::try_from(n).ok());
             }
-            "cursor" if !value.is_empty() => {
-                after = Some(key_of(value).ok_or_else(|| {
-                    ApiError::Malformed(format!("cursor: {value:?} is not one this API gave"))
-                })?);
-            }
+            "cursor" if !value.is_empty() => cursor = Some(value),
             _ => {}
         }
     }
+    let after = cursor
+        .map(|cursor| {
+            let (key, mark) = cursor.rsplit_once('.').unwrap_or_default();
+            let key = key_of(key).ok_or_else(|| {
+                ApiError::Malformed(format!("cursor: {cursor:?} is not one this API gave"))
+            })?;
+            if mark != list_mark(&filter) {
+                return Err(ApiError::Malformed(
+                    "cursor: it belongs to a list with other filters; start again without it"
+                        .into(),
+                ));
+            }
+            Ok(key)
+        })
+        .transpose()?;
     // A cursor alone continues with pages of the default size.
     filter.page = match (limit, after) {
         (Some(limit), after) => Some(Page { after, limit }),
@@ -124,14 +137,31 @@ pub fn session_filter(pairs: &[(String, String)]) -> Result<SessionFilter, ApiEr
     Ok(filter)
 }
 
-/// A page's cursor: the list key of its last chat.
-pub fn cursor_of(key: &SessionKey) -> String {
+/// A page's cursor: the list key of its last chat, and the mark of the list it is in.
+pub fn cursor_of(key: &SessionKey, filter: &SessionFilter) -> String {
     format!(
-        "{}.{}.{}",
+        "{}.{}.{}.{}",
         u8::from(key.pinned),
         key.updated_at.timestamp_micros(),
-        key.id
+        key.id,
+        list_mark(filter)
     )
+}
+
+/// Which list a cursor belongs to: a key means "after this chat" only in the list it came
+/// from, so a cursor carries 32 bits of a hash of the filters (the tags as compared: in
+/// any case and order), and one used with other filters is refused rather than read.
+fn list_mark(filter: &SessionFilter) -> String {
+    let mut tags: Vec<String> = filter.tags.iter().map(|t| t.to_lowercase()).collect();
+    tags.sort();
+    tags.dedup();
+    let list = format!(
+        "{:?}\u{1f}{:?}\u{1f}{}",
+        filter.event_id,
+        filter.pinned,
+        tags.join("\u{1f}")
+    );
+    hex(&Sha256::digest(list.as_bytes())[..4])
 }
 
 fn key_of(cursor: &str) -> Option<SessionKey> {

@@ -12,6 +12,9 @@ use crate::state::State;
 #[utoipa::path(get, path = "/api/chat/sessions", tag = "chat", params(SessionsQuery),
     responses((status = 200, description = "Chats, pinned first, then newest first, `messages` null; \
         with `limit` and more to come, a `Link: <...>; rel=\"next\"` header", body = Vec<SessionDto>),
+        (status = 400, description = "A `cursor` this API did not give, or gave for a list with other filters; \
+            a `pinned` that is neither true nor false; an `event_id` that is not a UUID",
+            content_type = "application/problem+json", body = crate::error::Problem),
         (status = 422, description = "A `limit` out of its bounds", content_type = "application/problem+json",
             body = crate::error::Problem)))]
 pub async fn list_sessions(
@@ -29,7 +32,7 @@ pub async fn list_sessions(
                 .into_iter()
                 .filter(|(name, _)| name != "cursor")
                 .collect();
-            pairs.push(("cursor".into(), cursor_of(&key)));
+            pairs.push(("cursor".into(), cursor_of(&key, &filter)));
             let next = format!(
                 "<{}?{}>; rel=\"next\"",
                 request.path(),
