@@ -71,6 +71,11 @@ impl<T: Serialize> Responder for Packed<T> {
     }
 }
 
+/// `bytes` as lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;
@@ -140,9 +145,4 @@ mod tests {
             assert!(accepts_gzip(&request), "{accept}");
         }
     }
-}
-
-/// `bytes` as lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
