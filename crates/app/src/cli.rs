@@ -175,6 +175,11 @@ pub struct Cli {
     )]
     pub answer_save_retry_secs: u64,
 
+    /// When set (and not empty), every `/api` call needs it: `Authorization: Bearer <token>`
+    /// or the cookie of the sign-in page.
+    #[arg(long, env = "AIDSTATION_TOKEN", global = true, hide_env_values = true)]
+    pub access_token: Option<String>,
+
     /// API key of the OpenAI-compatible server.
     #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
     pub openai_api_key: Option<String>,

@@ -64,6 +64,10 @@ impl From<cli::Cli> for Settings {
                 workers: cli.workers,
                 shutdown_grace: Duration::from_secs(cli.shutdown_grace_secs),
                 client_request_timeout: Duration::from_millis(cli.client_request_timeout_ms),
+                access_token: cli
+                    .access_token
+                    .filter(|token| !token.is_empty())
+                    .map(SecretString::from),
             },
             chat: ChatLimits {
                 max_message_chars: cli.max_message_chars,

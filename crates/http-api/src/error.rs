@@ -34,6 +34,12 @@ pub enum ApiError {
     /// A question to a chat whose answer (this one) is still being written.
     #[error("an answer of this chat is still being written; wait for it or stop it")]
     AnswerInProgress(Uuid),
+    /// No access token, or a wrong one, where one is needed.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Too many wrong access tokens from this client: the seconds until it may try again.
+    #[error("too many wrong access tokens; try again in {0} s")]
+    TooManyAttempts(u64),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -95,6 +101,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AnswerInProgress(_) => StatusCode::CONFLICT,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +143,13 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            Self::TooManyAttempts(seconds) => {
+                response.insert_header((header::RETRY_AFTER, *seconds));
             }
             Self::MethodNotAllowed(allow) => {
                 if let Ok(allow) = HeaderValue::from_str(allow) {

@@ -1,6 +1,7 @@
 //! The HTTP face of aidstation: actix-web routes over the domain's services, problem+json
 //! errors, CORS for the original planner's frontend, and request logging.
 
+mod access;
 mod chat_answers;
 mod chat_search;
 mod chat_sessions;
@@ -60,15 +61,18 @@ pub fn serve(
     );
     let state = web::Data::new(state);
     keeper::keep(&state);
+    let gate = web::Data::new(access::Gate::new(config.access_token.as_ref()));
     let workers = config.workers;
     let grace = config.shutdown_grace;
     let client_request_timeout = config.client_request_timeout;
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(access::guard))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(cors(&config.cors_allowed_origins))
             .wrap(TracingLogger::default())
             .app_data(state.clone())
+            .app_data(gate.clone())
             .app_data(openapi.clone())
             .app_data(extract::BodyLimit(config.max_body_bytes))
             .app_data(extract::BodyTimeout(config.client_request_timeout))

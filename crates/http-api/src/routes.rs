@@ -12,7 +12,7 @@ use utoipa::openapi::path::PathItem;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
 use crate::{
-    chat_answers, chat_search, chat_sessions, chat_turns, events, health, shares, sse, ui,
+    access, chat_answers, chat_search, chat_sessions, chat_turns, events, health, shares, sse, ui,
     waypoints,
 };
 
@@ -44,6 +44,7 @@ macro_rules! operations {
                 (name = "events", description = "Races being planned"),
                 (name = "waypoints", description = "Aid stations and checkpoints of an event"),
                 (name = "health", description = "Liveness and readiness"),
+                (name = "auth", description = "Signing in when the server has an access token (`AIDSTATION_TOKEN`)"),
             ),
         )]
         pub struct ApiDoc;
@@ -85,6 +86,8 @@ operations! {
     health::healthz::healthz,
     health::readyz::readyz,
     health::metrics::metrics,
+    access::sign_in::sign_in,
+    access::sign_out::sign_out,
 }
 
 /// Registers the pages, the document, and every operation of `document` (which is
@@ -166,7 +169,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 27);
+        assert_eq!(count, 29);
     }
 
     fn document(max_message_chars: usize) -> Value {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::web;
 use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel, ShareStore};
 use domain::{ChatService, EventService, ShareService};
+use secrecy::SecretString;
 
 use crate::generations::Generations;
 use crate::metrics::Metrics;
@@ -43,6 +44,8 @@ pub struct HttpConfig {
     /// How long a client may take to send a request's head, and again its body: a slow or
     /// stalled client gets a 408 instead of holding a connection open.
     pub client_request_timeout: Duration,
+    /// When set, what every `/api` call (but share links and signing in) must carry.
+    pub access_token: Option<SecretString>,
 }
 
 impl HttpConfig {
@@ -69,6 +72,7 @@ impl Default for HttpConfig {
             workers: None,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             client_request_timeout: Self::DEFAULT_CLIENT_REQUEST_TIMEOUT,
+            access_token: None,
         }
     }
 }

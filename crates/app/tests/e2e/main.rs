@@ -3,6 +3,7 @@
 //! the fake model over HTTP, an HTTP client and headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod answers;
 mod browser;
 mod chat;
