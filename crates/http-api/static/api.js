@@ -28,14 +28,35 @@ async function problemDetail(response) {
   }
 }
 
-export async function api(path, { method = 'GET', body } = {}) {
+// A refusal for want of the access token: the app shows its sign-in page (app.js listens),
+// after the caller has dealt with the error (so its message does not replace the page).
+async function refused(response) {
+  if (response.status === 401) setTimeout(() => window.dispatchEvent(new CustomEvent('aidstation:sign-in')));
+  return new ApiError(response.status, await problemDetail(response));
+}
+
+async function call(path, { method = 'GET', body } = {}) {
   const response = await ((method === 'GET' && prefetched(path)) || fetch(path, {
     method,
     headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   }));
-  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
-  return response.json();
+  if (!response.ok) throw await refused(response);
+  return response;
+}
+
+// JSON from the API; `null` for an empty answer (204).
+export async function api(path, options) {
+  const response = await call(path, options);
+  return response.status === 204 ? null : response.json();
+}
+
+// One page of a list: its items, and the path of the next page (from the `Link` header) or
+// null on the last one.
+export async function apiPage(path) {
+  const response = await call(path);
+  const next = (response.headers.get('link') ?? '').match(/<([^>]+)>;\s*rel="next"/);
+  return { items: await response.json(), next: next ? next[1] : null };
 }
 
 // Starts a chat turn. Resolves to the streaming response, or throws the problem's detail
@@ -46,7 +67,7 @@ export async function startChat(body) {
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  if (!response.ok) throw await refused(response);
   return response;
 }
 
@@ -56,7 +77,7 @@ export async function resumeAnswer(answerId, after) {
   const response = await fetch(`/api/chat/messages/${encodeURIComponent(answerId)}/stream?after=${after}`, {
     headers: { accept: 'text/event-stream' },
   });
-  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  if (!response.ok) throw await refused(response);
   return response;
 }
 

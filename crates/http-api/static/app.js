@@ -268,5 +268,40 @@ async function route() {
   else await eventsPage();
 }
 
+// This aidstation has an access token and this browser is not signed in: the token, once,
+// for a cookie the server sets (the page never keeps the token itself).
+let signingIn = false;
+function signInPage() {
+  if (signingIn) return;
+  signingIn = true;
+  setPage('Sign in · aidstation', 'Skip to content');
+  const error = formError();
+  const token = element('input', { name: 'token', type: 'password', required: true, autocomplete: 'current-password', maxlength: '1000' });
+  const form = element('form', {
+    class: 'card sign-in', 'aria-label': 'Sign in',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      error.hidden = true;
+      try {
+        await api('/api/auth/session', { method: 'POST', body: { token: token.value } });
+      } catch (err) {
+        showFormError(error, err);
+        token.select();
+        return;
+      }
+      signingIn = false;
+      await route();
+    },
+  },
+  element('h1', {}, 'Sign in'),
+  element('p', { class: 'muted' }, 'This aidstation is private. Enter its access token (AIDSTATION_TOKEN).'),
+  field('Access token', token),
+  error,
+  element('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+  main.replaceChildren(element('section', { class: 'page' }, form));
+  token.focus();
+}
+
+window.addEventListener('aidstation:sign-in', signInPage);
 window.addEventListener('popstate', route);
 route();

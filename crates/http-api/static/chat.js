@@ -2,7 +2,7 @@
 // manage the event's past chats. The active chat of each event is remembered in
 // localStorage under `chat_session_${eventId}` and restored when the page is opened again.
 
-import { ApiError, api, chatEvents, explain, resumeAnswer, startChat, stopAnswer } from './api.js';
+import { ApiError, api, apiPage, chatEvents, explain, resumeAnswer, startChat, stopAnswer } from './api.js';
 import { element, icon } from './dom.js';
 import { addNote, markInterrupted, messageItem, setBody } from './message.js';
 
@@ -45,6 +45,11 @@ function marked(snippet, highlights) {
 
 const TRASH = 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z';
 const PIN = 'M14 2l8 8-2 2-1-1-4 4v4l-2 2-4-4-5 5-1-1 5-5-4-4 2-2h4l4-4-1-1 2-2z';
+const PENCIL = 'M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zM20.7 7.04a1 1 0 000-1.41l-2.34-2.34a1 1 0 00-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z';
+// Chats per page of History; more load as the list is scrolled to its end.
+const PAGE = 50;
+const sessionPath = (id) => `/api/chat/sessions/${encodeURIComponent(id)}`;
+const when = (iso) => new Date(iso).toLocaleString();
 
 export class AssistantPanel {
   // `navigate(path)` goes to another page of the app (a search hit of another event).
@@ -55,6 +60,11 @@ export class AssistantPanel {
     this.eventName = event.name;
     this.sessionId = null;
     this.sessions = null;
+    this.nextPage = null;
+    // The open chat as stored (its title and tags), or null for a new one.
+    this.current = null;
+    this.tagFilter = [];
+    this.selected = null;
     this.busy = false;
     this.render();
   }
@@ -93,7 +103,22 @@ export class AssistantPanel {
     this.sendButton = element('button', { type: 'submit', class: 'primary' }, 'Send');
     this.stopButton = element('button', { type: 'button', class: 'stop', hidden: true, onclick: () => this.stop() }, 'Stop');
     const form = element('form', { class: 'composer', 'aria-label': 'Ask the assistant', onsubmit: (e) => { e.preventDefault(); this.send(); } }, this.input, this.stopButton, this.sendButton);
-    this.conversation = element('div', { class: 'conversation' }, this.messages, this.live, this.notice, form);
+    this.chatTags = element('ul', { class: 'chat-tags', 'aria-label': 'Tags of this chat' });
+    this.tagInput = element('input', {
+      class: 'chat-tag-input', list: 'tag-suggestions', maxlength: '32', placeholder: 'Add a tag', 'aria-label': 'Add a tag to this chat',
+      onkeydown: (e) => {
+        if (e.key === 'Enter' && !e.isComposing) {
+          e.preventDefault();
+          this.addTag(this.tagInput.value);
+        }
+      },
+    });
+    this.suggestions = element('datalist', { id: 'tag-suggestions' });
+    this.chatTools = element('div', { class: 'chat-tools', hidden: true },
+      this.chatTags, this.tagInput, this.suggestions,
+      element('button', { type: 'button', class: 'icon-button share-chat', onclick: () => this.openShare() }, 'Share'));
+    this.shareDialog = this.buildShareDialog();
+    this.conversation = element('div', { class: 'conversation' }, this.chatTools, this.messages, this.live, this.notice, form, this.shareDialog);
 
     this.filter = element('input', {
       type: 'search', placeholder: 'Search chats', 'aria-label': 'Search chats', 'aria-controls': 'chat-history-list',
@@ -110,17 +135,34 @@ export class AssistantPanel {
       id: 'chat-history-list', class: 'history-list', 'aria-label': 'Chats of this event', tabindex: '-1',
       onkeydown: (e) => this.moveInList(e),
     });
+    // The end of a list with more to come: reaching it loads the next page.
+    this.more = element('li', { class: 'history-more muted' }, 'Loading more chats…');
+    this.moreObserver = new IntersectionObserver((seen) => {
+      if (seen.some((entry) => entry.isIntersecting)) this.loadMore();
+    });
+    this.moreObserver.observe(this.more);
+    this.tagBar = element('div', { class: 'tag-filter', role: 'group', 'aria-label': 'Show only chats tagged', hidden: true });
+    this.selectButton = element('button', {
+      type: 'button', class: 'icon-button select-toggle', 'aria-pressed': 'false', onclick: () => this.toggleSelect(),
+    }, 'Select');
+    this.bulkCount = element('span', { role: 'status' });
+    this.bulkDelete = element('button', { type: 'button', class: 'danger bulk-delete', disabled: true, onclick: () => this.deleteSelected() }, 'Delete');
+    this.bulkBar = element('div', { class: 'bulk-bar', hidden: true }, this.bulkCount, this.bulkDelete);
     this.sidebar = element('nav', { id: 'chat-history', class: 'history', 'aria-label': 'Past chats', hidden: true },
       element('div', { class: 'history-head' },
         element('h3', {}, 'Past chats'),
+        this.selectButton,
         element('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close chat history', onclick: () => this.closeHistory() }, '×')),
       this.filter,
       element('label', { class: 'search-scope' }, this.everywhere, ' All events'),
+      this.tagBar,
+      this.bulkBar,
       this.historyList);
 
     this.root.replaceChildren(head, element('div', { class: 'panel-body' }, this.sidebar, this.conversation));
     this.root.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !this.sidebar.hidden) this.closeHistory();
+      // (Escape in the share dialog closes the dialog only.)
+      if (e.key === 'Escape' && !this.sidebar.hidden && !this.shareDialog.open) this.closeHistory();
     });
     const place = () => (this.root.isConnected ? this.placeHistory() : OVERLAY.removeEventListener('change', place));
     OVERLAY.addEventListener('change', place);
@@ -174,6 +216,7 @@ export class AssistantPanel {
   async open(sessionId) {
     const session = await api(`/api/chat/sessions/${encodeURIComponent(sessionId)}`);
     this.sessionId = session.id;
+    this.setCurrent(session);
     localStorage.setItem(storageKey(this.eventId), session.id);
     this.showTitle(session.title);
     this.hideNotice();
@@ -268,6 +311,7 @@ export class AssistantPanel {
             if (asked?.classList.contains('user')) asked.dataset.messageId = data.message_id;
             this.stopButton.hidden = false;
             this.showTitle(data.title);
+            if (this.current?.id !== data.session_id) this.setCurrent({ id: data.session_id, title: data.title, tags: [] });
             localStorage.setItem(storageKey(this.eventId), data.session_id);
           } else if (name === 'chunk') {
             received += data.chunk;
@@ -320,6 +364,7 @@ export class AssistantPanel {
 
   newChat() {
     this.sessionId = null;
+    this.setCurrent(null);
     localStorage.removeItem(storageKey(this.eventId));
     this.showTitle(null);
     this.hideNotice();
@@ -450,6 +495,7 @@ export class AssistantPanel {
       this.historyList.focus();
       this.renderHistory();
       this.loadHistory();
+      this.loadTags();
     }
   }
 
@@ -464,17 +510,78 @@ export class AssistantPanel {
     this.conversation.inert = covering;
   }
 
+  // The list's first pages again (as many chats as are shown, at least a page), with the
+  // tags picked above it.
   async loadHistory() {
     if (this.sessions === null) this.historyList.replaceChildren(element('li', { class: 'history-empty' }, 'Loading chats…'));
+    const query = new URLSearchParams({ event_id: this.eventId, limit: String(Math.min(1000, Math.max(PAGE, this.sessions?.length ?? 0))) });
+    for (const tag of this.tagFilter) query.append('tag', tag);
+    const asked = query.toString();
+    this.listAsked = asked;
     try {
-      this.sessions = await api(`/api/chat/sessions?event_id=${encodeURIComponent(this.eventId)}`);
+      const page = await apiPage(`/api/chat/sessions?${asked}`);
+      if (this.listAsked !== asked) return;
+      this.sessions = page.items;
+      this.nextPage = page.next;
       this.renderHistory();
     } catch {
+      if (this.listAsked !== asked) return;
       this.historyShape = null;
       this.historyList.replaceChildren(element('li', { class: 'history-error', role: 'alert' },
         'Chats could not be loaded. ',
         element('button', { type: 'button', class: 'link-button', onclick: () => this.loadHistory() }, 'Retry')));
     }
+  }
+
+  // The next page of the list, once its end is in view.
+  async loadMore() {
+    const next = this.nextPage;
+    if (!next || this.hits || this.loadingMore) return;
+    this.loadingMore = true;
+    try {
+      const page = await apiPage(next);
+      if (this.nextPage !== next) return;
+      const shown = new Set(this.sessions.map((s) => s.id));
+      this.sessions = this.sessions.concat(page.items.filter((s) => !shown.has(s.id)));
+      this.nextPage = page.next;
+      this.renderHistory();
+    } catch {
+      this.more.textContent = 'More chats could not be loaded. Scroll to try again.';
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
+  // The event's tags, as filters over the list and as suggestions for the tag editor.
+  async loadTags() {
+    let tags;
+    try {
+      tags = await api(`/api/chat/tags?event_id=${encodeURIComponent(this.eventId)}`);
+    } catch {
+      return;
+    }
+    this.suggestions.replaceChildren(...tags.map(({ tag }) => element('option', { value: tag })));
+    const picked = (tag) => this.tagFilter.some((t) => t.toLowerCase() === tag.toLowerCase());
+    // A picked tag that no chat has any more is let go.
+    this.tagFilter = this.tagFilter.filter((t) => tags.some(({ tag }) => tag.toLowerCase() === t.toLowerCase()));
+    this.tagBar.hidden = !tags.length;
+    this.tagBar.replaceChildren(...tags.map(({ tag, count }) => element('button', {
+      type: 'button', class: 'tag-chip', 'aria-pressed': picked(tag) ? 'true' : 'false',
+      'aria-label': `${tag} (${count} ${count === 1 ? 'chat' : 'chats'})`,
+      onclick: () => this.toggleTagFilter(tag),
+    }, tag, element('span', { class: 'tag-count', 'aria-hidden': 'true' }, String(count)))));
+  }
+
+  async toggleTagFilter(tag) {
+    const on = this.tagFilter.some((t) => t.toLowerCase() === tag.toLowerCase());
+    this.tagFilter = on ? this.tagFilter.filter((t) => t.toLowerCase() !== tag.toLowerCase()) : [...this.tagFilter, tag];
+    for (const chip of this.tagBar.querySelectorAll('.tag-chip')) {
+      if (chip.firstChild.textContent.toLowerCase() === tag.toLowerCase()) chip.setAttribute('aria-pressed', String(!on));
+    }
+    this.sessions = null;
+    this.nextPage = null;
+    this.historyShape = null;
+    await this.loadHistory();
   }
 
   // Searches what is in the box after a pause in the typing (`wait` ms); an empty box shows
@@ -536,14 +643,20 @@ export class AssistantPanel {
     // A re-render must not drop the keyboard: the same button of the same chat keeps it.
     const focused = this.historyList.contains(document.activeElement) ? document.activeElement : null;
     const focusedId = focused?.closest('.session')?.dataset.sessionId;
-    const focusedPart = ['session-delete', 'session-pin'].map((c) => `.${c}`).find((c) => focused?.matches(c)) ?? '.session-open';
+    const focusedPart = ['session-delete', 'session-pin', 'session-rename', 'session-check'].map((c) => `.${c}`).find((c) => focused?.matches(c)) ?? '.session-open';
     // The same list as on screen (the usual case when a reload confirms the cached one) is
     // left alone, so that nothing moves or gets replaced under the pointer or the keyboard.
-    const shape = JSON.stringify([this.sessionId, shown.map((s) => [s.id, s.title, s.updated_at, s.pinned])]);
+    const shape = JSON.stringify([this.sessionId, this.nextPage, this.selected && [...this.selected],
+      shown.map((s) => [s.id, s.title, s.updated_at, s.pinned, s.tags])]);
     if (shape !== this.historyShape) {
       this.historyShape = shape;
+      const empty = this.tagFilter.length ? 'No chat has all these tags.' : 'No chats yet.';
       this.historyList.replaceChildren(...(shown.length ? shown.map((session) => this.historyRow(session))
-        : [element('li', { class: 'history-empty' }, 'No chats yet.')]));
+        : [element('li', { class: 'history-empty' }, empty)]));
+      if (this.nextPage) {
+        this.more.textContent = 'Loading more chats…';
+        this.historyList.append(this.more);
+      }
     }
     // Just opened with the keyboard on the list: on to the open chat, or the newest.
     if (focused === this.historyList) this.focusRow(shown.findIndex((s) => s.id === this.sessionId));
@@ -567,8 +680,235 @@ export class AssistantPanel {
       type: 'button', class: 'session-delete', 'aria-label': `Delete chat: ${session.title}`, title: 'Delete chat',
       onclick: () => this.deleteSession(session),
     }, icon(TRASH));
+    const renameButton = element('button', {
+      type: 'button', class: 'session-rename', 'aria-label': `Rename chat: ${session.title}`, title: 'Rename chat',
+      onclick: () => this.startRename(session, renameButton.closest('.session')),
+    }, icon(PENCIL));
+    if (session.tags?.length) {
+      openButton.append(element('span', { class: 'session-tags' }, ...session.tags.map((tag) => element('span', { class: 'tag-chip small' }, tag))));
+    }
+    const check = this.selected && element('input', {
+      type: 'checkbox', class: 'session-check', 'aria-label': `Select chat: ${session.title}`, checked: this.selected.has(session.id),
+      onchange: (e) => {
+        if (e.target.checked) this.selected.add(session.id);
+        else this.selected.delete(session.id);
+        this.renderBulk();
+      },
+    });
     const classes = ['session', active && 'active', session.pinned && 'pinned'].filter(Boolean).join(' ');
-    return element('li', { class: classes, 'data-session-id': session.id }, openButton, pinButton, deleteButton);
+    return element('li', { class: classes, 'data-session-id': session.id }, check, openButton, pinButton, renameButton, deleteButton);
+  }
+
+  // Renames a chat where its title is: Enter or leaving the box saves, Escape keeps the old one.
+  startRename(session, row) {
+    const open = row.querySelector('.session-open');
+    const input = element('input', { class: 'session-rename-input', value: session.title, maxlength: '100', 'aria-label': `New title for ${session.title}` });
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      if (save && title && title !== session.title) await this.editSession(session.id, { title }, 'renamed');
+      this.historyShape = null;
+      this.renderHistory();
+      this.historyList.querySelector(`[data-session-id="${session.id}"] .session-rename`)?.focus();
+    };
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.isComposing) {
+        e.preventDefault();
+        finish(true);
+      } else if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        finish(false);
+      }
+    });
+    input.addEventListener('blur', () => finish(true));
+    open.replaceWith(input);
+    input.focus();
+    input.select();
+  }
+
+  // PATCHes a chat; the list, the open chat and the tags follow. `what` names the change for
+  // the message when it fails. Resolves to the chat as stored, or null.
+  async editSession(id, changes, what) {
+    let edited;
+    try {
+      edited = await api(sessionPath(id), { method: 'PATCH', body: changes });
+    } catch (error) {
+      this.showNotice(`The chat was not ${what}. ${explain(error)}`);
+      return null;
+    }
+    this.sessions = this.sessions?.map((s) => (s.id === edited.id ? { ...s, title: edited.title, pinned: edited.pinned, tags: edited.tags } : s)) ?? null;
+    if (edited.id === this.sessionId) {
+      this.setCurrent(edited);
+      this.showTitle(edited.title);
+    }
+    if (changes.tags) this.loadTags();
+    return edited;
+  }
+
+  // The open chat (as stored) and its tag editor.
+  setCurrent(session) {
+    this.current = session && { id: session.id, title: session.title, tags: session.tags ?? [] };
+    this.chatTools.hidden = !this.current;
+    if (!this.current) return;
+    this.chatTags.replaceChildren(...this.current.tags.map((tag) => element('li', { class: 'tag-chip' }, tag,
+      element('button', { type: 'button', class: 'tag-remove', 'aria-label': `Remove tag ${tag}`, onclick: () => this.removeTag(tag) }, '×'))));
+  }
+
+  forgetOpenChat() {
+    this.sessionId = null;
+    this.setCurrent(null);
+    this.showTitle(null);
+    this.clearMessages();
+  }
+
+  async addTag(text) {
+    const tag = text.trim();
+    if (!tag || !this.current) return;
+    if (this.current.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) {
+      this.tagInput.value = '';
+      return;
+    }
+    if (await this.editSession(this.current.id, { tags: [...this.current.tags, tag] }, 'tagged')) {
+      this.tagInput.value = '';
+      this.renderHistory();
+      this.live.textContent = `Tagged ${tag}`;
+    }
+  }
+
+  async removeTag(tag) {
+    if (!this.current) return;
+    if (await this.editSession(this.current.id, { tags: this.current.tags.filter((t) => t !== tag) }, 'changed')) {
+      this.renderHistory();
+      this.tagInput.focus();
+      this.live.textContent = `Removed tag ${tag}`;
+    }
+  }
+
+  // Select mode: a box on each chat, and one Delete for the chats picked.
+  toggleSelect(on = !this.selected) {
+    this.selected = on ? new Set() : null;
+    this.selectButton.setAttribute('aria-pressed', String(on));
+    this.bulkBar.hidden = !on;
+    this.renderBulk();
+    this.renderHistory();
+  }
+
+  renderBulk() {
+    const n = this.selected?.size ?? 0;
+    this.bulkCount.textContent = `${n} selected`;
+    this.bulkDelete.disabled = n === 0;
+  }
+
+  async deleteSelected() {
+    const ids = [...(this.selected ?? [])];
+    if (!ids.length) return;
+    const chats = ids.length === 1 ? '1 chat' : `${ids.length} chats`;
+    if (!window.confirm(`Delete ${chats}? This cannot be undone.`)) return;
+    let done;
+    try {
+      done = await api('/api/chat/sessions/delete', { method: 'POST', body: { ids } });
+    } catch (error) {
+      this.showNotice(`The chats were not deleted. ${explain(error)}`);
+      return;
+    }
+    const gone = new Set(ids);
+    this.sessions = this.sessions.filter((s) => !gone.has(s.id));
+    if (gone.has(this.sessionId)) {
+      this.forgetOpenChat();
+      localStorage.removeItem(storageKey(this.eventId));
+    }
+    this.toggleSelect(false);
+    this.live.textContent = `Deleted ${done.deleted === 1 ? '1 chat' : `${done.deleted} chats`}.`;
+    this.loadTags();
+    this.loadHistory();
+    this.selectButton.focus();
+  }
+
+  buildShareDialog() {
+    this.shareUrl = element('input', { class: 'share-url', readonly: true, 'aria-label': 'Link to the copy' });
+    this.shareCopy = element('button', { type: 'button', class: 'share-copy', onclick: () => this.copyLink() }, 'Copy link');
+    this.shareNew = element('div', { class: 'share-new', hidden: true }, this.shareUrl, this.shareCopy);
+    this.shareList = element('ul', { class: 'share-list', 'aria-label': 'Links to this chat' });
+    this.shareError = element('p', { class: 'form-error', role: 'alert', hidden: true });
+    const dialog = element('dialog', { class: 'share-dialog card', 'aria-labelledby': 'share-title' },
+      element('h3', { id: 'share-title' }, 'Share this chat'),
+      element('p', { class: 'muted' }, 'Anyone with a link can read a copy of this chat as it is now; what is said later is not in it. The link is shown once.'),
+      element('button', { type: 'button', class: 'primary share-create', onclick: () => this.createShare() }, 'Create a link'),
+      this.shareNew,
+      this.shareError,
+      element('h4', {}, 'Links'),
+      this.shareList,
+      element('button', { type: 'button', class: 'share-close', onclick: () => dialog.close() }, 'Close'));
+    return dialog;
+  }
+
+  async openShare() {
+    if (!this.current) return;
+    this.shareNew.hidden = true;
+    this.shareError.hidden = true;
+    this.shareDialog.showModal();
+    await this.loadShares();
+  }
+
+  async loadShares() {
+    let shares;
+    try {
+      shares = await api(`${sessionPath(this.current.id)}/shares`);
+    } catch (error) {
+      this.showShareError(error);
+      return;
+    }
+    this.shareList.replaceChildren(...(shares.length ? shares.map((share) => element('li', { class: 'share' },
+      element('span', {}, 'Made ', element('time', { datetime: share.created_at }, when(share.created_at))),
+      element('button', { type: 'button', class: 'danger share-revoke', 'aria-label': `Revoke the link made ${when(share.created_at)}`, onclick: () => this.revokeShare(share) }, 'Revoke')))
+      : [element('li', { class: 'muted' }, 'No links yet.')]));
+  }
+
+  showShareError(error) {
+    this.shareError.textContent = explain(error);
+    this.shareError.hidden = false;
+  }
+
+  async createShare() {
+    let made;
+    try {
+      made = await api(`${sessionPath(this.current.id)}/shares`, { method: 'POST' });
+    } catch (error) {
+      this.showShareError(error);
+      return;
+    }
+    this.shareUrl.value = made.url;
+    this.shareNew.hidden = false;
+    this.shareCopy.textContent = 'Copy link';
+    this.shareUrl.focus();
+    this.shareUrl.select();
+    await this.loadShares();
+  }
+
+  async revokeShare(share) {
+    try {
+      await api(`${sessionPath(this.current.id)}/shares/${encodeURIComponent(share.id)}`, { method: 'DELETE' });
+    } catch (error) {
+      this.showShareError(error);
+      return;
+    }
+    this.shareNew.hidden = true;
+    await this.loadShares();
+    this.shareDialog.querySelector('.share-create').focus();
+  }
+
+  async copyLink() {
+    try {
+      await navigator.clipboard.writeText(this.shareUrl.value);
+      this.shareCopy.textContent = 'Copied';
+    } catch {
+      // No clipboard access: the link is selected for the person to copy.
+      this.shareUrl.select();
+      this.shareCopy.textContent = 'Press Ctrl+C to copy';
+    }
   }
 
   renderHits() {
@@ -654,14 +994,8 @@ export class AssistantPanel {
 
   // Pins a chat to the top of the list, or lets it go back among the newest.
   async togglePin(session) {
-    let edited;
-    try {
-      edited = await api(`/api/chat/sessions/${encodeURIComponent(session.id)}`, { method: 'PATCH', body: { pinned: !session.pinned } });
-    } catch (error) {
-      this.showNotice(`The chat was not ${session.pinned ? 'unpinned' : 'pinned'}. ${explain(error)}`);
-      return;
-    }
-    this.sessions = this.sessions.map((s) => (s.id === edited.id ? { ...s, pinned: edited.pinned } : s));
+    const edited = await this.editSession(session.id, { pinned: !session.pinned }, session.pinned ? 'unpinned' : 'pinned');
+    if (!edited) return;
     // The server's order: pinned first, then the most recently updated.
     this.sessions.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updated_at.localeCompare(a.updated_at) || b.id.localeCompare(a.id));
     this.renderHistory();
@@ -672,7 +1006,7 @@ export class AssistantPanel {
     if (!window.confirm(`Delete the chat "${session.title}"? This cannot be undone.`)) return;
     const rowIndex = [...this.historyList.querySelectorAll('.session')].findIndex((row) => row.dataset.sessionId === session.id);
     try {
-      await api(`/api/chat/sessions/${encodeURIComponent(session.id)}`, { method: 'DELETE' });
+      await api(sessionPath(session.id), { method: 'DELETE' });
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) {
         this.showNotice(`The chat was not deleted. ${explain(error)}`);
@@ -680,11 +1014,7 @@ export class AssistantPanel {
       }
     }
     this.sessions = this.sessions.filter((s) => s.id !== session.id);
-    if (session.id === this.sessionId) {
-      this.sessionId = null;
-      this.showTitle(null);
-      this.clearMessages();
-    }
+    if (session.id === this.sessionId) this.forgetOpenChat();
     if (localStorage.getItem(storageKey(this.eventId)) === session.id) localStorage.removeItem(storageKey(this.eventId));
     this.renderHistory();
     // The row under the keyboard is gone: the one that took its place, or the one before.

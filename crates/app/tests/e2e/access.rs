@@ -65,7 +65,13 @@ async fn with_a_token_set_the_api_needs_it_or_the_cookie_and_the_open_doors_stay
     )
     .await;
     // Wrong, in any form: 401.
-    for wrong in ["nope", "", &format!("{TOKEN}x"), &TOKEN[1..], &TOKEN.to_uppercase()] {
+    for wrong in [
+        "nope",
+        "",
+        &format!("{TOKEN}x"),
+        &TOKEN[1..],
+        &TOKEN.to_uppercase(),
+    ] {
         let refused = get_with(&app, &app.client, "/api/events", Some(wrong)).await;
         assert_problem(refused, StatusCode::UNAUTHORIZED).await;
     }

@@ -24,6 +24,7 @@ use test_support::app::{
 use test_support::browser::Session;
 
 mod event_page;
+mod organize;
 mod search;
 
 const ENTER: &str = "\u{E007}";
