@@ -145,7 +145,7 @@ export class AssistantPanel {
     this.selectButton = element('button', {
       type: 'button', class: 'icon-button select-toggle', 'aria-pressed': 'false', onclick: () => this.toggleSelect(),
     }, 'Select');
-    this.bulkCount = element('span', { role: 'status' });
+    this.bulkCount = element('span', { class: 'bulk-count', 'aria-live': 'polite' });
     this.bulkDelete = element('button', { type: 'button', class: 'danger bulk-delete', disabled: true, onclick: () => this.deleteSelected() }, 'Delete');
     this.bulkBar = element('div', { class: 'bulk-bar', hidden: true }, this.bulkCount, this.bulkDelete);
     this.sidebar = element('nav', { id: 'chat-history', class: 'history', 'aria-label': 'Past chats', hidden: true },

@@ -276,13 +276,13 @@ async fn keyboard_alone_asks_opens_history_picks_a_chat_and_deletes_one() {
         until(&browser, "the focus on the open chat", "document.activeElement.matches('.session.active .session-open')").await;
 
         // Pick an older chat: its messages, and the focus back in the question box.
-        tab_to(&browser, &[TAB], &format!("[data-session-id='{}'] .session-open", old[0]), 6).await;
+        tab_to(&browser, &[TAB], &format!("[data-session-id='{}'] .session-open", old[0]), 8).await;
         press(&browser, &[RETURN]).await;
         until(&browser, "the old chat", "document.querySelector('.message.user')?.textContent === 'Altitude plan?'").await;
         assert!(focused(&browser, "#question").await, "after picking: {}", focus_name(&browser).await);
 
         // Delete it: the focus goes to the row that took its place.
-        tab_to(&browser, &[SHIFT, TAB], &format!("[data-session-id='{}'] .session-delete", old[0]), 12).await;
+        tab_to(&browser, &[SHIFT, TAB], &format!("[data-session-id='{}'] .session-delete", old[0]), 16).await;
         press(&browser, &[RETURN]).await;
         browser.accept_alert().await.unwrap();
         until(&browser, "the deletion", &format!("!document.querySelector(\"[data-session-id='{}']\")", old[0])).await;
@@ -430,7 +430,7 @@ async fn static_files_come_compressed_in_parallel_and_from_the_cache_the_second_
         let entries = "performance.getEntriesByType('resource').map(r => ({ name: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize }))";
         let cold: Vec<Value> = serde_json::from_value(js(browser, entries).await).unwrap();
         let modules: Vec<&Value> = cold.iter().filter(|r| r["name"].as_str().unwrap().ends_with("js")).collect();
-        assert_eq!(modules.len(), 8, "{cold:#?}");
+        assert_eq!(modules.len(), 9, "{cold:#?}");
         for module in &modules {
             assert!(module["encoded"].as_f64() < module["decoded"].as_f64(), "not compressed: {module}");
         }

@@ -46,7 +46,7 @@ async fn chats_are_renamed_in_place_tagged_filtered_by_tag_and_deleted_together(
         click(&browser, ".select-toggle").await;
         click(&browser, &format!("[data-session-id='{}'] .session-check", ids[1])).await;
         click(&browser, &format!("[data-session-id='{}'] .session-check", ids[2])).await;
-        assert_eq!(find(&browser, ".bulk-bar [role=status]").await.text().await.unwrap(), "2 selected");
+        assert_eq!(find(&browser, ".bulk-count").await.text().await.unwrap(), "2 selected");
         save_screenshot(&browser, "history-select").await;
         click(&browser, ".bulk-delete").await;
         assert_eq!(browser.get_alert_text().await.unwrap(), "Delete 2 chats? This cannot be undone.");
