@@ -76,6 +76,20 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The items of every `name` header of a request, split at `separator` and trimmed (as lists
+/// like `If-None-Match` and `Cookie` are written).
+pub fn header_items(
+    headers: &header::HeaderMap,
+    name: header::HeaderName,
+    separator: char,
+) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(name)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(move |value| value.split(separator))
+        .map(str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;

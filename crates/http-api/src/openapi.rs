@@ -12,6 +12,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder};
 
+use crate::access;
 use crate::error::{ApiError, PROBLEM_JSON};
 
 /// The served document, rendered once at start-up with the configured message limit.
@@ -127,16 +128,18 @@ impl Modify for ErrorAnswers {
         for (path, item) in &mut openapi.paths.paths {
             // Only these two answer without the database.
             let uses_database = path != "/healthz" && path != "/metrics";
+            let guarded = access::is_guarded(path);
             for operation in [
                 &mut item.get,
                 &mut item.post,
                 &mut item.put,
+                &mut item.patch,
                 &mut item.delete,
             ]
             .into_iter()
             .flatten()
             {
-                for error in errors_of(operation, uses_database) {
+                for error in errors_of(operation, uses_database, guarded) {
                     operation
                         .responses
                         .responses
@@ -148,7 +151,7 @@ impl Modify for ErrorAnswers {
     }
 }
 
-fn errors_of(operation: &Operation, uses_database: bool) -> Vec<ApiError> {
+fn errors_of(operation: &Operation, uses_database: bool, guarded: bool) -> Vec<ApiError> {
     let takes = |place: ParameterIn| {
         operation
             .parameters
@@ -175,6 +178,13 @@ fn errors_of(operation: &Operation, uses_database: bool) -> Vec<ApiError> {
     if uses_database {
         errors.extend([ApiError::Unavailable, ApiError::Internal]);
     }
+    // With an access token set (`AIDSTATION_TOKEN`).
+    if guarded {
+        errors.extend([
+            ApiError::Unauthorized("no access token"),
+            ApiError::TooManyAttempts(1),
+        ]);
+    }
     errors
 }
 
@@ -188,7 +198,7 @@ fn problem_answer(error: &ApiError) -> RefOr<Response> {
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .build(),
         );
-    if matches!(error, ApiError::Unavailable) {
+    if matches!(error, ApiError::Unavailable | ApiError::TooManyAttempts(_)) {
         answer = answer.header(
             header::RETRY_AFTER.as_str(),
             HeaderBuilder::new()

@@ -221,10 +221,18 @@ mod tests {
         assert_eq!(
             answers("/api/events/{id}", "put"),
             [
-                "200", "400", "404", "408", "413", "415", "422", "500", "503"
+                "200", "400", "401", "404", "408", "413", "415", "422", "429", "500", "503"
             ]
         );
-        assert_eq!(answers("/api/events", "get"), ["200", "500", "503"]);
+        assert_eq!(
+            answers("/api/events", "get"),
+            ["200", "401", "429", "500", "503"]
+        );
+        // Open without the access token: a share link is its own key.
+        assert_eq!(
+            answers("/api/shares/{token}", "get"),
+            ["200", "400", "404", "500", "503"]
+        );
         assert_eq!(answers("/healthz", "get"), ["200"]);
         assert_eq!(
             doc["paths"]["/api/waypoints/{id}"]["delete"]["responses"]["404"]["content"]["application/problem+json"]
@@ -260,7 +268,7 @@ mod tests {
         assert_eq!(header["schema"]["type"], "integer", "{header}");
         assert_eq!(
             answers("/api/chat/messages/{id}/stop", "post"),
-            ["200", "202", "400", "404", "500", "503"]
+            ["200", "202", "400", "401", "404", "429", "500", "503"]
         );
     }
 

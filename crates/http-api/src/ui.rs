@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use flate2::Compression;
 use sha2::{Digest, Sha256};
 
-use crate::encoding::{accepts_gzip, gzip, hex};
+use crate::encoding::{accepts_gzip, gzip, header_items, hex};
 use crate::error::ApiError;
 
 /// A file as written in `static/`.
@@ -51,11 +51,15 @@ const SOURCES: [Source; 12] = [
     source!("favicon.svg", "image/svg+xml"),
 ];
 const SHELL: &str = include_str!("../static/index.html");
-/// The page of a shared link, and the one page for every link that opens nothing.
+/// The page of a shared link, and of every link that opens nothing.
 const SHARE_SHELL: &str = include_str!("../static/share.html");
-const SHARE_MISSING: &str = include_str!("../static/share-missing.html");
-/// Where the share page takes its chat (JSON).
+/// Where the share page takes its chat (JSON), and what it shows until its script has run.
 const CHAT_MARK: &str = "{{chat}}";
+const MAIN_MARK: &str = "{{main}}";
+const SHARE_LOADING: &str =
+    r#"<p class="loading">Loading…</p><noscript>This page needs JavaScript.</noscript>"#;
+const SHARE_MISSING: &str = "<section class=\"page\"><h1>This link does not work</h1>\
+    <p>It was mistyped, or whoever shared the chat has taken the link back.</p></section>";
 /// Modules only the share page loads: the app's pages do not fetch them ahead.
 const SHARE_ONLY: [&str; 1] = ["share.js"];
 /// Where the shell names the versioned path, and lists the modules to fetch at once.
@@ -165,12 +169,8 @@ fn with_security_headers(mut response: HttpResponseBuilder) -> HttpResponseBuild
 
 /// Whether `If-None-Match` names `etag` (or `*`); weak or strong, as RFC 9110 compares it.
 fn not_modified(request: &HttpRequest, etag: &str) -> bool {
-    request
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
+    header_items(request.headers(), header::IF_NONE_MATCH, ',')
+        .map(|tag| tag.trim_start_matches("W/"))
         .any(|tag| tag == "*" || tag == etag)
 }
 
@@ -216,7 +216,10 @@ pub fn share_page(request: &HttpRequest, chat: &str) -> HttpResponse {
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");
-    let html = UI.share_shell.replace(CHAT_MARK, &chat);
+    let html = UI
+        .share_shell
+        .replace(MAIN_MARK, SHARE_LOADING)
+        .replace(CHAT_MARK, &chat);
     let mut response = with_security_headers(HttpResponse::Ok());
     response.content_type("text/html; charset=utf-8");
     if accepts_gzip(request)
@@ -232,9 +235,13 @@ pub fn share_page(request: &HttpRequest, chat: &str) -> HttpResponse {
 
 /// The one answer for a link that opens nothing: unknown, revoked or malformed alike.
 pub fn share_missing() -> HttpResponse {
+    let html = UI
+        .share_shell
+        .replace(MAIN_MARK, SHARE_MISSING)
+        .replace(CHAT_MARK, "null");
     with_security_headers(HttpResponse::NotFound())
         .content_type("text/html; charset=utf-8")
-        .body(SHARE_MISSING)
+        .body(html)
 }
 
 /// `GET /static/{version}/{name}` (kept a year) and `GET /static/{name}` (revalidated);

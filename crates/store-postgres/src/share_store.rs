@@ -34,6 +34,11 @@ fn digest(token: &ShareToken) -> Vec<u8> {
     Sha256::digest(token.as_str().as_bytes()).to_vec()
 }
 
+/// `Ok` when a statement wrote a row, else `missing`.
+fn touched(rows: usize, missing: ShareStoreError) -> Result<(), ShareStoreError> {
+    if rows == 0 { Err(missing) } else { Ok(()) }
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = chat_shares, check_for_backend(diesel::pg::Pg))]
 struct ShareRow {
@@ -96,10 +101,8 @@ impl ShareStore for PgStore {
                     .await?)
             })
             .await?;
-        if stored == 0 {
-            return Err(ShareStoreError::SessionNotFound);
-        }
-        Ok(())
+        // No row inserted: there was no such chat to copy.
+        touched(stored, ShareStoreError::SessionNotFound)
     }
 
     async fn list_shares(&self, session_id: Uuid) -> Result<Vec<ChatShare>, ShareStoreError> {
@@ -131,25 +134,18 @@ impl ShareStore for PgStore {
                 .await?)
             })
             .await?;
-        if deleted == 0 {
-            return Err(ShareStoreError::ShareNotFound);
-        }
-        Ok(())
+        touched(deleted, ShareStoreError::ShareNotFound)
     }
 
     async fn shared_chat(&self, token: &ShareToken) -> Result<SharedChat, ShareStoreError> {
         let hash = digest(token);
-        let row: Option<SnapshotRow> = self
-            .run(async |conn| {
-                Ok(chat_shares::table
-                    .filter(chat_shares::token_sha256.eq(hash))
-                    .select(SnapshotRow::as_select())
-                    .first(conn)
-                    .await
-                    .optional()?)
-            })
-            .await?;
-        let row = row.ok_or(ShareStoreError::ShareNotFound)?;
+        let query = chat_shares::table
+            .filter(chat_shares::token_sha256.eq(hash))
+            .select(SnapshotRow::as_select());
+        let row = self
+            .run(async |conn| Ok(query.first(conn).await.optional()?))
+            .await?
+            .ok_or(ShareStoreError::ShareNotFound)?;
         Ok(SharedChat::try_from(row)?)
     }
 }

@@ -224,6 +224,24 @@ impl TestApp {
         event.id
     }
 
+    /// Stores `count` chats without messages in the event, titled `chat 1`, `chat 2`, ...,
+    /// newest first: in runs of `ties` with the same `updated_at` a second apart, every
+    /// `pin_every`th pinned (none when 0).
+    pub async fn seed_many_sessions(&self, event: Uuid, count: u32, ties: u32, pin_every: u32) {
+        let pinned = match pin_every {
+            0 => "false".to_owned(),
+            n => format!("i % {n} = 0"),
+        };
+        self.db
+            .execute(&format!(
+                "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, pinned) \
+                 SELECT gen_random_uuid(), '{event}', 'chat ' || i, now(), \
+                        now() - (i / {ties}) * interval '1 second', {pinned} \
+                 FROM generate_series(1, {count}) AS i"
+            ))
+            .await;
+    }
+
     /// Stores a session with `messages` alternating user/assistant, all written `minute`
     /// minutes after the test clock's start ([`at`]).
     pub async fn seed_session(

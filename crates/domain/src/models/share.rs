@@ -40,21 +40,26 @@ impl std::fmt::Debug for ShareToken {
     }
 }
 
-/// A link made for a chat (its token is shown once, when it is made).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatShare {
-    pub id: Uuid,
-    pub session_id: Uuid,
-    pub created_at: DateTime<Utc>,
-}
-
 /// What a link shows: the chat's title and its finished messages when the link was made.
 /// An answer still being written then is left out (it was not an answer yet).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedChat {
+    /// As it was then: a later rename does not show.
     pub title: String,
+    /// When the link was made.
     pub shared_at: DateTime<Utc>,
+    /// In the chat's order.
     pub messages: Vec<ChatMessage>,
+}
+
+/// A link made for a chat (its token is shown once, when it is made).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatShare {
+    /// Names the link for listing and revoking; it opens nothing.
+    pub id: Uuid,
+    pub session_id: Uuid,
+    /// When the copy was taken.
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

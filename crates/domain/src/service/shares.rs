@@ -105,34 +105,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_link_to_a_missing_chat_is_a_missing_chat() {
+    async fn a_missing_chat_and_every_token_that_opens_nothing_are_not_found() {
         let mut store = MockShareStore::new();
-        store
-            .expect_create_share()
-            .returning(|_, _| Err(ShareStoreError::SessionNotFound));
-        let error = service(store).create(Uuid::from_u128(1)).await.unwrap_err();
-        assert!(matches!(
-            error,
-            ServiceError::NotFound(Missing::ChatSession)
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_malformed_token_is_not_found_without_asking_the_store() {
-        let store = MockShareStore::new();
-        let error = service(store).read("not-a-token").await.unwrap_err();
-        assert!(matches!(error, ServiceError::NotFound(Missing::Share)));
-    }
-
-    #[tokio::test]
-    async fn an_unknown_token_is_not_found_like_a_malformed_one() {
-        let mut store = MockShareStore::new();
+        // Asked once: a malformed token never reaches the store.
         store
             .expect_shared_chat()
             .withf(|token| token.as_str() == TOKEN)
             .times(1)
             .returning(|_| Err(ShareStoreError::ShareNotFound));
-        let error = service(store).read(TOKEN).await.unwrap_err();
-        assert!(matches!(error, ServiceError::NotFound(Missing::Share)));
+        store
+            .expect_create_share()
+            .returning(|_, _| Err(ShareStoreError::SessionNotFound));
+        let shares = service(store);
+        let missing = [
+            shares.create(Uuid::from_u128(1)).await.unwrap_err(),
+            shares.read(TOKEN).await.unwrap_err(),
+            shares.read("not-a-token").await.unwrap_err(),
+        ];
+        assert!(
+            matches!(
+                missing,
+                [
+                    ServiceError::NotFound(Missing::ChatSession),
+                    ServiceError::NotFound(Missing::Share),
+                    ServiceError::NotFound(Missing::Share),
+                ]
+            ),
+            "{missing:?}"
+        );
     }
 }

@@ -24,7 +24,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::encoding::hex;
+use crate::encoding::{header_items, hex};
 use crate::error::ApiError;
 
 /// Wrong tokens one client address may send per window.
@@ -173,12 +173,8 @@ fn cookie(request: &HttpRequest, value: &str, max_age: u64) -> String {
 
 /// The session cookie's value in a request's `Cookie` headers.
 fn cookie_value(request: &ServiceRequest) -> Option<&str> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
+    header_items(request.headers(), header::COOKIE, ';')
+        .filter_map(|pair| pair.split_once('='))
         .find_map(|(name, value)| (name == COOKIE).then_some(value))
 }
 
@@ -198,8 +194,8 @@ fn credential(request: &ServiceRequest) -> Credential<'_> {
     }
 }
 
-/// Whether `path` needs the token (when one is set).
-fn is_guarded(path: &str) -> bool {
+/// Whether `path` (a request's, or a route's template) needs the token (when one is set).
+pub fn is_guarded(path: &str) -> bool {
     path.starts_with("/api/")
         && !path.starts_with("/api/shares/")
         && !path.starts_with("/api/auth/")

@@ -21,8 +21,6 @@ pub struct SignInRequest {
 #[utoipa::path(post, path = "/api/auth/session", tag = "auth", request_body = SignInRequest,
     responses(
         (status = 204, description = "Signed in: the session cookie is set"),
-        (status = 400, description = "A body that is not the JSON object expected",
-            content_type = "application/problem+json", body = Problem),
         (status = 401, description = "Not the access token", content_type = "application/problem+json", body = Problem),
         (status = 429, description = "Too many wrong tokens from this address; see `Retry-After`",
             content_type = "application/problem+json", body = Problem),

@@ -255,12 +255,24 @@ pub struct UsageDto {
 pub struct MessageDto {
     id: Uuid,
     session_id: Uuid,
-    #[schema(schema_with = schema::role)]
-    role: &'static str,
-    content: String,
+    #[serde(flatten)]
+    said: SaidDto,
     /// Retrieval sources; `null` until retrieval exists.
     #[schema(value_type = Option<Vec<Object>>)]
     sources: Option<serde_json::Value>,
+    finish_reason: Option<String>,
+    model: Option<String>,
+    usage: Option<UsageDto>,
+}
+
+/// What was said and how it ended: the part of a message a shared copy shows too.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MessageText)]
+pub struct SaidDto {
+    #[schema(schema_with = schema::role)]
+    role: &'static str,
+    /// A question as typed, an answer as Markdown.
+    content: String,
     #[serde(serialize_with = "crate::timestamp::serialize")]
     created_at: DateTime<Utc>,
     /// `complete`, `interrupted` (the text is what arrived before the failure) or `generating`.
@@ -273,38 +285,35 @@ pub struct MessageDto {
     /// `model_unreachable`, `cut_off`, `server_shutdown`, `stopped`, ...; for a complete one
     /// `length`, `content_filter` or `history_shortened`; `null` otherwise.
     status_code: Option<&'static str>,
-    finish_reason: Option<String>,
-    model: Option<String>,
-    usage: Option<UsageDto>,
 }
 
-/// Why an answer stopped or may not be all one expects, for a person and as a code.
-pub fn status_words(m: &ChatMessage) -> (Option<String>, Option<&'static str>) {
-    let reason = match (m.status.interruption(), m.note) {
-        (Some(why), _) => Some(words::interruption(why, !m.content.is_empty())),
-        (None, note) => note.map(|note| words::note(note).to_owned()),
-    };
-    let code = m
-        .status
-        .interruption()
-        .map(Interruption::code)
-        .or_else(|| m.note.map(CompletionNote::code));
-    (reason, code)
+impl From<&ChatMessage> for SaidDto {
+    fn from(m: &ChatMessage) -> Self {
+        Self {
+            role: m.role.as_str(),
+            content: m.content.clone(),
+            created_at: m.created_at,
+            status: m.status.as_str(),
+            status_reason: match (m.status.interruption(), m.note) {
+                (Some(why), _) => Some(words::interruption(why, !m.content.is_empty())),
+                (None, note) => note.map(|note| words::note(note).to_owned()),
+            },
+            status_code: m
+                .status
+                .interruption()
+                .map(Interruption::code)
+                .or_else(|| m.note.map(CompletionNote::code)),
+        }
+    }
 }
 
 impl From<&ChatMessage> for MessageDto {
     fn from(m: &ChatMessage) -> Self {
-        let (status_reason, status_code) = status_words(m);
         Self {
             id: m.id,
             session_id: m.session_id,
-            role: m.role.as_str(),
-            content: m.content.clone(),
+            said: SaidDto::from(m),
             sources: m.sources.clone(),
-            created_at: m.created_at,
-            status: m.status.as_str(),
-            status_reason,
-            status_code,
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             usage: m.usage.map(|u| UsageDto {

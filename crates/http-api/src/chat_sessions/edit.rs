@@ -11,8 +11,6 @@ use crate::state::State;
     request_body = EditSessionRequest,
     responses(
         (status = 200, description = "The chat as stored, without its messages", body = SessionDto),
-        (status = 400, description = "An id that is not a UUID, or a body that is not a JSON object",
-            content_type = "application/problem+json", body = Problem),
         (status = 404, description = "No such chat", content_type = "application/problem+json", body = Problem),
         (status = 422, description = "A title or tag that breaks its rule, each named in `errors`",
             content_type = "application/problem+json", body = Problem),

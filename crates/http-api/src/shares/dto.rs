@@ -1,11 +1,10 @@
 use chrono::{DateTime, Utc};
-use domain::{ChatMessage, ChatShare, ShareToken, SharedChat};
+use domain::{ChatShare, ShareToken, SharedChat};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::chat_sessions::dto::status_words;
-use crate::schema;
+use crate::chat_sessions::dto::SaidDto;
 
 /// A link as listed: its token is not kept, so it is shown only once, when made.
 #[derive(Serialize, ToSchema)]
@@ -58,7 +57,8 @@ pub struct SharedChatDto {
     /// When the link was made: the copy is of the chat at that moment.
     #[serde(serialize_with = "crate::timestamp::serialize")]
     shared_at: DateTime<Utc>,
-    messages: Vec<SharedMessageDto>,
+    /// The finished messages, in order (answers still being written then are not in it).
+    messages: Vec<SaidDto>,
 }
 
 impl From<SharedChat> for SharedChatDto {
@@ -66,38 +66,7 @@ impl From<SharedChat> for SharedChatDto {
         Self {
             title: chat.title,
             shared_at: chat.shared_at,
-            messages: chat.messages.iter().map(SharedMessageDto::from).collect(),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = SharedMessage)]
-pub struct SharedMessageDto {
-    #[schema(schema_with = schema::role)]
-    role: &'static str,
-    /// A question as typed, an answer as Markdown.
-    content: String,
-    #[serde(serialize_with = "crate::timestamp::serialize")]
-    created_at: DateTime<Utc>,
-    /// `complete` or `interrupted` (answers still being written are not in a copy).
-    #[schema(schema_with = schema::message_status)]
-    status: &'static str,
-    /// As in a chat: why an answer stopped, or why it may not be all one expects.
-    status_reason: Option<String>,
-    status_code: Option<&'static str>,
-}
-
-impl From<&ChatMessage> for SharedMessageDto {
-    fn from(m: &ChatMessage) -> Self {
-        let (status_reason, status_code) = status_words(m);
-        Self {
-            role: m.role.as_str(),
-            content: m.content.clone(),
-            created_at: m.created_at,
-            status: m.status.as_str(),
-            status_reason,
-            status_code,
+            messages: chat.messages.iter().map(SaidDto::from).collect(),
         }
     }
 }

@@ -104,15 +104,6 @@ async fn seed_long_chat(app: &TestApp) -> (String, String) {
     (event_id, long.to_string())
 }
 
-async fn remember_chat(browser: &Client, app: &TestApp, event_id: &str, session_id: &str) {
-    browser.goto(&app.url("/api/healthz")).await.unwrap();
-    js(
-        browser,
-        &format!("localStorage.setItem('chat_session_{event_id}', '{session_id}')"),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn axe_core_finds_nothing_critical_or_serious_light_or_dark_wide_or_narrow() {
     let Some(axe) = axe_source() else { return };

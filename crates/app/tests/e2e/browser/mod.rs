@@ -173,6 +173,23 @@ async fn goto_event(browser: &Client, app: &TestApp, id: &dyn std::fmt::Display)
     find(browser, "#question").await;
 }
 
+/// Makes `session_id` the chat the event's page opens (as if it had been open before).
+async fn remember_chat(browser: &Client, app: &TestApp, event_id: &str, session_id: &str) {
+    browser.goto(&app.url("/api/healthz")).await.unwrap();
+    js(
+        browser,
+        &format!("localStorage.setItem('chat_session_{event_id}', '{session_id}')"),
+    )
+    .await;
+}
+
+/// Opens the event's page on its remembered chat and waits for its `messages`.
+async fn goto_chat(browser: &Client, app: &TestApp, event_id: &str, messages: usize) {
+    goto_event(browser, app, &event_id).await;
+    let expression = format!("document.querySelectorAll('.message').length === {messages}");
+    until(browser, &format!("{messages} messages"), &expression).await;
+}
+
 /// Opens the History list and waits for its `rows` chats.
 async fn open_history(browser: &Client, rows: usize) {
     click(browser, "button.history-toggle").await;

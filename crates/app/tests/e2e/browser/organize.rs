@@ -9,11 +9,21 @@ use super::*;
 #[tokio::test]
 async fn chats_are_renamed_in_place_tagged_filtered_by_tag_and_deleted_together() {
     let app = spawn_app().await;
-    let event = app.create_event("Lavaredo").await;
-    let event_id = event["id"].as_str().unwrap().to_owned();
+    let event = app.seed_event("Lavaredo").await;
+    let mut ids = Vec::new();
+    for (minute, question) in [
+        (1, "Poles or not?"),
+        (2, "Night gear"),
+        (3, "Food at Cortina"),
+    ] {
+        ids.push(
+            app.seed_session(event, minute, &[question, "Yes."])
+                .await
+                .to_string(),
+        );
+    }
     with_browser("organize", |browser| async move {
-        let ids = seed_chats(&app, &event_id, &["Poles or not?", "Night gear", "Food at Cortina"]).await;
-        goto_event(&browser, &app, &event_id).await;
+        goto_event(&browser, &app, &event).await;
         open_history(&browser, 3).await;
 
         // Rename in place: Enter saves, the list and the database follow.
@@ -64,13 +74,7 @@ async fn chats_are_renamed_in_place_tagged_filtered_by_tag_and_deleted_together(
 async fn history_loads_more_chats_as_it_is_scrolled_to_its_end() {
     let app = spawn_app().await;
     let event = app.seed_event("Tor des Géants").await;
-    app.db
-        .execute(&format!(
-            "INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) \
-             SELECT gen_random_uuid(), '{event}', 'chat ' || i, now(), now() - i * interval '1 second' \
-             FROM generate_series(1, 120) AS i"
-        ))
-        .await;
+    app.seed_many_sessions(event, 120, 1, 0).await;
     with_browser("history_paging", |browser| async move {
         goto_event(&browser, &app, &event).await;
         open_history(&browser, 50).await;
@@ -96,35 +100,16 @@ async fn history_loads_more_chats_as_it_is_scrolled_to_its_end() {
     .await;
 }
 
+const SHARED: [&str; 2] = ["What at Champex?", "**Soup** and <b>bread</b>."];
+
 #[tokio::test]
 async fn a_share_link_shows_the_chat_read_only_until_it_is_revoked() {
     let app = spawn_app().await;
-    let event = app.seed_event("UTMB").await;
-    let session = app
-        .seed_session(
-            event,
-            3,
-            &["What at Champex?", "**Soup** and <b>bread</b>."],
-        )
-        .await;
+    let event = app.seed_event("UTMB").await.to_string();
+    let session = app.seed_session(event.parse().ok(), 3, &SHARED).await;
     with_browser("share", |browser| async move {
-        browser
-            .goto(&app.url(&format!("/events/{event}")))
-            .await
-            .unwrap();
-        js(
-            &browser,
-            &format!("localStorage.setItem('chat_session_{event}', '{session}')"),
-        )
-        .await;
-        goto_event(&browser, &app, &event).await;
-        until(
-            &browser,
-            "the chat",
-            "document.querySelectorAll('.message').length === 2",
-        )
-        .await;
-
+        remember_chat(&browser, &app, &event, &session.to_string()).await;
+        goto_chat(&browser, &app, &event, 2).await;
         click(&browser, ".share-chat").await;
         until(
             &browser,
@@ -161,45 +146,34 @@ async fn a_share_link_shows_the_chat_read_only_until_it_is_revoked() {
 
         // The page: the copy, rendered as the app renders a chat, and nothing else of the app.
         browser.goto(&url).await.unwrap();
-        find(&browser, ".shared-chat h1").await;
         assert_eq!(
             find(&browser, ".shared-chat h1")
                 .await
                 .text()
                 .await
                 .unwrap(),
-            "What at Champex?"
+            SHARED[0]
         );
+        assert_eq!(texts(&browser, ".message.user .body").await, [SHARED[0]]);
+        let answer = js(
+            &browser,
+            "document.querySelector('.message.assistant .body').innerHTML",
+        )
+        .await;
         assert_eq!(
-            texts(&browser, ".message.user .body").await,
-            ["What at Champex?"]
-        );
-        assert_eq!(
-            js(
-                &browser,
-                "document.querySelector('.message.assistant .body').innerHTML"
-            )
-            .await,
+            answer,
             "<p><strong>Soup</strong> and &lt;b&gt;bread&lt;/b&gt;.</p>"
         );
-        assert!(
-            js(
-                &browser,
-                "document.querySelector('#question, .history, a[href^=\"/events\"]')"
-            )
-            .await
-            .is_null()
-        );
+        let app_parts = js(
+            &browser,
+            "document.querySelector('#question, .history, a[href^=\"/events\"]')",
+        )
+        .await;
+        assert!(app_parts.is_null(), "{app_parts}");
         save_screenshot(&browser, "share-page").await;
 
         // Revoked: the page is gone.
-        goto_event(&browser, &app, &event).await;
-        until(
-            &browser,
-            "the chat",
-            "document.querySelectorAll('.message').length === 2",
-        )
-        .await;
+        goto_chat(&browser, &app, &event, 2).await;
         click(&browser, ".share-chat").await;
         click(&browser, ".share-revoke").await;
         until(
