@@ -944,7 +944,7 @@ async fn shares_are_listed_oldest_first_revoked_one_by_one_and_deleted_with_thei
     store.create_share(&early, &token('e')).await.unwrap();
     assert_eq!(
         store.list_shares(s.id).await.unwrap(),
-        vec![early.clone(), late.clone()]
+        vec![early, late]
     );
     assert_eq!(store.list_shares(other.id).await.unwrap(), vec![]);
 
