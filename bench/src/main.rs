@@ -168,6 +168,10 @@ struct Bench<'a> {
     rows: Vec<Row>,
     only: Option<String>,
     floors: bool,
+    /// The 11th page of 50 of the 1,000 chats (after a `Link` was followed ten times).
+    deep_page: String,
+    /// A share link's JSON: the 200-message chat's copy.
+    shared: String,
 }
 
 impl Bench<'_> {
@@ -187,12 +191,17 @@ impl Bench<'_> {
         if !self.wanted(scenario) {
             return Ok(());
         }
-        let (client, base, event, big) = (
+        let (client, base, event) = (
             self.client.clone(),
             self.app.base.clone(),
             self.seed.event.clone(),
-            self.seed.big_session.clone(),
         );
+        let path = match scenario {
+            "list 1,000 sessions" => format!("/api/chat/sessions?event_id={event}"),
+            "list a page of 50, 11th" => self.deep_page.clone(),
+            "read a share link" => self.shared.clone(),
+            _ => format!("/api/chat/sessions/{}", self.seed.big_session),
+        };
         let cpu_before = self.app.cpu_time();
         let kind = scenario.to_owned();
         // One continued session per client, made before the clock starts.
@@ -205,8 +214,8 @@ impl Bench<'_> {
         }
         let sessions = Arc::new(sessions);
         let result = load::run(clients, self.warmup, self.measure, move |i| {
-            let (client, base, event, big, kind, sessions) =
-                (client.clone(), base.clone(), event.clone(), big.clone(), kind.clone(), sessions.clone());
+            let (client, base, event, path, kind, sessions) =
+                (client.clone(), base.clone(), event.clone(), path.clone(), kind.clone(), sessions.clone());
             async move {
                 match kind.as_str() {
                     "chat new" => {
@@ -215,8 +224,7 @@ impl Bench<'_> {
                     "chat continued" => {
                         chat_turn(&client, &format!("{base}/api/chat"), json!({"message": "And what about nutrition?", "session_id": sessions[i]})).await
                     }
-                    "list 1,000 sessions" => get(&client, &format!("{base}/api/chat/sessions?event_id={event}"), false).await,
-                    _ => get(&client, &format!("{base}/api/chat/sessions/{big}"), kind.ends_with("gzip")).await,
+                    _ => get(&client, &format!("{base}{path}"), kind.ends_with("gzip")).await,
                 }
             }
         })
@@ -245,6 +253,32 @@ impl Bench<'_> {
         };
         print_row(&row);
         self.rows.push(row);
+        Ok(())
+    }
+}
+
+impl Bench<'_> {
+    /// The paths of the organizing rows: a page deep in the list (by following its `Link`s,
+    /// as a client scrolls) and a share link to the long chat.
+    async fn organize_paths(&mut self) -> anyhow::Result<()> {
+        let mut page = format!("/api/chat/sessions?event_id={}&limit=50", self.seed.event);
+        for _ in 0..10 {
+            let response = self.client.get(format!("{}{page}", self.app.base)).send().await?;
+            let link = response
+                .headers()
+                .get("link")
+                .and_then(|link| link.to_str().ok())
+                .and_then(|link| link.strip_prefix('<')?.split_once(">; rel=\"next\""))
+                .ok_or_else(|| anyhow::anyhow!("no next page after {page}"))?;
+            page = link.0.to_owned();
+        }
+        self.deep_page = page;
+        let url = format!("{}/api/chat/sessions/{}/shares", self.app.base, self.seed.big_session);
+        let made: serde_json::Value = self.client.post(url).send().await?.json().await?;
+        let token = made["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no share token in {made}"))?;
+        self.shared = format!("/api/shares/{token}");
         Ok(())
     }
 }
@@ -651,7 +685,10 @@ async fn run(
         rows: Vec::new(),
         only: args.only.clone(),
         floors: !args.no_floor,
+        deep_page: String::new(),
+        shared: String::new(),
     };
+    bench.organize_paths().await?;
     let http_rows = !args.streams_only && !args.pages_only;
     if http_rows {
         for clients in [1, 8, 32] {
@@ -667,6 +704,12 @@ async fn run(
         bench
             .row("get 200 messages, gzip", 8, Some(floor::GET.to_owned()))
             .await?;
+        for clients in [1, 8, 32] {
+            bench.row("list a page of 50, 11th", clients, None).await?;
+        }
+        for clients in [1, 8, 32] {
+            bench.row("read a share link", clients, None).await?;
+        }
         for clients in [1, 8, 32, 256] {
             bench
                 .row("chat new", clients, Some(floor::new_chat()))

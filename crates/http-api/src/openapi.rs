@@ -88,6 +88,20 @@ fn add_links(document: &mut Value) {
             .to_vec(),
         ),
         (
+            "/paths/~1api~1chat~1sessions~1{id}~1shares/post/responses/201",
+            [
+                (
+                    "revoke_share",
+                    serde_json::json!({"parameters": {"id": "$request.path.id", "share_id": "$response.body#/id"}}),
+                ),
+                (
+                    "read_share",
+                    serde_json::json!({"parameters": {"token": "$response.body#/token"}}),
+                ),
+            ]
+            .to_vec(),
+        ),
+        (
             "/paths/~1api~1waypoints/post/responses/201",
             [
                 ("get_waypoint", id("id")),

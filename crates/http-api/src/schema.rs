@@ -23,6 +23,8 @@ const NOT_BLANK: &str =
     r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$";
 /// Text that may be blank, but holds no NUL.
 const NO_NUL: &str = r"^[^\x00]*$";
+/// A tag: not blank, and no control character (Unicode Cc) anywhere.
+const TAG_TEXT: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$";
 
 /// What may stand beside the value: `null` (a nullable field, or "keep" in an update).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -124,9 +126,11 @@ pub fn search_text() -> Object {
 
 /// A chat's tags: `null` keeps them.
 pub fn tags() -> Array {
+    let mut tag = text(TAG, Null::Refused);
+    tag.pattern = Some(TAG_TEXT.to_owned());
     ArrayBuilder::new()
         .schema_type(kinds(Type::Array, Null::Allowed))
-        .items(text(TAG, Null::Refused))
+        .items(tag)
         .max_items(Some(MAX_TAGS))
         .build()
 }

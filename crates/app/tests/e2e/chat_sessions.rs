@@ -275,6 +275,11 @@ async fn a_bad_edit_names_each_broken_rule_and_changes_nothing() {
             json!({"tags": ["ok", "", "t".repeat(33)]}),
             vec!["tags[1]", "tags[2]"],
         ),
+        // Control characters: a bell, a line break inside, a tab around.
+        (
+            json!({"tags": ["ring\u{7}", "two\nlines", "\theat"]}),
+            vec!["tags[0]", "tags[1]", "tags[2]"],
+        ),
         (json!({"tags": eleven, "title": "fine"}), vec!["tags"]),
         // Counted as given: eleven tags are too many even when they are one.
         (json!({"tags": vec!["heat"; 11]}), vec!["tags"]),

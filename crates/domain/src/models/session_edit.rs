@@ -29,8 +29,15 @@ impl SessionEdit {
         let tags = tags.map(|tags| {
             let mut kept: Vec<String> = Vec::new();
             for (i, tag) in tags.iter().enumerate() {
+                let field = format!("tags[{i}]");
+                // A tag is a short label shown as a chip: no tabs, line breaks or other
+                // control characters, anywhere in what was given.
+                if tag.chars().any(char::is_control) {
+                    broken.push(FieldError::new(field, "must not contain control characters"));
+                    continue;
+                }
                 let tag = tag.trim();
-                if let Some(error) = TAG.check(&format!("tags[{i}]"), tag) {
+                if let Some(error) = TAG.check(&field, tag) {
                     broken.push(error);
                 } else if !kept.iter().any(|k| same_tag(k, tag)) {
                     kept.push(tag.to_owned());
@@ -138,10 +145,10 @@ mod tests {
     fn every_broken_rule_is_reported_by_its_field() {
         let long_tag = "t".repeat(33);
         let eleven: Vec<String> = (0..11).map(|i| format!("tag {i}")).collect();
-        let errors =
-            SessionEdit::new(Some(" \t "), None, Some(&tags(&["ok", " ", &long_tag]))).unwrap_err();
+        let given = tags(&["ok", " ", &long_tag, "bell\u{7}", "\theat"]);
+        let errors = SessionEdit::new(Some(" \t "), None, Some(&given)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["title", "tags[1]", "tags[2]"]);
+        assert_eq!(fields, ["title", "tags[1]", "tags[2]", "tags[3]", "tags[4]"]);
         let errors = SessionEdit::new(Some(&"x".repeat(101)), None, Some(&eleven)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["title", "tags"]);

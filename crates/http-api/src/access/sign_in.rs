@@ -1,11 +1,15 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use domain::FieldError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::access::Gate;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
+
+/// Longer is no access token of ours: refused before any hashing.
+const MAX_TOKEN_CHARS: usize = 1000;
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SignIn)]
@@ -30,6 +34,12 @@ pub async fn sign_in(
     request: HttpRequest,
     JsonBody(body): JsonBody<SignInRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if body.token.chars().count() > MAX_TOKEN_CHARS {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "token",
+            format!("must be at most {MAX_TOKEN_CHARS} characters"),
+        )]));
+    }
     let client = request.peer_addr().map(|address| address.ip());
     gate.sign_in(client, &body.token)?;
     let mut response = HttpResponse::NoContent();
