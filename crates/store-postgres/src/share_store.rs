@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bytea, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::ports::{ShareStore, ShareStoreError};
 use domain::{ChatMessage, ChatShare, ShareToken, SharedChat};
@@ -57,11 +58,12 @@ impl From<ShareRow> for ChatShare {
     }
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = chat_shares, check_for_backend(diesel::pg::Pg))]
+/// A share's copy as read: its messages as the JSON text PostgreSQL writes, parsed straight
+/// into rows (no `serde_json::Value` tree in between: a 200-message copy is read per visit).
+#[derive(Queryable)]
 struct SnapshotRow {
     title: String,
-    messages: serde_json::Value,
+    messages: String,
     created_at: DateTime<Utc>,
 }
 
@@ -69,7 +71,7 @@ impl TryFrom<SnapshotRow> for SharedChat {
     type Error = DbError;
 
     fn try_from(row: SnapshotRow) -> Result<Self, DbError> {
-        let rows: Vec<MessageRow> = serde_json::from_value(row.messages).map_err(|error| {
+        let rows: Vec<MessageRow> = serde_json::from_str(&row.messages).map_err(|error| {
             DbError::Query(diesel::result::Error::DeserializationError(error.into()))
         })?;
         Ok(Self {
@@ -141,9 +143,13 @@ impl ShareStore for PgStore {
         let hash = digest(token);
         let query = chat_shares::table
             .filter(chat_shares::token_sha256.eq(hash))
-            .select(SnapshotRow::as_select());
+            .select((
+                chat_shares::title,
+                sql::<Text>("chat_shares.messages::text"),
+                chat_shares::created_at,
+            ));
         let row = self
-            .run(async |conn| Ok(query.first(conn).await.optional()?))
+            .run(async |conn| Ok(query.first::<SnapshotRow>(conn).await.optional()?))
             .await?
             .ok_or(ShareStoreError::ShareNotFound)?;
         Ok(SharedChat::try_from(row)?)
