@@ -263,7 +263,11 @@ impl Bench<'_> {
     async fn organize_paths(&mut self) -> anyhow::Result<()> {
         let mut page = format!("/api/chat/sessions?event_id={}&limit=50", self.seed.event);
         for _ in 0..10 {
-            let response = self.client.get(format!("{}{page}", self.app.base)).send().await?;
+            let response = self
+                .client
+                .get(format!("{}{page}", self.app.base))
+                .send()
+                .await?;
             let link = response
                 .headers()
                 .get("link")
@@ -273,7 +277,10 @@ impl Bench<'_> {
             page = link.0.to_owned();
         }
         self.deep_page = page;
-        let url = format!("{}/api/chat/sessions/{}/shares", self.app.base, self.seed.big_session);
+        let url = format!(
+            "{}/api/chat/sessions/{}/shares",
+            self.app.base, self.seed.big_session
+        );
         let made: serde_json::Value = self.client.post(url).send().await?.json().await?;
         let token = made["token"]
             .as_str()

@@ -17,6 +17,7 @@ pub use models::chat::{
     ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };
 pub use models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields, WaypointType};
+pub use models::import::{ChatDraft, ImportKind, ImportSummary, ImportedChat, Skipped};
 pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::rules::FieldError;
 pub use models::search::{SearchHit, SearchPage, SearchQuery};
@@ -27,3 +28,4 @@ pub use models::title::session_title;
 pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};
 pub use service::shares::ShareService;
+pub use service::transfer::TransferService;

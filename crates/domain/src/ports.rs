@@ -17,6 +17,7 @@ pub use crate::models::answer::LanguageModelError;
 use crate::models::bulk_delete::ChatSelection;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
+use crate::models::import::ImportedChat;
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
@@ -126,6 +127,11 @@ pub trait ChatStore: Send + Sync + 'static {
         messages: &[ChatMessage],
         lease: &Lease,
     ) -> Result<(), ChatStoreError>;
+
+    /// Stores an imported chat with its messages and where it came from, in one
+    /// transaction; `false` (storing nothing) when that conversation was imported before
+    /// or a chat with its id exists. `EventNotFound` when its event is gone.
+    async fn import_chat(&self, chat: &ImportedChat) -> Result<bool, ChatStoreError>;
 
     /// Stores messages of one session (a `generating` one owned under `lease`) and moves its
     /// `updated_at` forward to the newest `created_at` in one transaction; returns the

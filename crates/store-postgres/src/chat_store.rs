@@ -9,15 +9,15 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
-    ChatMessage, ChatSelection, ChatSession, Interruption, MessageStatus, Role, SearchPage,
-    SearchQuery, SessionEdit, SessionFilter, SessionWithMessages,
+    ChatMessage, ChatSelection, ChatSession, ImportedChat, Interruption, MessageStatus, Role,
+    SearchPage, SearchQuery, SessionEdit, SessionFilter, SessionWithMessages,
 };
 use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::rows::{MessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
-use crate::{PgStore, one_with_many};
+use crate::{PgStore, import_store, one_with_many};
 
 diesel::define_sql_function! {
     /// PostgreSQL's GREATEST: `updated_at` only ever moves forward.
@@ -333,12 +333,14 @@ impl ChatStore for PgStore {
                 .await
             })
             .await;
-        match result {
-            Err(error) if error.violated() == Some(SESSION_EVENT_FK) => {
-                Err(ChatStoreError::EventNotFound)
-            }
-            other => Ok(other?),
-        }
+        unless_event_gone(result)
+    }
+
+    async fn import_chat(&self, chat: &ImportedChat) -> Result<bool, ChatStoreError> {
+        let result = self
+            .run(async |conn| import_store::import_chat(conn, chat).await)
+            .await;
+        unless_event_gone(result)
     }
 
     async fn append_messages(
@@ -567,6 +569,16 @@ async fn insert_messages(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// `EventNotFound` when a chat's event is not there (its foreign key refused the write).
+fn unless_event_gone<T>(result: Result<T, DbError>) -> Result<T, ChatStoreError> {
+    match result {
+        Err(error) if error.violated() == Some(SESSION_EVENT_FK) => {
+            Err(ChatStoreError::EventNotFound)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// The row of an answer, as long as it is still being written: a finished or recovered

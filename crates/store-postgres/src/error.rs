@@ -18,6 +18,10 @@ pub enum DbError {
     Query(DieselError),
     #[error(transparent)]
     Corrupt(#[from] crate::rows::UnknownValue),
+    /// What an insert was to create exists: the transaction is rolled back, and the caller
+    /// says what that means.
+    #[error("already stored")]
+    AlreadyThere,
 }
 
 impl From<PoolError> for DbError {
@@ -54,6 +58,7 @@ impl DbError {
             Self::Unavailable(cause) => cause,
             Self::Query(error) => Box::new(error),
             Self::Corrupt(error) => Box::new(error),
+            error @ Self::AlreadyThere => Box::new(error),
         }
     }
 }

@@ -5,6 +5,7 @@ mod chat_store;
 mod error;
 mod event_store;
 mod health;
+mod import_store;
 mod migrations;
 mod pool;
 mod rows;

@@ -88,3 +88,14 @@ diesel::table! {
 
 diesel::joinable!(chat_shares -> chat_sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(chat_shares, chat_sessions);
+
+diesel::table! {
+    chat_imports (source, external_id) {
+        source -> Text,
+        external_id -> Text,
+        session_id -> Uuid,
+    }
+}
+
+diesel::joinable!(chat_imports -> chat_sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(chat_imports, chat_sessions);

@@ -10,9 +10,9 @@ use domain::ports::{
     ShareStoreError, StopRequest,
 };
 use domain::{
-    ChatMessage, ChatSession, ChatShare, CompletionNote, Event, EventFields, Interruption,
-    LanguageModelError, MessageStatus, NewWaypoint, Role, SessionEdit, SessionFilter, ShareToken,
-    TokenUsage, WaypointFields, WaypointType,
+    ChatMessage, ChatSession, ChatShare, CompletionNote, Event, EventFields, ImportKind,
+    ImportedChat, Interruption, LanguageModelError, MessageStatus, NewWaypoint, Role, SessionEdit,
+    SessionFilter, ShareToken, TokenUsage, WaypointFields, WaypointType,
 };
 use local_postgres::testing::{TestCluster, TestDatabase};
 use secrecy::SecretString;
@@ -942,10 +942,7 @@ async fn shares_are_listed_oldest_first_revoked_one_by_one_and_deleted_with_thei
     let (late, early) = (share_of(s.id, 9), share_of(s.id, 1));
     store.create_share(&late, &token('l')).await.unwrap();
     store.create_share(&early, &token('e')).await.unwrap();
-    assert_eq!(
-        store.list_shares(s.id).await.unwrap(),
-        vec![early, late]
-    );
+    assert_eq!(store.list_shares(s.id).await.unwrap(), vec![early, late]);
     assert_eq!(store.list_shares(other.id).await.unwrap(), vec![]);
 
     // A link is revoked only through its own chat, and only once.
@@ -978,4 +975,76 @@ async fn shares_are_listed_oldest_first_revoked_one_by_one_and_deleted_with_thei
         Err(ShareStoreError::SessionNotFound)
     ));
     assert_eq!(db.count("SELECT count(*) AS n FROM chat_shares").await, 0);
+}
+
+fn imported(
+    kind: ImportKind,
+    external_id: &str,
+    event_id: Option<Uuid>,
+    messages: usize,
+) -> ImportedChat {
+    let session = session(event_id, at(9));
+    let messages = (0..messages)
+        .map(|i| user_message(session.id, &format!("message {i}"), at(1)))
+        .collect();
+    ImportedChat {
+        kind,
+        external_id: external_id.into(),
+        session,
+        messages,
+    }
+}
+
+#[tokio::test]
+async fn an_imported_chat_is_stored_whole_once_and_again_after_it_was_deleted() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    // More messages than one INSERT takes, in their order.
+    let chat = imported(ImportKind::ChatGpt, "conv-1", None, 2_500);
+    assert!(store.import_chat(&chat).await.unwrap());
+    let stored = store.get_session(chat.session.id).await.unwrap();
+    assert_eq!(stored.session, chat.session);
+    assert_eq!(stored.messages, chat.messages);
+
+    // The same conversation again, even under another chat id: nothing more.
+    let again = ImportedChat {
+        session: session(None, at(9)),
+        ..imported(ImportKind::ChatGpt, "conv-1", None, 3)
+    };
+    assert!(!store.import_chat(&again).await.unwrap());
+    // The same chat id from another source (an aidstation file of a chat that is here).
+    let same_id = ImportedChat {
+        kind: ImportKind::Aidstation,
+        external_id: chat.session.id.to_string(),
+        ..chat.clone()
+    };
+    assert!(!store.import_chat(&same_id).await.unwrap());
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_sessions").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM chat_messages").await,
+        2_500
+    );
+
+    store.delete_session(chat.session.id).await.unwrap();
+    assert_eq!(db.count("SELECT count(*) AS n FROM chat_imports").await, 0);
+    assert!(store.import_chat(&chat).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_import_into_a_missing_event_stores_nothing() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let chat = imported(ImportKind::OpenWebUi, "w-1", Some(Uuid::new_v4()), 2);
+    assert!(matches!(
+        store.import_chat(&chat).await,
+        Err(ChatStoreError::EventNotFound)
+    ));
+    for table in ["chat_sessions", "chat_messages", "chat_imports"] {
+        assert_eq!(
+            db.count(&format!("SELECT count(*) AS n FROM {table}"))
+                .await,
+            0,
+            "{table}"
+        );
+    }
 }

@@ -2,6 +2,7 @@ pub mod answer;
 pub mod bulk_delete;
 pub mod chat;
 pub mod event;
+pub mod import;
 pub mod prompt;
 pub mod rules;
 pub mod search;

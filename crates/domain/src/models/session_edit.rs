@@ -33,7 +33,10 @@ impl SessionEdit {
                 // A tag is a short label shown as a chip: no tabs, line breaks or other
                 // control characters, anywhere in what was given.
                 if tag.chars().any(char::is_control) {
-                    broken.push(FieldError::new(field, "must not contain control characters"));
+                    broken.push(FieldError::new(
+                        field,
+                        "must not contain control characters",
+                    ));
                     continue;
                 }
                 let tag = tag.trim();
@@ -148,7 +151,10 @@ mod tests {
         let given = tags(&["ok", " ", &long_tag, "bell\u{7}", "\theat"]);
         let errors = SessionEdit::new(Some(" \t "), None, Some(&given)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["title", "tags[1]", "tags[2]", "tags[3]", "tags[4]"]);
+        assert_eq!(
+            fields,
+            ["title", "tags[1]", "tags[2]", "tags[3]", "tags[4]"]
+        );
         let errors = SessionEdit::new(Some(&"x".repeat(101)), None, Some(&eleven)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["title", "tags"]);

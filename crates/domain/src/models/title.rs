@@ -5,14 +5,16 @@ pub const MAX_TITLE_CHARS: usize = 50;
 /// and at most [`MAX_TITLE_CHARS`] scalar values. A cut title ends with `…` inside the limit,
 /// so the sidebar shows it is cut; cutting by `char` never splits a code point.
 pub fn session_title(first_message: &str) -> String {
-    let collapsed = first_message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if collapsed.chars().count() <= MAX_TITLE_CHARS {
+    title_within(first_message, MAX_TITLE_CHARS)
+}
+
+/// `text` as a title of at most `max_chars`: whitespace runs collapsed, cut with `…`.
+pub fn title_within(text: &str, max_chars: usize) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max_chars {
         return collapsed;
     }
-    let kept: String = collapsed.chars().take(MAX_TITLE_CHARS - 1).collect();
+    let kept: String = collapsed.chars().take(max_chars - 1).collect();
     format!("{}…", kept.trim_end())
 }
 
