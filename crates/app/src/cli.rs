@@ -132,6 +132,10 @@ pub struct Cli {
     )]
     pub sse_ping_secs: u64,
 
+    /// Largest file an import takes, in bytes (a ZIP may unpack to four times as much).
+    #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = HttpConfig::DEFAULT_IMPORT_MAX_BYTES, global = true)]
+    pub import_max_bytes: usize,
+
     /// Characters of earlier conversation sent with each question (the newest are kept).
     #[arg(
         long,

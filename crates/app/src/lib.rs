@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use domain::ports::{ChatStore, EventStore, LanguageModel, Stamps};
-use domain::{ChatLimits, ChatService, EventService, ShareService};
+use domain::{ChatLimits, ChatService, EventService, ShareService, TransferService};
 use http_api::{AppState, Generations, HttpConfig, Metrics, Runs, RunsConfig};
 use llm_openai::{OpenAiClient, OpenAiConfig};
 use local_postgres::{ClusterUse, Durability, LocalCluster, PgBinaries};
@@ -33,6 +33,7 @@ pub struct Settings {
     pub openai: OpenAiConfig,
     pub runs: RunsConfig,
     pub sse_ping_every: Duration,
+    pub import_max_bytes: usize,
 }
 
 impl From<cli::Cli> for Settings {
@@ -93,6 +94,7 @@ impl From<cli::Cli> for Settings {
                 ..RunsConfig::for_lease(Duration::from_secs(cli.answer_lease_secs.max(1)))
             },
             sse_ping_every: Duration::from_secs(cli.sse_ping_secs.max(1)),
+            import_max_bytes: cli.import_max_bytes,
         }
     }
 }
@@ -201,6 +203,7 @@ impl Application {
         let state = AppState {
             chat,
             events: EventService::new(store.clone(), Stamps::system()),
+            transfer: TransferService::new(store.clone(), store.clone(), Stamps::system()),
             shares: ShareService::new(
                 store.clone(),
                 Stamps::system(),
@@ -211,6 +214,7 @@ impl Application {
             runs: Runs::new(settings.runs),
             metrics: Metrics::new().context("registering the metrics")?,
             sse_ping_every: settings.sse_ping_every,
+            import_max_bytes: settings.import_max_bytes,
         };
         let port = listener.local_addr()?.port();
         let server = http_api::serve(listener, state, settings.http.clone())?;

@@ -26,6 +26,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// A ZIP file that unpacks to more than this many bytes.
+    #[error("the ZIP file unpacks to more than {0} bytes")]
+    Unpacked(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Well-formed input that breaks a rule.
@@ -97,7 +100,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::Unpacked(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AnswerInProgress(_) => StatusCode::CONFLICT,

@@ -12,8 +12,8 @@ use utoipa::openapi::path::PathItem;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
 use crate::{
-    access, chat_answers, chat_search, chat_sessions, chat_turns, events, health, shares, sse, ui,
-    waypoints,
+    access, chat_answers, chat_search, chat_sessions, chat_transfer, chat_turns, events, health,
+    shares, sse, ui, waypoints,
 };
 
 /// Lists the operations once, as `resource::action::handler`: the document's `paths` and
@@ -69,6 +69,9 @@ operations! {
     chat_sessions::edit::edit_session,
     chat_sessions::delete::delete_session,
     chat_sessions::delete_many::delete_sessions,
+    chat_transfer::export_one::export_chat,
+    chat_transfer::export_many::export_chats,
+    chat_transfer::import::import_chats,
     shares::create::create_share,
     shares::list::list_shares,
     shares::revoke::revoke_share,
@@ -169,7 +172,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 29);
+        assert_eq!(count, 32);
     }
 
     fn document(max_message_chars: usize) -> Value {

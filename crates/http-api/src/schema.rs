@@ -135,6 +135,25 @@ pub fn tags() -> Array {
         .build()
 }
 
+/// A body type whose schema is written by hand (as `schema`), under `name`: for what the
+/// derive cannot say (`oneOf`, a body read by hand).
+macro_rules! hand_written_schema {
+    ($type:ty, $name:literal, $schema:path) => {
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+                $schema().into()
+            }
+        }
+
+        impl utoipa::ToSchema for $type {
+            fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+        }
+    };
+}
+pub(crate) use hand_written_schema;
+
 /// Which chats a bulk delete removes: `ids` or `event_id`, exactly one, nothing else.
 pub fn chats_to_delete() -> Schema {
     let ids = ArrayBuilder::new()
@@ -161,6 +180,28 @@ pub fn chats_to_delete() -> Schema {
             .item(only("event_id", event.into()))
             .build(),
     )
+}
+
+/// What an import reads: an aidstation export (`format` names it; its `chats` are read one
+/// by one, and one that cannot be is skipped), or an array of ChatGPT or Open WebUI
+/// conversations (each read or skipped).
+pub fn import_file() -> Schema {
+    let objects = || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object));
+    let export = ObjectBuilder::new()
+        .property(
+            "format",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["aidstation.chat.v1"])),
+        )
+        .required("format")
+        .property("chats", objects())
+        .required("chats")
+        .description(Some("An aidstation export"));
+    let conversations = objects().description(Some(
+        "ChatGPT's conversations.json, or an Open WebUI export",
+    ));
+    Schema::OneOf(OneOfBuilder::new().item(export).item(conversations).build())
 }
 
 /// How many items a page holds, within `rule`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use domain::ports::{ChatStore, EventStore, HealthCheck, LanguageModel, ShareStore};
-use domain::{ChatService, EventService, ShareService};
+use domain::{ChatService, EventService, ShareService, TransferService};
 use secrecy::SecretString;
 
 use crate::generations::Generations;
@@ -19,10 +19,13 @@ pub struct AppState {
     pub chat: ChatService<dyn ChatStore, dyn EventStore, dyn LanguageModel>,
     pub events: EventService<dyn EventStore>,
     pub shares: ShareService<dyn ShareStore>,
+    pub transfer: TransferService<dyn ChatStore, dyn EventStore>,
     pub health: Arc<dyn HealthCheck>,
     pub generations: Arc<Generations>,
     pub runs: Runs,
     pub metrics: Metrics,
+    /// Largest import file, in bytes (`IMPORT_MAX_BYTES`).
+    pub import_max_bytes: usize,
     /// Silence after which a chat stream gets a `: ping` comment.
     pub sse_ping_every: Duration,
 }
@@ -60,6 +63,7 @@ impl HttpConfig {
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
     pub const DEFAULT_CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_SSE_PING_EVERY: Duration = Duration::from_secs(15);
+    pub const DEFAULT_IMPORT_MAX_BYTES: usize = 50 * 1024 * 1024;
 }
 
 impl Default for HttpConfig {

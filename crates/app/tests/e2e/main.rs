@@ -19,4 +19,5 @@ mod local_cluster;
 mod processes;
 mod search;
 mod shares;
+mod transfer;
 mod waypoints;

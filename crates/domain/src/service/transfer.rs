@@ -32,6 +32,11 @@ where
         }
     }
 
+    /// The time an export is stamped with.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.stamps.clock.now()
+    }
+
     /// The event, or `None` when there is none (any more).
     async fn event(&self, id: Uuid) -> Result<Option<Event>, ServiceError> {
         match self.events.get_event(id).await {
@@ -258,8 +263,11 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_event_to_attach_to_stores_nothing() {
         let mut events = MockEventStore::new();
+        // Asked once, before anything else; the store is never asked.
         events
             .expect_get_event()
+            .withf(|id| *id == Uuid::from_u128(5))
+            .times(1)
             .returning(|_| Err(EventStoreError::EventNotFound));
         let store = MockChatStore::new();
         let result = service(store, events)

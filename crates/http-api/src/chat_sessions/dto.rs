@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use domain::models::rules::{SESSION_LIMIT, TAG_FILTER};
 use domain::{
     BulkDeleted, ChatMessage, ChatSelection, ChatSession, CompletionNote, FieldError, Interruption,
-    Page, SessionEdit, SessionFilter, SessionKey, SessionWithMessages,
+    Page, SessionEdit, SessionFilter, SessionKey, SessionWithMessages, TokenUsage,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -242,12 +242,37 @@ impl From<SessionWithMessages> for SessionDto {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[schema(as = TokenUsage)]
 pub struct UsageDto {
     prompt_tokens: Option<i32>,
     completion_tokens: Option<i32>,
     total_tokens: Option<i32>,
+}
+
+impl From<TokenUsage> for UsageDto {
+    fn from(u: TokenUsage) -> Self {
+        Self {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            total_tokens: u.total_tokens,
+        }
+    }
+}
+
+impl From<UsageDto> for TokenUsage {
+    fn from(u: UsageDto) -> Self {
+        let UsageDto {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens,
+        } = u;
+        Self {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -287,6 +312,13 @@ pub struct SaidDto {
     status_code: Option<&'static str>,
 }
 
+impl SaidDto {
+    /// Why it stopped, or why it may not be all one expects, for a person.
+    pub fn status_reason(self) -> Option<String> {
+        self.status_reason
+    }
+}
+
 impl From<&ChatMessage> for SaidDto {
     fn from(m: &ChatMessage) -> Self {
         Self {
@@ -316,11 +348,7 @@ impl From<&ChatMessage> for MessageDto {
             sources: m.sources.clone(),
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
-            usage: m.usage.map(|u| UsageDto {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
-                total_tokens: u.total_tokens,
-            }),
+            usage: m.usage.map(UsageDto::from),
         }
     }
 }
@@ -341,18 +369,12 @@ pub struct BulkDeleteRequest {
     event_id: Option<Uuid>,
 }
 
-/// Written by hand: "one of the two, nothing else" is a `oneOf` the derive does not make.
-impl utoipa::PartialSchema for BulkDeleteRequest {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-        schema::chats_to_delete().into()
-    }
-}
-
-impl ToSchema for BulkDeleteRequest {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "ChatSessionsToDelete".into()
-    }
-}
+// Written by hand: "one of the two, nothing else" is a `oneOf` the derive does not make.
+schema::hand_written_schema!(
+    BulkDeleteRequest,
+    "ChatSessionsToDelete",
+    schema::chats_to_delete
+);
 
 impl BulkDeleteRequest {
     pub fn try_into_selection(self) -> Result<ChatSelection, ApiError> {
