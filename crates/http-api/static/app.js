@@ -3,7 +3,7 @@
 
 import { ApiError, api, explain } from './api.js';
 import { AssistantPanel } from './chat.js';
-import { element } from './dom.js';
+import { downloadMenu, element } from './dom.js';
 
 const main = document.getElementById('main');
 const WAYPOINT_TYPES = ['checkpoint', 'food', 'water', 'rest'];
@@ -188,6 +188,66 @@ function waypointForm(eventId, onSaved) {
   return { form, edit };
 }
 
+// Import: a file from ChatGPT, Open WebUI or aidstation, sent with its progress shown (a
+// 50 MiB export takes a while), then what was imported, what was already here and what
+// was skipped. `imported()` is called when chats were added.
+function chatImporter(eventId, imported) {
+  const progress = element('progress', { class: 'import-progress', max: '100', hidden: true });
+  const report = element('div', { class: 'import-report', role: 'status', 'aria-live': 'polite' });
+  const input = element('input', {
+    type: 'file', class: 'import-file', accept: '.json,.zip,application/json,application/zip', hidden: true,
+    onchange: () => {
+      const file = input.files[0];
+      input.value = '';
+      if (file) send(file);
+    },
+  });
+  const button = element('button', { type: 'button', class: 'icon-button import-chats', onclick: () => input.click() }, 'Import chats…');
+
+  function send(file) {
+    const request = new XMLHttpRequest();
+    request.open('POST', `/api/chat/import?event_id=${encodeURIComponent(eventId)}`);
+    request.setRequestHeader('content-type', file.type || 'application/octet-stream');
+    request.responseType = 'json';
+    progress.hidden = false;
+    progress.value = 0;
+    button.disabled = true;
+    report.textContent = `Sending ${file.name}…`;
+    request.upload.onprogress = (e) => {
+      if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
+    };
+    request.upload.onload = () => {
+      progress.removeAttribute('value');
+      report.textContent = `Reading ${file.name}…`;
+    };
+    const done = () => {
+      progress.hidden = true;
+      button.disabled = false;
+    };
+    request.onerror = () => {
+      done();
+      report.replaceChildren(element('p', { class: 'form-error' }, explain(null)));
+    };
+    request.onload = () => {
+      done();
+      const body = request.response ?? {};
+      if (request.status !== 200) {
+        if (request.status === 401) window.dispatchEvent(new CustomEvent('aidstation:sign-in'));
+        report.replaceChildren(element('p', { class: 'form-error' }, `Not imported. ${explain(new ApiError(request.status, body.detail ?? request.statusText))}`));
+        return;
+      }
+      const chats = (n) => (n === 1 ? '1 chat' : `${n} chats`);
+      report.replaceChildren(
+        element('p', {}, `Imported ${chats(body.imported)} from ${file.name}${body.duplicates ? `; ${chats(body.duplicates)} already here` : ''}.`),
+        body.skipped.length ? element('p', { class: 'muted' }, `Skipped ${chats(body.skipped.length)}:`) : null,
+        body.skipped.length ? element('ul', { class: 'import-skipped' }, ...body.skipped.map((s) => element('li', {}, `${s.title ?? `Conversation ${s.index + 1}`}: ${s.reason}`))) : null);
+      if (body.imported) imported();
+    };
+    request.send(file);
+  }
+  return element('span', { class: 'chat-import' }, button, input, progress, report);
+}
+
 async function eventPage(eventId) {
   let event;
   try {
@@ -243,6 +303,8 @@ async function eventPage(eventId) {
   }
 
   const panel = element('section', { class: 'assistant-panel card', 'aria-labelledby': 'assistant-title' });
+  const exported = (format) => `/api/chat/export?event_id=${encodeURIComponent(event.id)}&format=${format}`;
+  const importer = chatImporter(event.id, () => assistant.chatsChanged());
   // Phones get the chat first (right under the event's name); wide screens put it beside
   // the plan, the whole height of the window.
   main.replaceChildren(element('div', { class: 'event-layout' },
@@ -252,7 +314,10 @@ async function eventPage(eventId) {
       element('dl', { class: 'facts' },
         element('div', {}, element('dt', {}, 'Date'), element('dd', {}, formatDate(event.planned_date))),
         element('div', {}, element('dt', {}, 'Distance'), element('dd', {}, formatMiles(event.distance))),
-        element('div', {}, element('dt', {}, 'Target time'), element('dd', {}, formatDuration(event.target_duration_minutes))))),
+        element('div', {}, element('dt', {}, 'Target time'), element('dd', {}, formatDuration(event.target_duration_minutes)))),
+      element('div', { class: 'chat-files', role: 'group', 'aria-label': 'Chats of this event as files' },
+        downloadMenu('Export chats', 'export-chats', [['All chats as JSON', exported('json')], ['All chats as Markdown (ZIP)', exported('zip')]]),
+        importer)),
     panel,
     element('section', { class: 'event-details', 'aria-labelledby': 'waypoints-title' },
       element('h2', { id: 'waypoints-title' }, 'Waypoints'),

@@ -3,7 +3,7 @@
 // localStorage under `chat_session_${eventId}` and restored when the page is opened again.
 
 import { ApiError, api, apiPage, chatEvents, explain, resumeAnswer, startChat, stopAnswer } from './api.js';
-import { element, icon } from './dom.js';
+import { downloadMenu, element, icon } from './dom.js';
 import { addNote, markInterrupted, messageItem, setBody } from './message.js';
 
 const storageKey = (eventId) => `chat_session_${eventId}`;
@@ -114,8 +114,9 @@ export class AssistantPanel {
       },
     });
     this.suggestions = element('datalist', { id: 'tag-suggestions' });
+    this.exportMenu = element('span', { class: 'chat-export' });
     this.chatTools = element('div', { class: 'chat-tools', hidden: true },
-      this.chatTags, this.tagInput, this.suggestions,
+      this.chatTags, this.tagInput, this.suggestions, this.exportMenu,
       element('button', { type: 'button', class: 'icon-button share-chat', onclick: () => this.openShare() }, 'Share'));
     this.shareDialog = this.buildShareDialog();
     this.conversation = element('div', { class: 'conversation' }, this.chatTools, this.messages, this.live, this.notice, form, this.shareDialog);
@@ -533,6 +534,16 @@ export class AssistantPanel {
     }
   }
 
+  // Chats were added from outside the panel (an import): the list and tags again.
+  chatsChanged() {
+    this.sessions = null;
+    this.historyShape = null;
+    if (!this.sidebar.hidden) {
+      this.loadHistory();
+      this.loadTags();
+    }
+  }
+
   // The next page of the list, once its end is in view.
   async loadMore() {
     const next = this.nextPage;
@@ -753,6 +764,9 @@ export class AssistantPanel {
     this.current = session && { id: session.id, title: session.title, tags: session.tags ?? [] };
     this.chatTools.hidden = !this.current;
     if (!this.current) return;
+    const exported = (format) => `${sessionPath(this.current.id)}/export?format=${format}`;
+    this.exportMenu.replaceChildren(downloadMenu('Export', 'export-chat',
+      [['Markdown', exported('md')], ['JSON', exported('json')], ['PDF', exported('pdf')]]));
     this.chatTags.replaceChildren(...this.current.tags.map((tag) => element('li', { class: 'tag-chip' }, tag,
       element('button', { type: 'button', class: 'tag-remove', 'aria-label': `Remove tag ${tag}`, onclick: () => this.removeTag(tag) }, '×'))));
   }

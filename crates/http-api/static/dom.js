@@ -28,3 +28,28 @@ export function icon(path) {
   svg.append(shape);
   return svg;
 }
+
+// A small menu of download links, opened and closed by its own button (a <details>, so the
+// keyboard and screen readers get it without script). `links`: [label, href] pairs.
+export function downloadMenu(label, className, links) {
+  const menu = element('details', { class: `menu ${className}` },
+    element('summary', { class: 'icon-button' }, label),
+    element('ul', { class: 'menu-list' }, ...links.map(([text, href]) => element('li', {},
+      element('a', { href, download: true, class: 'menu-item', onclick: () => menu.removeAttribute('open') }, text)))));
+  // Closed again by Escape, as menus are (and by a click elsewhere, below).
+  menu.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && menu.open) {
+      e.stopPropagation();
+      menu.removeAttribute('open');
+      menu.querySelector('summary').focus();
+    }
+  });
+  return menu;
+}
+
+// A click anywhere else closes an open menu (one listener for every menu there is).
+document.addEventListener('click', (e) => {
+  for (const menu of document.querySelectorAll('details.menu[open]')) {
+    if (!menu.contains(e.target)) menu.removeAttribute('open');
+  }
+});

@@ -109,6 +109,16 @@ impl Session {
             .unwrap_or_else(|e| panic!("devtools {cmd}: {e}"))
     }
 
+    /// Saves what the page downloads into `dir` (headless Chromium refuses downloads
+    /// otherwise).
+    pub async fn downloads_to(&self, dir: &std::path::Path) {
+        self.devtools(
+            "Page.setDownloadBehavior",
+            json!({"behavior": "allow", "downloadPath": dir.to_string_lossy()}),
+        )
+        .await;
+    }
+
     /// Makes the page see `prefers-color-scheme: dark` (or light).
     pub async fn prefer_dark(&self, dark: bool) {
         let scheme = if dark { "dark" } else { "light" };

@@ -387,3 +387,73 @@ async fn a_bad_file_is_refused_with_a_clear_reason_and_nothing_is_stored() {
         assert_eq!(count(&app, table).await, 0, "{table}");
     }
 }
+
+#[tokio::test]
+async fn a_long_chat_exports_as_a_pdf_whose_text_reads_back_wrapped_over_numbered_pages() {
+    let app = spawn_app().await;
+    let event = app.seed_event("Tor des Géants").await;
+    let long =
+        "Keep the effort easy on the first climb to Col Arp — walk every steep pitch. ".repeat(30);
+    let mut messages = vec![
+        "Pacing for the Tor — café stops, 東京 and 🏃?",
+        long.as_str(),
+    ];
+    messages.extend(
+        ["Where do I sleep?", "At Donnas and Gressoney."]
+            .iter()
+            .cycle()
+            .take(60)
+            .copied(),
+    );
+    let id = app.seed_session(event, 2, &messages).await;
+    app.db
+        .execute(&format!(
+            "UPDATE chat_messages SET status = 'interrupted', status_code = 'stopped' \
+             WHERE id = (SELECT id FROM chat_messages WHERE session_id = '{id}' ORDER BY seq DESC LIMIT 1)"
+        ))
+        .await;
+
+    let response = app
+        .get(&format!("/api/chat/sessions/{id}/export?format=pdf"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("filename*=UTF-8''Pacing%20for%20the%20Tor"),
+        "{disposition}"
+    );
+    let pdf = response.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_contains_all(
+        &flat,
+        &[
+            "Pacing for the Tor — café stops, ?? and ??",
+            "Event: Tor des Géants",
+            "You · 2026-06-27 05:02 UTC",
+            "Keep the effort easy on the first climb to Col Arp — walk every steep pitch.",
+            "At Donnas and Gressoney.",
+            "Interrupted: ",
+            "1 / 5",
+            "5 / 5",
+        ],
+    );
+    assert!(!flat.contains("6 / 5"), "{flat}");
+    // Wrapped: the first page sets the long answer as many lines (one text run each), none
+    // wider than the page.
+    let document = lopdf::Document::load_mem(&pdf).unwrap();
+    let first = *document.get_pages().get(&1).unwrap();
+    let content =
+        lopdf::content::Content::decode(&document.get_page_content(first).unwrap()).unwrap();
+    let runs = content
+        .operations
+        .iter()
+        .filter(|op| op.operator == "TJ" || op.operator == "Tj")
+        .count();
+    assert!(runs > 40, "{runs} text runs on page 1");
+}

@@ -8,6 +8,7 @@ pub mod format;
 pub mod import;
 pub mod markdown;
 pub mod open_webui;
+pub mod pdf;
 pub mod read;
 
 use actix_web::http::header::{self, HeaderValue};

@@ -26,6 +26,7 @@ use test_support::browser::Session;
 mod event_page;
 mod organize;
 mod search;
+mod transfer;
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
