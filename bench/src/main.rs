@@ -12,6 +12,7 @@ mod floor;
 mod load;
 mod pages;
 mod search;
+mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -778,6 +779,11 @@ async fn run(
     } else {
         None
     };
+    let transfers = if http_rows && (bench.wanted("export") || bench.wanted("import")) {
+        transfer::run(&args.app, db, &model.base_url, args.quick).await?
+    } else {
+        Vec::new()
+    };
     if !bench.wanted("open streams") {
         bench.app.stop();
         return Ok(());
@@ -816,6 +822,7 @@ async fn run(
         "rows": bench.rows,
         "page_loads": page_loads,
         "search_data": search_data,
+        "transfers": transfers,
         "open_streams": streams_result,
         "total_secs": started.elapsed().as_secs_f64(),
     });

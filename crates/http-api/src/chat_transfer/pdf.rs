@@ -169,29 +169,45 @@ impl<'a> Measure<'a> {
     }
 }
 
-/// Greedy line filling at spaces; a word wider than the line is cut where it must be.
+/// Greedy line filling at spaces (each word measured once); a word wider than the line is
+/// cut where it must be.
 fn wrap(measure: &Measure, paragraph: &str, width: f32) -> Vec<String> {
     let shown: String = paragraph.chars().map(|c| measure.shown(c)).collect();
+    let space = measure.width(" ");
     let mut lines = Vec::new();
-    let mut line = String::new();
+    let (mut line, mut used) = (String::new(), 0.0);
     for word in shown.split_whitespace() {
-        let candidate = if line.is_empty() {
-            word.to_owned()
+        let wide = measure.width(word);
+        let needed = if line.is_empty() {
+            wide
         } else {
-            format!("{line} {word}")
+            used + space + wide
         };
-        if measure.width(&candidate) <= width {
-            line = candidate;
+        if needed <= width {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            used = needed;
             continue;
         }
         if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
+            used = 0.0;
+        }
+        if wide <= width {
+            line.push_str(word);
+            used = wide;
+            continue;
         }
         for c in word.chars() {
-            if !line.is_empty() && measure.width(&format!("{line}{c}")) > width {
+            let step = measure.width(c.encode_utf8(&mut [0; 4]));
+            if !line.is_empty() && used + step > width {
                 lines.push(std::mem::take(&mut line));
+                used = 0.0;
             }
             line.push(c);
+            used += step;
         }
     }
     lines.push(line);
