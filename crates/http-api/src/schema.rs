@@ -186,7 +186,9 @@ pub fn chats_to_delete() -> Schema {
 /// by one, and one that cannot be is skipped), or an array of ChatGPT or Open WebUI
 /// conversations (each read or skipped).
 pub fn import_file() -> Schema {
-    let objects = || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object));
+    // Any items: one that is no conversation is skipped, with its reason, not refused.
+    let objects =
+        || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue));
     let export = ObjectBuilder::new()
         .property(
             "format",

@@ -341,6 +341,11 @@ async fn a_bad_file_is_refused_with_a_clear_reason_and_nothing_is_stored() {
             "this server reads",
         ),
         (
+            b"{\"format\": \"aidstation.chat.v1\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "has no `chats`",
+        ),
+        (
             b"42".to_vec(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "expected an export",

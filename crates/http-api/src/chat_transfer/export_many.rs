@@ -15,6 +15,7 @@ use crate::chat_transfer::format::{ChatV1, FORMAT, FileHead};
 use crate::chat_transfer::{ascii_name, attachment, markdown};
 use crate::error::{ApiError, Problem};
 use crate::extract::parse_optional_id;
+use crate::schema;
 use crate::state::State;
 
 /// The file many chats are exported as.
@@ -32,6 +33,7 @@ pub enum ChatsFileFormat {
 #[into_params(parameter_in = Query)]
 pub struct ExportManyQuery {
     /// Only this event's chats; every chat when absent or empty.
+    #[param(schema_with = schema::uuid_or_empty)]
     event_id: Option<String>,
     /// `json` (the default) or `zip`.
     #[serde(default)]

@@ -25,6 +25,7 @@ const UNPACK_FACTOR: usize = 4;
 pub struct ImportQuery {
     /// Attach every imported chat to this event; without it, a chat of an aidstation file
     /// keeps its event when that event is here, and the others have none.
+    #[param(schema_with = schema::uuid_or_empty)]
     event_id: Option<String>,
 }
 

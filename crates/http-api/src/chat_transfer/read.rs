@@ -111,21 +111,28 @@ impl<'de> Visitor<'de> for File<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<(), A::Error> {
-        let mut format = None;
+        let (mut format, mut chats) = (None, false);
         while let Some(key) = fields.next_key::<String>()? {
             match key.as_str() {
                 "format" => format = Some(fields.next_value::<String>()?),
-                "chats" => fields.next_value_seed(Each {
-                    drafts: &mut *self.drafts,
-                    read: aidstation_chat,
-                })?,
+                "chats" if chats => {
+                    return Err(serde::de::Error::custom("the file names `chats` twice"));
+                }
+                "chats" => {
+                    chats = true;
+                    fields.next_value_seed(Each {
+                        drafts: &mut *self.drafts,
+                        read: aidstation_chat,
+                    })?;
+                }
                 _ => {
                     fields.next_value::<IgnoredAny>()?;
                 }
             }
         }
         match format.as_deref() {
-            Some(FORMAT) => Ok(()),
+            Some(FORMAT) if chats => Ok(()),
+            Some(FORMAT) => Err(serde::de::Error::custom("the file has no `chats`")),
             Some(other) => Err(serde::de::Error::custom(format!(
                 "the file's format is {other:?}; this server reads {FORMAT:?}"
             ))),
