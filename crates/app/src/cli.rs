@@ -132,6 +132,12 @@ pub struct Cli {
     )]
     pub sse_ping_secs: u64,
 
+    /// A font file for what the PDF export's DejaVu Sans lacks (CJK, say). Unset: the first
+    /// of a few usual system fonts that is installed (Droid Sans Fallback, Noto Sans CJK,
+    /// WenQuanYi), if any.
+    #[arg(long, env = "PDF_FALLBACK_FONT", global = true)]
+    pub pdf_fallback_font: Option<PathBuf>,
+
     /// Largest file an import takes, in bytes (a ZIP may unpack to four times as much).
     #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = HttpConfig::DEFAULT_IMPORT_MAX_BYTES, global = true)]
     pub import_max_bytes: usize,

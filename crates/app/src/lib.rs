@@ -34,6 +34,8 @@ pub struct Settings {
     pub runs: RunsConfig,
     pub sse_ping_every: Duration,
     pub import_max_bytes: usize,
+    /// The PDF export's font for what DejaVu Sans lacks, if any.
+    pub pdf_fallback_font: Option<PathBuf>,
 }
 
 impl From<cli::Cli> for Settings {
@@ -95,6 +97,7 @@ impl From<cli::Cli> for Settings {
             },
             sse_ping_every: Duration::from_secs(cli.sse_ping_secs.max(1)),
             import_max_bytes: cli.import_max_bytes,
+            pdf_fallback_font: cli.pdf_fallback_font.or_else(installed_fallback_font),
         }
     }
 }
@@ -180,6 +183,17 @@ impl Application {
         settings: &Settings,
         database_url: &SecretString,
     ) -> anyhow::Result<Self> {
+        if let Some(path) = &settings.pdf_fallback_font {
+            let loaded = std::fs::read(path)
+                .map_err(|error| error.to_string())
+                .and_then(http_api::set_pdf_fallback_font);
+            match loaded {
+                Ok(()) => tracing::info!(font = %path.display(), "PDF export: fallback font"),
+                Err(error) => {
+                    tracing::warn!(font = %path.display(), %error, "PDF export: fallback font not used")
+                }
+            }
+        }
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
         let pool = build_pool(database_url, settings.pool)?;
@@ -256,6 +270,21 @@ impl Application {
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
+}
+
+/// Fonts that cover what DejaVu Sans lacks (CJK above all), where Debian installs them.
+const FALLBACK_FONTS: [&str; 3] = [
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+];
+
+/// The first of [`FALLBACK_FONTS`] that is installed.
+pub fn installed_fallback_font() -> Option<PathBuf> {
+    FALLBACK_FONTS
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
 }
 
 /// Ctrl-C, SIGTERM, or the app's own stopper.

@@ -41,6 +41,7 @@ use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 
+pub use chat_transfer::pdf::set_fallback_font as set_pdf_fallback_font;
 pub use error::ApiError;
 pub use generations::Generations;
 pub use metrics::Metrics;

@@ -58,6 +58,7 @@ pub fn settings(database_url: SecretString, model_base_url: &str) -> Settings {
         runs: http_api::RunsConfig::for_lease(ChatLimits::DEFAULT.answer_lease),
         sse_ping_every: Duration::from_secs(15),
         import_max_bytes: http_api::HttpConfig::DEFAULT_IMPORT_MAX_BYTES,
+        pdf_fallback_font: app::installed_fallback_font(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! A chat as a PDF: A4 pages with the title, the event and dates, then each message under
 //! its author and time, its paragraphs wrapped to the page, its note and sources; page
 //! numbers at the foot of each page. Text is real text (selectable, searchable), set in
-//! DejaVu Sans, embedded as a subset; a character the font lacks becomes `?`.
+//! DejaVu Sans, embedded as a subset. A character DejaVu lacks (CJK, say) is set in the
+//! fallback font when one is configured and has it ([`set_fallback_font`]); else it is `?`.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use domain::{Event, SessionWithMessages};
 use krilla::Document;
@@ -45,6 +46,26 @@ impl Face {
 struct Faces {
     regular: Face,
     bold: Face,
+}
+
+/// The font for what DejaVu Sans lacks: set once, at start-up, when configured.
+static FALLBACK: OnceLock<Face> = OnceLock::new();
+
+/// Makes the font file `data` (TrueType or OpenType; the first face of a collection) the one
+/// for characters DejaVu Sans has no glyph for. The first font set stays for the life of
+/// the process (later calls change nothing).
+pub fn set_fallback_font(data: Vec<u8>) -> Result<(), String> {
+    if FALLBACK.get().is_some() {
+        return Ok(());
+    }
+    // Kept for the life of the process, as the built-in fonts are.
+    let data: &'static [u8] = Box::leak(data.into_boxed_slice());
+    ttf_parser::Face::parse(data, 0)
+        .map_err(|error| format!("the font cannot be read: {error}"))?;
+    let face = Face::load(data).ok_or("the font cannot be read")?;
+    // Set by another server of this process meanwhile: the first one stays.
+    let _ = FALLBACK.set(face);
+    Ok(())
 }
 
 static FACES: LazyLock<Option<Faces>> = LazyLock::new(|| {
@@ -89,9 +110,23 @@ impl Style {
     }
 }
 
-/// One line set on a page: its text, style and where its baseline is.
-struct Line {
+/// Which font a piece of text is set in.
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Own,
+    Fallback,
+}
+
+/// Text set in one font, and how wide it is.
+struct Run {
+    which: Which,
     text: String,
+    width: f32,
+}
+
+/// One line set on a page: its runs, style and where its baseline starts.
+struct Line {
+    runs: Vec<Run>,
     style: Style,
     x: f32,
     y: f32,
@@ -118,7 +153,7 @@ impl Layout<'_> {
         };
         let measure = Measure::new(face.data, style.size());
         for paragraph in text.split('\n') {
-            for line in wrap(&measure, paragraph, WIDTH - indent) {
+            for runs in wrap(&measure, paragraph, WIDTH - indent) {
                 if self.y + style.leading() > BOTTOM {
                     self.pages.push(Vec::new());
                     self.y = MARGIN;
@@ -126,7 +161,7 @@ impl Layout<'_> {
                 self.y += style.leading();
                 if let Some(page) = self.pages.last_mut() {
                     page.push(Line {
-                        text: line,
+                        runs,
                         style,
                         x: MARGIN + indent,
                         y: self.y,
@@ -137,80 +172,124 @@ impl Layout<'_> {
     }
 }
 
-/// Widths of text in one face and size, and what the face can show.
+/// Widths of text in one size, and which font shows each character.
 struct Measure<'a> {
-    face: Option<ttf_parser::Face<'a>>,
+    own: Option<ttf_parser::Face<'a>>,
+    fallback: Option<ttf_parser::Face<'static>>,
     size: f32,
 }
 
+/// A character as it will be set: in which font, and how wide.
+#[derive(Clone, Copy)]
+struct Glyph {
+    which: Which,
+    c: char,
+    width: f32,
+}
+
 impl<'a> Measure<'a> {
-    fn new(data: &'a [u8], size: f32) -> Self {
+    fn new(own: &'a [u8], size: f32) -> Self {
         Self {
-            face: ttf_parser::Face::parse(data, 0).ok(),
+            own: ttf_parser::Face::parse(own, 0).ok(),
+            fallback: FALLBACK
+                .get()
+                .and_then(|face| ttf_parser::Face::parse(face.data, 0).ok()),
             size,
         }
     }
 
-    /// The character as it can be shown: itself, or `?` when the font has no glyph for it.
-    fn shown(&self, c: char) -> char {
-        match &self.face {
-            Some(face) if c.is_whitespace() || face.glyph_index(c).is_some() => c,
-            _ => '?',
-        }
+    fn advance(&self, face: &ttf_parser::Face, c: char) -> Option<f32> {
+        let glyph = face.glyph_index(c)?;
+        let advance = face.glyph_hor_advance(glyph)?;
+        Some(f32::from(advance) / f32::from(face.units_per_em()) * self.size)
     }
 
+    /// `c` in the first font that has it, else `?` in this one.
+    fn glyph(&self, c: char) -> Glyph {
+        let own = self.own.as_ref().and_then(|face| self.advance(face, c));
+        let fallback = || {
+            self.fallback
+                .as_ref()
+                .and_then(|face| self.advance(face, c))
+        };
+        let (which, c, width) = match (own, c.is_whitespace()) {
+            (Some(width), _) => (Which::Own, c, width),
+            (None, true) => (Which::Own, ' ', self.width(" ")),
+            (None, false) => match fallback() {
+                Some(width) => (Which::Fallback, c, width),
+                None => (Which::Own, '?', self.width("?")),
+            },
+        };
+        Glyph { which, c, width }
+    }
+
+    /// The width of `text` in this font alone (for spaces, `?` and page numbers).
     fn width(&self, text: &str) -> f32 {
-        let Some(face) = &self.face else { return 0.0 };
-        let units = f32::from(face.units_per_em());
-        text.chars()
-            .filter_map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)))
-            .map(|advance| f32::from(advance) / units * self.size)
-            .sum()
+        let Some(face) = &self.own else { return 0.0 };
+        text.chars().filter_map(|c| self.advance(face, c)).sum()
     }
 }
 
-/// Greedy line filling at spaces (each word measured once); a word wider than the line is
-/// cut where it must be.
-fn wrap(measure: &Measure, paragraph: &str, width: f32) -> Vec<String> {
-    let shown: String = paragraph.chars().map(|c| measure.shown(c)).collect();
-    let space = measure.width(" ");
+/// A line's glyphs as runs of one font each.
+fn runs(glyphs: &[Glyph]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for glyph in glyphs {
+        match runs.last_mut() {
+            Some(run) if run.which == glyph.which => {
+                run.text.push(glyph.c);
+                run.width += glyph.width;
+            }
+            _ => runs.push(Run {
+                which: glyph.which,
+                text: glyph.c.to_string(),
+                width: glyph.width,
+            }),
+        }
+    }
+    runs
+}
+
+/// Greedy line filling at spaces (each word measured once); a word wider than the line (a
+/// long URL, or CJK text, which has no spaces) is cut where it must be.
+fn wrap(measure: &Measure, paragraph: &str, width: f32) -> Vec<Vec<Run>> {
+    let space = measure.glyph(' ');
     let mut lines = Vec::new();
-    let (mut line, mut used) = (String::new(), 0.0);
-    for word in shown.split_whitespace() {
-        let wide = measure.width(word);
+    let (mut line, mut used): (Vec<Glyph>, f32) = (Vec::new(), 0.0);
+    for word in paragraph.split_whitespace() {
+        let glyphs: Vec<Glyph> = word.chars().map(|c| measure.glyph(c)).collect();
+        let wide: f32 = glyphs.iter().map(|g| g.width).sum();
         let needed = if line.is_empty() {
             wide
         } else {
-            used + space + wide
+            used + space.width + wide
         };
         if needed <= width {
             if !line.is_empty() {
-                line.push(' ');
+                line.push(space);
             }
-            line.push_str(word);
+            line.extend(glyphs);
             used = needed;
             continue;
         }
         if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
+            lines.push(runs(&std::mem::take(&mut line)));
             used = 0.0;
         }
         if wide <= width {
-            line.push_str(word);
+            line = glyphs;
             used = wide;
             continue;
         }
-        for c in word.chars() {
-            let step = measure.width(c.encode_utf8(&mut [0; 4]));
-            if !line.is_empty() && used + step > width {
-                lines.push(std::mem::take(&mut line));
+        for glyph in glyphs {
+            if !line.is_empty() && used + glyph.width > width {
+                lines.push(runs(&std::mem::take(&mut line)));
                 used = 0.0;
             }
-            line.push(c);
-            used += step;
+            line.push(glyph);
+            used += glyph.width;
         }
     }
-    lines.push(line);
+    lines.push(runs(&line));
     lines
 }
 
@@ -274,11 +353,11 @@ pub fn render(chat: &SessionWithMessages, event: Option<&Event>) -> Result<Vec<u
         let settings = PageSettings::from_wh(PAGE.0, PAGE.1).ok_or("no page size")?;
         let mut page = document.start_page_with(settings);
         let mut surface = page.surface();
-        let mut draw = |text: &str, style: Style, x: f32, y: f32| {
-            let face = if style.bold() {
-                &faces.bold
-            } else {
-                &faces.regular
+        let mut draw = |run: &Run, style: Style, x: f32, y: f32| {
+            let face = match (run.which, FALLBACK.get()) {
+                (Which::Fallback, Some(fallback)) => fallback,
+                _ if style.bold() => &faces.bold,
+                _ => &faces.regular,
             };
             let grey = style.grey();
             surface.set_fill(Some(Fill {
@@ -289,16 +368,25 @@ pub fn render(chat: &SessionWithMessages, event: Option<&Event>) -> Result<Vec<u
                 Point::from_xy(x, y),
                 face.font.clone(),
                 style.size(),
-                text,
+                &run.text,
                 false,
                 TextDirection::Auto,
             );
         };
         for line in lines {
-            draw(&line.text, line.style, line.x, line.y);
+            let mut x = line.x;
+            for run in &line.runs {
+                draw(run, line.style, x, line.y);
+                x += run.width;
+            }
         }
-        let footer = format!("{} / {total}", number + 1);
-        let width = Measure::new(faces.regular.data, Style::Meta.size()).width(&footer);
+        let text = format!("{} / {total}", number + 1);
+        let width = Measure::new(faces.regular.data, Style::Meta.size()).width(&text);
+        let footer = Run {
+            which: Which::Own,
+            text,
+            width,
+        };
         draw(
             &footer,
             Style::Meta,
