@@ -190,7 +190,7 @@ impl Application {
             match loaded {
                 Ok(()) => tracing::info!(font = %path.display(), "PDF export: fallback font"),
                 Err(error) => {
-                    tracing::warn!(font = %path.display(), %error, "PDF export: fallback font not used")
+                    tracing::warn!(font = %path.display(), %error, "PDF export: fallback font not used");
                 }
             }
         }
