@@ -258,7 +258,7 @@ async fn keyboard_alone_asks_opens_history_picks_a_chat_and_deletes_one() {
         until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
         assert!(focused(&browser, "#question").await, "after the answer: {}", focus_name(&browser).await);
         // The answer is announced once, whole.
-        assert_eq!(js(&browser, "document.querySelector('[role=status]').textContent").await, json!(format!("The assistant answered: {FULL_ANSWER}")));
+        assert_eq!(js(&browser, "document.querySelector('.assistant-panel .sr-only[role=status]').textContent").await, json!(format!("The assistant answered: {FULL_ANSWER}")));
 
         // History: the list takes the focus, on the open chat.
         tab_to(&browser, &[SHIFT, TAB], "button.history-toggle", 8).await;
