@@ -6,23 +6,35 @@ use std::time::Duration;
 
 use super::*;
 
-/// The file that appears in `dir` (once Chromium has finished writing it).
+/// The file that appears in `dir`, once Chromium has finished writing it: not a
+/// `.crdownload`, not empty, and the same size twice in a row (a streamed download may
+/// have its name before all its bytes).
 async fn downloaded(dir: &Path) -> PathBuf {
     let deadline = tokio::time::Instant::now() + WAIT;
+    let mut last = None;
     loop {
-        let done: Vec<PathBuf> = std::fs::read_dir(dir)
+        let done: Vec<(PathBuf, u64)> = std::fs::read_dir(dir)
             .unwrap()
             .map(|entry| entry.unwrap().path())
             .filter(|path| path.extension().is_some_and(|e| e != "crdownload"))
+            .map(|path| {
+                let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                (path, size)
+            })
             .collect();
-        if let [file] = done.as_slice() {
-            return file.clone();
+        if let [(file, size)] = done.as_slice()
+            && *size > 0
+        {
+            if last.as_ref() == Some(&(file.clone(), *size)) {
+                return file.clone();
+            }
+            last = Some((file.clone(), *size));
         }
         assert!(
             tokio::time::Instant::now() < deadline,
             "no download in {dir:?}"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
 
