@@ -59,20 +59,22 @@ where
         Ok((chat, event))
     }
 
-    /// The chats to export (without their messages, which [`Self::export_chat`] reads one
-    /// chat at a time), newest first; `NotFound(Event)` for an unknown event.
+    /// The event (when one is named) and the chats to export, without their messages (which
+    /// [`Self::export_chat`] reads one chat at a time), newest first; `NotFound(Event)` for an
+    /// unknown event.
     pub async fn chats_to_export(
         &self,
         event_id: Option<Uuid>,
-    ) -> Result<Vec<ChatSession>, ServiceError> {
-        if let Some(id) = event_id {
-            self.events.get_event(id).await?;
-        }
+    ) -> Result<(Option<Event>, Vec<ChatSession>), ServiceError> {
+        let event = match event_id {
+            Some(id) => Some(self.events.get_event(id).await?),
+            None => None,
+        };
         let filter = SessionFilter {
             event_id,
             ..SessionFilter::default()
         };
-        Ok(self.store.list_sessions(&filter).await?)
+        Ok((event, self.store.list_sessions(&filter).await?))
     }
 
     /// Stores each readable conversation of a file in its own transaction; `drafts` holds

@@ -54,14 +54,11 @@ pub async fn export_chats(
     query: Query<ExportManyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let event_id = parse_optional_id("event_id", query.event_id.as_deref())?;
-    let chats = state.transfer.chats_to_export(event_id).await?;
-    let name = match event_id {
-        Some(id) => match state.events.get_event(id).await {
-            Ok(event) => format!("{} chats", event.fields.name),
-            Err(_) => "chats".to_owned(),
-        },
-        None => "aidstation chats".to_owned(),
-    };
+    let (event, chats) = state.transfer.chats_to_export(event_id).await?;
+    let name = event.map_or_else(
+        || "aidstation chats".to_owned(),
+        |event| format!("{} chats", event.fields.name),
+    );
     let mut response = HttpResponse::Ok();
     Ok(match query.format {
         ChatsFileFormat::Json => response
