@@ -33,37 +33,39 @@ w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEF
 WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
 
 /// Finishing the answer's row (written as `generating` with the question), fenced by its
-/// owner, with the session's `updated_at` bump, in one transaction. `:answer` is the text
-/// the bench's model answers (the search vector is made of it).
-const ANSWER: &str = "BEGIN;
-UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = md5(:r || 's')::uuid \
-RETURNING id, event_id, title, created_at, updated_at, pinned, tags;
-UPDATE chat_messages SET content = :answer, sources = NULL, status = 'complete', status_code = NULL, \
-status_detail = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, \
-total_tokens = 62, session_id = md5(:r || 's')::uuid, role = 'assistant', created_at = now() \
-WHERE id = md5(:r || 'a')::uuid AND owner_id = '00000000-0000-0000-0000-00000000000a' \
-AND (status = 'generating' OR status_code = 'process_died');
-COMMIT;\n";
+/// owner, with the session's `updated_at` bump, in one statement. `:answer` is the text the
+/// bench's model answers (the search vector is made of it).
+const ANSWER: &str = "WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
+WHERE id = md5(:r || 's')::uuid RETURNING id, event_id, title, created_at, updated_at, pinned, tags), \
+finished AS (UPDATE chat_messages m SET content = :answer, sources = NULL, status = 'complete', status_code = NULL, \
+note = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, total_tokens = 62 \
+FROM session WHERE m.id = md5(:r || 'a')::uuid AND m.session_id = session.id \
+AND m.owner_id = '00000000-0000-0000-0000-00000000000a' AND (m.status = 'generating' OR m.status_code = 'process_died') \
+RETURNING m.id) SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session;\n";
 
-/// The question and the empty `generating` row of its answer, owned, with the chat's event,
-/// in one statement.
+/// The question and the empty `generating` row of its answer, owned, with the event of the
+/// statement's `session`, in their order.
 const QUESTION_AND_ANSWER_ROWS: &str = "INSERT INTO chat_messages (id, session_id, role, content, sources, status, \
-status_code, status_detail, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, \
-owner_id, event_id) VALUES \
-(md5(:r || 'u')::uuid, md5(:r || 's')::uuid, 'user', 'How should I pace the first 30 miles?', NULL, 'complete', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL, :event), \
+status_code, note, finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, owner_id, event_id) \
+SELECT v.id, v.session_id, v.role, v.content, v.sources, v.status, v.status_code, v.note, v.finish_reason, v.model, \
+v.prompt_tokens, v.completion_tokens, v.total_tokens, v.created_at, v.owner_id, session.event_id \
+FROM session CROSS JOIN (VALUES \
+(md5(:r || 'u')::uuid, md5(:r || 's')::uuid, 'user', 'How should I pace the first 30 miles?', NULL::jsonb, 'complete', \
+NULL::text, NULL::text, NULL::text, NULL::text, NULL::int, NULL::int, NULL::int, now(), NULL::uuid, 0), \
 (md5(:r || 'a')::uuid, md5(:r || 's')::uuid, 'assistant', '', NULL, 'generating', \
-NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-00000000000a', :event);\n";
+NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-00000000000a'::uuid, 1)) \
+AS v(id, session_id, role, content, sources, status, status_code, note, finish_reason, model, prompt_tokens, \
+completion_tokens, total_tokens, created_at, owner_id, ord) ORDER BY v.ord";
 
-/// A new chat: the event and its waypoints for the prompt, the session, question and answer
-/// row in one transaction, then the finished answer with the session's `updated_at` in another.
+/// A new chat: the event and its waypoints for the prompt, the session with its question
+/// and answer row in one statement, then the finished answer with the session's
+/// `updated_at` in another.
 pub fn new_chat() -> String {
     format!(
         "\\set r random(1, 9000000000000000)
-{EVENT_AND_WAYPOINTS}BEGIN;
-INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at) VALUES (md5(:r || 's')::uuid, :event, \
-'How should I pace the first 30 miles?', now(), now());
-{QUESTION_AND_ANSWER_ROWS}COMMIT;
+{EVENT_AND_WAYPOINTS}WITH session AS (INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, \
+pinned, tags) VALUES (md5(:r || 's')::uuid, :event, 'How should I pace the first 30 miles?', now(), now(), false, '{{}}') \
+RETURNING id, event_id, title, created_at, updated_at, pinned, tags) {QUESTION_AND_ANSWER_ROWS};
 {ANSWER}"
     )
 }
@@ -84,10 +86,9 @@ pub fn continued_chat() -> String {
     let session = "md5('continued' || :client_id)::uuid";
     format!(
         "\\set r random(1, 9000000000000000)
-{}{EVENT_AND_WAYPOINTS}BEGIN;
-UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) WHERE id = {session} \
-RETURNING id, event_id, title, created_at, updated_at, pinned, tags;
-{}COMMIT;
+{}{EVENT_AND_WAYPOINTS}WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
+WHERE id = {session} RETURNING id, event_id, title, created_at, updated_at, pinned, tags), added AS ({}) \
+SELECT id, event_id, title, created_at, updated_at, pinned, tags FROM session;
 {}",
         RECENT_HISTORY.replace(":session", session),
         QUESTION_AND_ANSWER_ROWS.replace("md5(:r || 's')::uuid", session),

@@ -67,6 +67,9 @@ struct Args {
     /// Messages seeded for the search rows (default 1,000,000; 100,000 with --quick).
     #[arg(long)]
     search_messages: Option<usize>,
+    /// Only the rows at these client counts (comma-separated), e.g. to profile one load.
+    #[arg(long, value_delimiter = ',')]
+    clients: Vec<usize>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +171,8 @@ struct Bench<'a> {
     measure: Duration,
     rows: Vec<Row>,
     only: Option<String>,
+    /// Client counts to measure at; empty for all.
+    clients: Vec<usize>,
     floors: bool,
     /// The 11th page of 50 of the 1,000 chats (after a `Link` was followed ten times).
     deep_page: String,
@@ -189,7 +194,7 @@ impl Bench<'_> {
         clients: usize,
         floor_script: Option<String>,
     ) -> anyhow::Result<()> {
-        if !self.wanted(scenario) {
+        if !self.wanted(scenario) || !(self.clients.is_empty() || self.clients.contains(&clients)) {
             return Ok(());
         }
         let (client, base, event) = (
@@ -692,12 +697,16 @@ async fn run(
         measure,
         rows: Vec::new(),
         only: args.only.clone(),
+        clients: args.clients.clone(),
         floors: !args.no_floor,
         deep_page: String::new(),
         shared: String::new(),
     };
-    bench.organize_paths().await?;
     let http_rows = !args.streams_only && !args.pages_only;
+    // Older builds (measured back to back with `--no-floor`) may lack paging and shares.
+    if http_rows && (bench.wanted("list a page of 50, 11th") || bench.wanted("read a share link")) {
+        bench.organize_paths().await?;
+    }
     if http_rows {
         for clients in [1, 8, 32] {
             bench

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
@@ -17,12 +16,7 @@ use uuid::Uuid;
 use crate::error::DbError;
 use crate::rows::{MessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
-use crate::{PgStore, import_store, one_with_many};
-
-diesel::define_sql_function! {
-    /// PostgreSQL's GREATEST: `updated_at` only ever moves forward.
-    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
-}
+use crate::{PgStore, import_store, one_with_many, turns};
 
 diesel::define_sql_function! {
     /// A moment `ms` milliseconds from now (negative: ago), in the database's clock (a
@@ -320,18 +314,8 @@ impl ChatStore for PgStore {
         messages: &[ChatMessage],
         lease: &Lease,
     ) -> Result<(), ChatStoreError> {
-        let session_row = SessionRow::from(session);
         let result = self
-            .run(async |conn| {
-                conn.transaction::<_, DbError, _>(async |conn| {
-                    diesel::insert_into(chat_sessions::table)
-                        .values(&session_row)
-                        .execute(conn)
-                        .await?;
-                    insert_messages(conn, messages, session.event_id, lease).await
-                })
-                .await
-            })
+            .run(async |conn| turns::create_session(conn, session, messages, lease).await)
             .await;
         unless_event_gone(result)
     }
@@ -359,14 +343,7 @@ impl ChatStore for PgStore {
         let session_id = first.session_id;
         let result = self
             .run(async |conn| {
-                conn.transaction::<_, DbError, _>(async |conn| {
-                    let session = touch_session(conn, session_id, newest).await?;
-                    if let Some(session) = &session {
-                        insert_messages(conn, messages, session.event_id, lease).await?;
-                    }
-                    Ok(session)
-                })
-                .await
+                turns::append_messages(conn, session_id, newest, messages, lease).await
             })
             .await;
         match result {
@@ -407,33 +384,14 @@ impl ChatStore for PgStore {
         owner: Uuid,
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError> {
-        let row = MessageRow::from(message);
-        // Its own answer, still generating, or reaped while its owner was away: the owner's
-        // whole text is better than the part that was saved.
-        let reaped = Interruption::ProcessDied.code();
-        let finishing = chat_messages::table
-            .find(row.id)
-            .filter(chat_messages::owner_id.eq(owner))
-            .filter(
-                chat_messages::status
-                    .eq(MessageStatus::Generating.as_str())
-                    .or(chat_messages::status_code.eq(reaped)),
-            );
-        self.run(async |conn| {
-            conn.transaction::<_, DbError, _>(async |conn| {
-                let Some(session) = touch_session(conn, row.session_id, at).await? else {
-                    return Ok(Err(ChatStoreError::SessionNotFound));
-                };
-                let updated = diesel::update(finishing).set(&row).execute(conn).await?;
-                Ok(if updated == 1 {
-                    Ok(ChatSession::from(session))
-                } else {
-                    Err(ChatStoreError::NotGenerating)
-                })
-            })
-            .await
-        })
-        .await?
+        let finished = self
+            .run(async |conn| turns::finish_message(conn, message, owner, at).await)
+            .await?;
+        match finished {
+            None => Err(ChatStoreError::SessionNotFound),
+            Some((session, true)) => Ok(ChatSession::from(session)),
+            Some((_, false)) => Err(ChatStoreError::NotGenerating),
+        }
     }
 
     async fn renew_leases(&self, lease: &Lease) -> Result<u64, ChatStoreError> {
@@ -547,30 +505,6 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Inserts messages in one statement (`seq` follows their order); an answer being written
-/// is owned by `lease.owner` (its lease starts now, in the database's clock).
-/// Inserts messages of one session, which belongs to `event_id`.
-async fn insert_messages(
-    conn: &mut AsyncPgConnection,
-    messages: &[ChatMessage],
-    event_id: Option<Uuid>,
-    lease: &Lease,
-) -> Result<(), DbError> {
-    let rows: Vec<MessageRow> = messages
-        .iter()
-        .map(|m| MessageRow {
-            owner_id: (m.status == MessageStatus::Generating).then_some(lease.owner),
-            event_id,
-            ..MessageRow::from(m)
-        })
-        .collect();
-    diesel::insert_into(chat_messages::table)
-        .values(&rows)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// `EventNotFound` when a chat's event is not there (its foreign key refused the write).
 fn unless_event_gone<T>(result: Result<T, DbError>) -> Result<T, ChatStoreError> {
     match result {
@@ -592,20 +526,4 @@ fn generating(
     chat_messages::table
         .find(id)
         .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
-}
-
-/// Moves the session's `updated_at` forward to `at` (never back) and returns it; `None` when
-/// the session is gone. Updating it first locks its row: a concurrent delete waits, so no
-/// message lands in a session that is being removed.
-async fn touch_session(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    at: DateTime<Utc>,
-) -> Result<Option<SessionRow>, DbError> {
-    Ok(diesel::update(chat_sessions::table.find(id))
-        .set(chat_sessions::updated_at.eq(greatest(chat_sessions::updated_at, at)))
-        .returning(SessionRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
 }

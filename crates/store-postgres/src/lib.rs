@@ -8,10 +8,12 @@ mod health;
 mod import_store;
 mod migrations;
 mod pool;
+mod prepared;
 mod rows;
 mod schema;
 mod search;
 mod share_store;
+mod turns;
 
 use std::time::Duration;
 

@@ -160,7 +160,7 @@ impl TryFrom<WaypointRow> for Waypoint {
     }
 }
 
-#[derive(Queryable, Selectable, Insertable)]
+#[derive(Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = chat_sessions, check_for_backend(diesel::pg::Pg))]
 pub struct SessionRow {
     pub(crate) id: Uuid,

@@ -17,12 +17,13 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use domain::{SearchHit, SearchPage, SearchQuery};
 use uuid::Uuid;
 
 use crate::error::DbError;
+use crate::prepared::{Prepared, Value};
 use crate::rows::{UnknownValue, role};
 
 /// Where `ts_headline` starts and ends a matched term: characters of Unicode's private use
@@ -280,15 +281,15 @@ pub async fn search(
 ) -> Result<SearchPage, DbError> {
     let terms = terms(query.text());
     let limit = i64::try_from(query.limit()).unwrap_or(i64::MAX);
-    let rows: Vec<HitRow> = diesel::sql_query(statement(&terms))
-        .bind::<Text, _>(&terms.words)
-        .bind::<Text, _>(&terms.pairs)
-        .bind::<Text, _>(&terms.phrase)
-        .bind::<Nullable<SqlUuid>, _>(query.event_id())
-        .bind::<BigInt, _>(limit.saturating_add(1))
-        .bind::<BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
-        .load(conn)
-        .await?;
+    let values = vec![
+        Value::Text(&terms.words),
+        Value::Text(&terms.pairs),
+        Value::Text(&terms.phrase),
+        Value::OptUuid(query.event_id()),
+        Value::BigInt(limit.saturating_add(1)),
+        Value::BigInt(i64::try_from(query.offset()).unwrap_or(i64::MAX)),
+    ];
+    let rows: Vec<HitRow> = Prepared::new(statement(&terms), values).load(conn).await?;
     let more = rows.len() > query.limit();
     let hits = rows
         .into_iter()

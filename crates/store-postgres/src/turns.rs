@@ -1,0 +1,202 @@
+//! The writes of a chat turn, each one statement (one round trip, atomic without a
+//! transaction around it): the question with its answer's row, in a new session or an
+//! existing one, and the finished answer with its session's `updated_at`. As separate
+//! statements in a transaction they took four round trips each, most of a turn's database
+//! time on the app's side.
+//!
+//! The session's row is written first in each: the messages' part reads the session's CTE,
+//! so it runs after the session row is locked, and a concurrent delete of the session
+//! either waits for the turn or leaves it nothing to write to.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::Bool;
+use diesel::{OptionalExtension, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::ports::Lease;
+use domain::{ChatMessage, ChatSession, MessageStatus};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::prepared::{Prepared, Value};
+use crate::rows::{MessageRow, SessionRow};
+
+/// What a session statement returns (a CTE named `session`).
+const SESSION_COLUMNS: &str = "id, event_id, title, created_at, updated_at, pinned, tags";
+/// The columns of a message row as a turn writes it (`seq` and `renewed_at` are the
+/// database's: insertion order, and the lease's start in its clock).
+const MESSAGE_COLUMNS: &str = "id, session_id, role, content, sources, status, status_code, note, \
+     finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, owner_id";
+/// Values of [`MESSAGE_COLUMNS`] per message.
+const PER_MESSAGE: usize = 15;
+
+/// Moves a session's `updated_at` forward to `$1` (never back); the session is `$2`.
+const TOUCH_SESSION: &str =
+    "UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2";
+
+/// A session with whether the answer was finished.
+#[derive(QueryableByName)]
+struct Finished {
+    #[diesel(embed)]
+    session: SessionRow,
+    #[diesel(sql_type = Bool)]
+    finished: bool,
+}
+
+/// Stores a new session with its first messages.
+pub async fn create_session(
+    conn: &mut AsyncPgConnection,
+    session: &ChatSession,
+    messages: &[ChatMessage],
+    lease: &Lease,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "WITH session AS (INSERT INTO chat_sessions ({SESSION_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SESSION_COLUMNS}) {}",
+        insert_messages_sql(8, messages.len())
+    );
+    let mut values = vec![
+        Value::Uuid(session.id),
+        Value::OptUuid(session.event_id),
+        Value::Text(&session.title),
+        Value::Time(session.created_at),
+        Value::Time(session.updated_at),
+        Value::Bool(session.pinned),
+        Value::Texts(&session.tags),
+    ];
+    let rows = message_rows(messages, lease);
+    push_messages(&mut values, &rows);
+    Prepared::new(sql, values).execute(conn).await?;
+    Ok(())
+}
+
+/// Adds messages to a session, moving its `updated_at` to the newest of them; `None` when
+/// the session is not there.
+pub async fn append_messages(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    newest: DateTime<Utc>,
+    messages: &[ChatMessage],
+    lease: &Lease,
+) -> Result<Option<SessionRow>, DbError> {
+    let sql = format!(
+        "WITH session AS ({TOUCH_SESSION} RETURNING {SESSION_COLUMNS}), \
+         added AS ({}) SELECT {SESSION_COLUMNS} FROM session",
+        insert_messages_sql(3, messages.len())
+    );
+    let mut values = vec![Value::Time(newest), Value::Uuid(session_id)];
+    let rows = message_rows(messages, lease);
+    push_messages(&mut values, &rows);
+    let session: Option<SessionRow> = Prepared::new(sql, values)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(session)
+}
+
+/// Writes an answer's final state, if `owner` still writes it (or it was reaped while its
+/// owner was away: the owner's whole text is better than the part that was saved), and
+/// moves its session's `updated_at` to `at`. `None` when the session is gone; `false` when
+/// the answer was not there to finish.
+pub async fn finish_message(
+    conn: &mut AsyncPgConnection,
+    message: &ChatMessage,
+    owner: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<(SessionRow, bool)>, DbError> {
+    const FINISH: &str = "WITH session AS (
+    UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2
+    RETURNING id, event_id, title, created_at, updated_at, pinned, tags
+), finished AS (
+    UPDATE chat_messages m SET content = $3, sources = $4, status = $5, status_code = $6,
+        note = $7, finish_reason = $8, model = $9, prompt_tokens = $10,
+        completion_tokens = $11, total_tokens = $12
+    FROM session
+    WHERE m.id = $13 AND m.session_id = session.id AND m.owner_id = $14
+      AND (m.status = 'generating' OR m.status_code = $15)
+    RETURNING m.id
+)
+SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session";
+    let row = MessageRow::from(message);
+    let reaped = domain::Interruption::ProcessDied.code();
+    let values = vec![
+        Value::Time(at),
+        Value::Uuid(row.session_id),
+        Value::Text(&row.content),
+        Value::OptJson(row.sources.as_ref()),
+        Value::Text(&row.status),
+        Value::OptText(row.status_code.as_deref()),
+        Value::OptText(row.note.as_deref()),
+        Value::OptText(row.finish_reason.as_deref()),
+        Value::OptText(row.model.as_deref()),
+        Value::OptInt(row.prompt_tokens),
+        Value::OptInt(row.completion_tokens),
+        Value::OptInt(row.total_tokens),
+        Value::Uuid(row.id),
+        Value::Uuid(owner),
+        Value::Text(reaped),
+    ];
+    let finished: Option<Finished> = Prepared::new(FINISH, values)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(finished.map(|f| (f.session, f.finished)))
+}
+
+/// The rows of messages as inserted: an answer being written is owned by `lease.owner`.
+fn message_rows(messages: &[ChatMessage], lease: &Lease) -> Vec<MessageRow> {
+    messages
+        .iter()
+        .map(|m| MessageRow {
+            owner_id: (m.status == MessageStatus::Generating).then_some(lease.owner),
+            ..MessageRow::from(m)
+        })
+        .collect()
+}
+
+fn push_messages<'a>(values: &mut Vec<Value<'a>>, rows: &'a [MessageRow]) {
+    for row in rows {
+        values.extend([
+            Value::Uuid(row.id),
+            Value::Uuid(row.session_id),
+            Value::Text(&row.role),
+            Value::Text(&row.content),
+            Value::OptJson(row.sources.as_ref()),
+            Value::Text(&row.status),
+            Value::OptText(row.status_code.as_deref()),
+            Value::OptText(row.note.as_deref()),
+            Value::OptText(row.finish_reason.as_deref()),
+            Value::OptText(row.model.as_deref()),
+            Value::OptInt(row.prompt_tokens),
+            Value::OptInt(row.completion_tokens),
+            Value::OptInt(row.total_tokens),
+            Value::Time(row.created_at),
+            Value::OptUuid(row.owner_id),
+        ]);
+    }
+}
+
+/// Inserts `count` messages whose values start at `$first`, each with the event of the
+/// CTE `session`, in their order (`seq` follows it).
+fn insert_messages_sql(first: usize, count: usize) -> String {
+    let selected: Vec<String> = MESSAGE_COLUMNS
+        .split(", ")
+        .map(|column| format!("v.{column}"))
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO chat_messages ({MESSAGE_COLUMNS}, event_id) \
+         SELECT {}, session.event_id FROM session CROSS JOIN (VALUES ",
+        selected.join(", ")
+    );
+    for message in 0..count {
+        sql.push_str(if message == 0 { "(" } else { ", (" });
+        for column in 0..PER_MESSAGE {
+            let n = first + message * PER_MESSAGE + column;
+            let _ = write!(sql, "{}${n}", if column == 0 { "" } else { ", " });
+        }
+        let _ = write!(sql, ", {message})");
+    }
+    let _ = write!(sql, ") AS v({MESSAGE_COLUMNS}, ord) ORDER BY v.ord");
+    sql
+}
