@@ -535,15 +535,25 @@ async fn open_streams(
         delay: Duration::from_secs(1),
     });
     let (rss_before, _) = app.memory_mib();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap_or_default();
+    // One source address per 20,000 streams: a (source, destination) pair of addresses has
+    // about 28,000 ephemeral ports (Linux's default range), and all of 127/8 is loopback.
+    const PER_SOURCE: usize = 20_000;
+    let clients: Vec<reqwest::Client> = (0..streams.div_ceil(PER_SOURCE).max(1))
+        .map(|n| {
+            let source = std::net::Ipv4Addr::new(127, 0, 0, u8::try_from(n + 1).unwrap_or(255));
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .local_address(std::net::IpAddr::V4(source))
+                .build()
+                .unwrap_or_default()
+        })
+        .collect();
     let url = format!("{}/api/chat", app.base);
     let began = Instant::now();
     let mut tasks = Vec::with_capacity(streams);
     for i in 0..streams {
-        let (client, url, event) = (client.clone(), url.clone(), event.to_owned());
+        let client = clients[(i / PER_SOURCE).min(clients.len() - 1)].clone();
+        let (url, event) = (url.clone(), event.to_owned());
         tasks.push(tokio::spawn(async move {
             chat_turn(
                 &client,

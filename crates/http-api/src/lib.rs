@@ -98,6 +98,9 @@ pub fn serve(
     // Chat streams are many small writes: with Nagle's algorithm each waits for the client's
     // delayed ACK (~40 ms a turn, measured by the bench).
     .tcp_nodelay(true)
+    // Each open chat stream is a connection: the descriptor limit is the real bound, not
+    // actix's default of 25,000 per worker.
+    .max_connections(1 << 20)
     .disable_signals()
     .listen(listener)?;
     if let Some(workers) = workers {

@@ -10,11 +10,33 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, stream};
 use reqwest::header::ACCEPT;
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::config::OpenAiConfig;
 use crate::errors::{Failure, clean, http_failure};
 use crate::parser::{ChunkParser, Fault, StreamError};
+
+/// The body of a chat completion request, written straight from the prompt's text (no
+/// intermediate JSON tree: a continued chat's history is up to 48,000 characters a turn).
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: Vec<RequestMessage<'a>>,
+    stream: bool,
+    stream_options: StreamOptions,
+}
+
+#[derive(Serialize)]
+struct RequestMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
 
 const NOT_CONFIGURED: &str = "No language model is configured. Set OPENAI_API_KEY (and OPENAI_MODEL), or \
      OPENAI_BASE_URL for a self-hosted OpenAI-compatible server, then restart aidstation.";
@@ -49,25 +71,26 @@ impl OpenAiClient {
         })
     }
 
-    fn request_body(&self, prompt: &Prompt) -> Value {
-        let messages: Vec<Value> = prompt
-            .messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    PromptRole::System => "system",
-                    PromptRole::User => "user",
-                    PromptRole::Assistant => "assistant",
-                };
-                json!({"role": role, "content": m.content})
-            })
-            .collect();
-        json!({
-            "model": self.config.model,
-            "messages": messages,
-            "stream": true,
-            "stream_options": {"include_usage": true},
-        })
+    fn request_body<'a>(&'a self, prompt: &'a Prompt) -> ChatRequest<'a> {
+        ChatRequest {
+            model: &self.config.model,
+            messages: prompt
+                .messages
+                .iter()
+                .map(|m| RequestMessage {
+                    role: match m.role {
+                        PromptRole::System => "system",
+                        PromptRole::User => "user",
+                        PromptRole::Assistant => "assistant",
+                    },
+                    content: &m.content,
+                })
+                .collect(),
+            stream: true,
+            stream_options: StreamOptions {
+                include_usage: true,
+            },
+        }
     }
 
     fn secret(&self) -> Option<&str> {
@@ -78,7 +101,7 @@ impl OpenAiClient {
     }
 
     /// One request, up to its first piece of answer.
-    async fn attempt(&self, body: &Value) -> Result<ReplyStream, Failure> {
+    async fn attempt(&self, body: &ChatRequest<'_>) -> Result<ReplyStream, Failure> {
         let mut request = self
             .http
             .post(&self.endpoint)

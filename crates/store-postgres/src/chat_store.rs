@@ -3,7 +3,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
+use diesel::expression::{AppearsOnTable, ValidGrouping};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
@@ -142,6 +145,47 @@ fn session_with_messages(
     })
 }
 
+/// The messages of a session that fit `max_chars`, newest first: a message is kept while the
+/// characters of it and of every later message fit. The running sum is PostgreSQL's work
+/// (one window pass), and only kept rows travel. Diesel's DSL has no window functions, and
+/// its `sql()` fragments make a statement that is prepared anew each time; this expression
+/// keeps the history's statement prepared once per connection.
+#[derive(Debug, Clone, Copy)]
+struct RecentMessages {
+    session_id: Uuid,
+    max_chars: i64,
+}
+
+impl Expression for RecentMessages {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for RecentMessages {}
+
+impl ValidGrouping<()> for RecentMessages {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryId for RecentMessages {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for RecentMessages {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "chat_messages.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
+             OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages \
+             WHERE session_id = ",
+        );
+        out.push_bind_param::<SqlUuid, _>(&self.session_id)?;
+        out.push_sql(") newest WHERE from_here <= ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.max_chars)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl ChatStore for PgStore {
     async fn list_sessions(
@@ -195,17 +239,10 @@ impl ChatStore for PgStore {
         id: Uuid,
         max_chars: usize,
     ) -> Result<SessionWithMessages, ChatStoreError> {
-        let max_chars = i64::try_from(max_chars).unwrap_or(i64::MAX);
-        // Keep a message while the characters of it and of every later message fit: the
-        // running sum is PostgreSQL's work (one window pass), and only kept rows travel.
-        let recent = diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "chat_messages.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
-             OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = ",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .sql(") newest WHERE from_here <= ")
-        .bind::<diesel::sql_types::BigInt, _>(max_chars)
-        .sql(")");
+        let recent = RecentMessages {
+            session_id: id,
+            max_chars: i64::try_from(max_chars).unwrap_or(i64::MAX),
+        };
         let messages =
             chat_messages::table.on(chat_messages::session_id.eq(chat_sessions::id).and(recent));
         let rows = self
@@ -364,13 +401,7 @@ impl ChatStore for PgStore {
     ) -> Result<(), ChatStoreError> {
         // A checkpoint is the first thing to give way when connections are scarce.
         let updated = self
-            .run_if_free(async |conn| {
-                Ok(diesel::update(generating(message_id))
-                    .filter(chat_messages::owner_id.eq(owner))
-                    .set(chat_messages::content.eq(content))
-                    .execute(conn)
-                    .await?)
-            })
+            .run_if_free(async |conn| turns::save_progress(conn, message_id, owner, content).await)
             .await?;
         if updated == 0 {
             return Err(ChatStoreError::NotGenerating);

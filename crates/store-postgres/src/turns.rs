@@ -120,28 +120,33 @@ pub async fn finish_message(
 SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session";
     let row = MessageRow::from(message);
     let reaped = domain::Interruption::ProcessDied.code();
-    let values = vec![
-        Value::Time(at),
-        Value::Uuid(row.session_id),
-        Value::Text(&row.content),
-        Value::OptJson(row.sources.as_ref()),
-        Value::Text(&row.status),
-        Value::OptText(row.status_code.as_deref()),
-        Value::OptText(row.note.as_deref()),
-        Value::OptText(row.finish_reason.as_deref()),
-        Value::OptText(row.model.as_deref()),
-        Value::OptInt(row.prompt_tokens),
-        Value::OptInt(row.completion_tokens),
-        Value::OptInt(row.total_tokens),
-        Value::Uuid(row.id),
-        Value::Uuid(owner),
-        Value::Text(reaped),
-    ];
+    let mut values = vec![Value::Time(at), Value::Uuid(row.session_id)];
+    values.extend(outcome(&row));
+    values.extend([Value::Uuid(row.id), Value::Uuid(owner), Value::Text(reaped)]);
     let finished: Option<Finished> = Prepared::new(FINISH, values)
         .get_result(conn)
         .await
         .optional()?;
     Ok(finished.map(|f| (f.session, f.finished)))
+}
+
+/// Saves the text of an answer being written by `owner`; returns whether it was (a
+/// finished or recovered answer is never overwritten). A statement every few seconds of
+/// every answer being written: Diesel prepares its own `UPDATE`s anew on every call.
+pub async fn save_progress(
+    conn: &mut AsyncPgConnection,
+    message_id: Uuid,
+    owner: Uuid,
+    content: &str,
+) -> Result<usize, DbError> {
+    const SAVE: &str = "UPDATE chat_messages SET content = $1 \
+         WHERE id = $2 AND owner_id = $3 AND status = 'generating'";
+    let values = vec![
+        Value::Text(content),
+        Value::Uuid(message_id),
+        Value::Uuid(owner),
+    ];
+    Ok(Prepared::new(SAVE, values).execute(conn).await?)
 }
 
 /// The rows of messages as inserted: an answer being written is owned by `lease.owner`.
@@ -161,20 +166,27 @@ fn push_messages<'a>(values: &mut Vec<Value<'a>>, rows: &'a [MessageRow]) {
             Value::Uuid(row.id),
             Value::Uuid(row.session_id),
             Value::Text(&row.role),
-            Value::Text(&row.content),
-            Value::OptJson(row.sources.as_ref()),
-            Value::Text(&row.status),
-            Value::OptText(row.status_code.as_deref()),
-            Value::OptText(row.note.as_deref()),
-            Value::OptText(row.finish_reason.as_deref()),
-            Value::OptText(row.model.as_deref()),
-            Value::OptInt(row.prompt_tokens),
-            Value::OptInt(row.completion_tokens),
-            Value::OptInt(row.total_tokens),
-            Value::Time(row.created_at),
-            Value::OptUuid(row.owner_id),
         ]);
+        values.extend(outcome(row));
+        values.extend([Value::Time(row.created_at), Value::OptUuid(row.owner_id)]);
     }
+}
+
+/// What a message says and how it ended, from `content` to `total_tokens` in the order of
+/// [`MESSAGE_COLUMNS`]: what inserting and finishing a message both write.
+fn outcome(row: &MessageRow) -> [Value<'_>; 10] {
+    [
+        Value::Text(&row.content),
+        Value::OptJson(row.sources.as_ref()),
+        Value::Text(&row.status),
+        Value::OptText(row.status_code.as_deref()),
+        Value::OptText(row.note.as_deref()),
+        Value::OptText(row.finish_reason.as_deref()),
+        Value::OptText(row.model.as_deref()),
+        Value::OptInt(row.prompt_tokens),
+        Value::OptInt(row.completion_tokens),
+        Value::OptInt(row.total_tokens),
+    ]
 }
 
 /// Inserts `count` messages whose values start at `$first`, each with the event of the
