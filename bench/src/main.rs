@@ -43,13 +43,18 @@ struct Args {
     /// Open streams to hold at once (default 10,000; 1,000 with --quick).
     #[arg(long)]
     streams: Option<usize>,
-    /// Seconds each open stream lasts (one delta a second; default 30, 10 with --quick).
+    /// Seconds each open stream lasts (one delta a second). By default 30 (10 with --quick)
+    /// beyond the ramp's length, so that every stream is open at once for that long.
     #[arg(long)]
     stream_secs: Option<u64>,
     /// New streams opened per second. Each stores its question first, so a burst far above
     /// the database's rate would be refused with 503 after the pool timeout, by design.
     #[arg(long, default_value_t = 1_000)]
     ramp_per_sec: usize,
+    /// Open streams over HTTP/1.1, a connection each, instead of HTTP/2 (h2c) connections
+    /// of 1,000 streams: then each stream takes a descriptor in the app.
+    #[arg(long)]
+    streams_http1: bool,
     /// Skip the request/latency rows; only hold the open streams.
     #[arg(long)]
     streams_only: bool,
@@ -528,6 +533,7 @@ async fn open_streams(
     streams: usize,
     seconds: u64,
     ramp_per_sec: usize,
+    http1: bool,
 ) -> StreamsResult {
     let deltas: Vec<String> = (0..seconds).map(|i| format!("tick {i} ")).collect();
     model.set_fallback(Behavior::Answer {
@@ -535,24 +541,33 @@ async fn open_streams(
         delay: Duration::from_secs(1),
     });
     let (rss_before, _) = app.memory_mib();
-    // One source address per 20,000 streams: a (source, destination) pair of addresses has
-    // about 28,000 ephemeral ports (Linux's default range), and all of 127/8 is loopback.
-    const PER_SOURCE: usize = 20_000;
-    let clients: Vec<reqwest::Client> = (0..streams.div_ceil(PER_SOURCE).max(1))
+    // Over HTTP/2 (h2c, prior knowledge), 1,000 streams to a connection: a socket per stream
+    // would need as many descriptors in the app as streams, more than a container's hard
+    // limit often allows (20,000 on the development machine). `--streams-http1` measures that
+    // way too: one connection per stream, spread over source addresses, since a pair of
+    // addresses has only about 28,000 ephemeral ports (Linux's default range).
+    const PER_CLIENT: usize = 1_000;
+    let clients: Vec<reqwest::Client> = (0..streams.div_ceil(PER_CLIENT).max(1))
         .map(|n| {
-            let source = std::net::Ipv4Addr::new(127, 0, 0, u8::try_from(n + 1).unwrap_or(255));
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .local_address(std::net::IpAddr::V4(source))
-                .build()
-                .unwrap_or_default()
+            let builder = reqwest::Client::builder();
+            let builder = if http1 {
+                let source = u8::try_from(n / 20 + 1).unwrap_or(u8::MAX);
+                builder
+                    .pool_max_idle_per_host(0)
+                    .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                        127, 0, 0, source,
+                    )))
+            } else {
+                builder.http2_prior_knowledge()
+            };
+            builder.build().unwrap_or_default()
         })
         .collect();
     let url = format!("{}/api/chat", app.base);
     let began = Instant::now();
     let mut tasks = Vec::with_capacity(streams);
     for i in 0..streams {
-        let client = clients[(i / PER_SOURCE).min(clients.len() - 1)].clone();
+        let client = clients[(i / PER_CLIENT).min(clients.len() - 1)].clone();
         let (url, event) = (url.clone(), event.to_owned());
         tasks.push(tokio::spawn(async move {
             chat_turn(
@@ -658,7 +673,10 @@ async fn main() -> anyhow::Result<()> {
     let streams = args
         .streams
         .unwrap_or(if args.quick { 1_000 } else { 10_000 });
-    let stream_secs = args.stream_secs.unwrap_or(if args.quick { 10 } else { 30 });
+    let ramp_secs = u64::try_from(streams.div_ceil(args.ramp_per_sec.max(1))).unwrap_or(0);
+    let stream_secs = args
+        .stream_secs
+        .unwrap_or(ramp_secs + if args.quick { 10 } else { 30 });
     anyhow::ensure!(
         args.app.is_file(),
         "{} not found: build it with `cargo build --release -p app`",
@@ -815,6 +833,7 @@ async fn run(
         streams,
         stream_secs,
         args.ramp_per_sec,
+        args.streams_http1,
     )
     .await;
     println!(

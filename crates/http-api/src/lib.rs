@@ -102,7 +102,9 @@ pub fn serve(
     // actix's default of 25,000 per worker.
     .max_connections(1 << 20)
     .disable_signals()
-    .listen(listener)?;
+    // HTTP/1.1, or HTTP/2 without TLS for clients and proxies that speak it (prior
+    // knowledge): many chat streams on one connection, rather than a descriptor each.
+    .listen_auto_h2c(listener)?;
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

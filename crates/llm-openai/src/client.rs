@@ -58,7 +58,12 @@ impl OpenAiClient {
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("aidstation/", env!("CARGO_PKG_VERSION")));
         let http = if config.http2 {
+            // Every answer shares the connection, and each of its pieces is a small DATA
+            // frame: h2 closes a connection (ENHANCE_YOUR_CALM) when small frames waiting to
+            // be read cost more than half its window, which hyper's default of 5 MiB made
+            // about 12,000 frames, too few for tens of thousands of answers at once.
             http.http2_prior_knowledge()
+                .http2_initial_connection_window_size(64 << 20)
         } else {
             http.http1_only()
         }
