@@ -9,6 +9,7 @@
 //! either waits for the turn or leaves it nothing to write to.
 
 use std::fmt::Write;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::Bool;
@@ -34,6 +35,23 @@ const PER_MESSAGE: usize = 15;
 /// Moves a session's `updated_at` forward to `$1` (never back); the session is `$2`.
 const TOUCH_SESSION: &str =
     "UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2";
+
+/// Finishes an answer (its own, still generating, or reaped while its owner was away) in
+/// the session the first statement of the CTE touched.
+static FINISH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH session AS ({TOUCH_SESSION} RETURNING {SESSION_COLUMNS}), finished AS (
+    UPDATE chat_messages m SET content = $3, sources = $4, status = $5, status_code = $6,
+        note = $7, finish_reason = $8, model = $9, prompt_tokens = $10,
+        completion_tokens = $11, total_tokens = $12
+    FROM session
+    WHERE m.id = $13 AND m.session_id = session.id AND m.owner_id = $14
+      AND (m.status = 'generating' OR m.status_code = $15)
+    RETURNING m.id
+)
+SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session"
+    )
+});
 
 /// A session with whether the answer was finished.
 #[derive(QueryableByName)]
@@ -105,25 +123,12 @@ pub async fn finish_message(
     owner: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<(SessionRow, bool)>, DbError> {
-    const FINISH: &str = "WITH session AS (
-    UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2
-    RETURNING id, event_id, title, created_at, updated_at, pinned, tags
-), finished AS (
-    UPDATE chat_messages m SET content = $3, sources = $4, status = $5, status_code = $6,
-        note = $7, finish_reason = $8, model = $9, prompt_tokens = $10,
-        completion_tokens = $11, total_tokens = $12
-    FROM session
-    WHERE m.id = $13 AND m.session_id = session.id AND m.owner_id = $14
-      AND (m.status = 'generating' OR m.status_code = $15)
-    RETURNING m.id
-)
-SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session";
     let row = MessageRow::from(message);
     let reaped = domain::Interruption::ProcessDied.code();
     let mut values = vec![Value::Time(at), Value::Uuid(row.session_id)];
     values.extend(outcome(&row));
     values.extend([Value::Uuid(row.id), Value::Uuid(owner), Value::Text(reaped)]);
-    let finished: Option<Finished> = Prepared::new(FINISH, values)
+    let finished: Option<Finished> = Prepared::new(FINISH.as_str(), values)
         .get_result(conn)
         .await
         .optional()?;
