@@ -200,11 +200,10 @@ impl From<SessionRow> for ChatSession {
     }
 }
 
-/// `seq` is left to the database: it is the insertion order that breaks timestamp ties. As a
-/// changeset it is what finishing an answer writes; the answer's identity, session, role and
-/// creation time are those it was stored with. As JSON it is a message in a share's copy.
-#[derive(Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
-#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+/// `seq` is left to the database: it is the insertion order that breaks timestamp ties. As
+/// JSON it is a message in a share's copy.
+#[derive(Queryable, Selectable, Insertable, serde::Deserialize)]
+#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg))]
 pub struct MessageRow {
     pub(crate) id: Uuid,
     pub(crate) session_id: Uuid,
@@ -222,11 +221,9 @@ pub struct MessageRow {
     pub(crate) created_at: DateTime<Utc>,
     /// The instance writing an answer; set when the answer's row is inserted, and never
     /// changed by finishing it.
-    #[diesel(skip_update)]
     pub(crate) owner_id: Option<Uuid>,
     /// The session's event, kept with each message for search; set when the row is
     /// inserted (a chat never changes event).
-    #[diesel(skip_update)]
     pub(crate) event_id: Option<Uuid>,
 }
 

@@ -29,6 +29,14 @@ const SESSION_COLUMNS: &str = "id, event_id, title, created_at, updated_at, pinn
 /// database's: insertion order, and the lease's start in its clock).
 const MESSAGE_COLUMNS: &str = "id, session_id, role, content, sources, status, status_code, note, \
      finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, owner_id";
+/// [`MESSAGE_COLUMNS`] of the `VALUES` list `v`, made once rather than every turn.
+static SELECTED: LazyLock<String> = LazyLock::new(|| {
+    MESSAGE_COLUMNS
+        .split(", ")
+        .map(|column| format!("v.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
 /// Values of [`MESSAGE_COLUMNS`] per message.
 const PER_MESSAGE: usize = 15;
 
@@ -197,14 +205,10 @@ fn outcome(row: &MessageRow) -> [Value<'_>; 10] {
 /// Inserts `count` messages whose values start at `$first`, each with the event of the
 /// CTE `session`, in their order (`seq` follows it).
 fn insert_messages_sql(first: usize, count: usize) -> String {
-    let selected: Vec<String> = MESSAGE_COLUMNS
-        .split(", ")
-        .map(|column| format!("v.{column}"))
-        .collect();
     let mut sql = format!(
         "INSERT INTO chat_messages ({MESSAGE_COLUMNS}, event_id) \
          SELECT {}, session.event_id FROM session CROSS JOIN (VALUES ",
-        selected.join(", ")
+        *SELECTED
     );
     for message in 0..count {
         sql.push_str(if message == 0 { "(" } else { ", (" });
