@@ -72,6 +72,10 @@ struct Args {
     /// Messages seeded for the search rows (default 1,000,000; 100,000 with --quick).
     #[arg(long)]
     search_messages: Option<usize>,
+    /// Drop the search columns and indexes once the app has made them (the search rows are
+    /// skipped): what search costs a chat turn's writes, measured with the same binary.
+    #[arg(long)]
+    without_search: bool,
     /// Only the rows at these client counts (comma-separated), e.g. to profile one load.
     #[arg(long, value_delimiter = ',')]
     clients: Vec<usize>,
@@ -702,6 +706,9 @@ async fn run(
     // The app creates its tables when it starts; seeding waits for that.
     let model = model_on_its_own_runtime()?;
     let app = App::start(&args.app, &db.url(), &model.base_url).await?;
+    if args.without_search {
+        db.psql(search::DROP_SEARCH)?;
+    }
     let seed = env::seed(db)?;
     floor::seed_continued(db, &seed.event, 256)?;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -794,7 +801,7 @@ async fn run(
         return Ok(());
     }
     // Last of the request rows: the million messages it seeds would weigh on the others.
-    let search_data = if http_rows && bench.wanted("search") {
+    let search_data = if http_rows && !args.without_search && bench.wanted("search") {
         let messages = args
             .search_messages
             .unwrap_or(if args.quick { 100_000 } else { 1_000_000 });

@@ -21,6 +21,14 @@ const DOWN: [&str; 2] = [
     include_str!("../../migrations/2026-11-30-000003_search/down.sql"),
 ];
 
+/// What search adds to a chat turn's writes, taken away (the message's event stays: the
+/// turn's statements write it): the vectors, their indexes and the recency indexes.
+pub const DROP_SEARCH: &str = "
+    ALTER TABLE chat_messages DROP COLUMN search;
+    ALTER TABLE chat_sessions DROP COLUMN search;
+    DROP INDEX chat_messages_recent_idx;
+    DROP INDEX chat_messages_event_recent_idx;";
+
 /// Ordered from the most to the least used: each word of a message is drawn with a
 /// probability that falls steeply along the list.
 const VOCABULARY: &str = "run pace hour mile water climb food aid station salt tablets walk \
