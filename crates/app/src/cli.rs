@@ -151,6 +151,20 @@ pub struct Cli {
     )]
     pub max_history_chars: usize,
 
+    /// Recall what the event's other chats said that bears on a question, into its prompt
+    /// (`off`: never; a request may still ask for none with `"memory": false`).
+    #[arg(long, env = "MEMORY", value_enum, default_value_t = Switch::On, global = true)]
+    pub memory: Switch,
+
+    /// Characters of the event's other chats a prompt may recall.
+    #[arg(
+        long,
+        env = "MEMORY_MAX_CHARS",
+        default_value_t = ChatLimits::DEFAULT.memory_max_chars,
+        global = true
+    )]
+    pub memory_max_chars: usize,
+
     /// Speak HTTP/2 (h2c on plain TCP) to the model server: one connection for all answers
     /// instead of a socket each.
     #[arg(long, env = "OPENAI_HTTP2", default_value_t = false, global = true)]
@@ -233,6 +247,13 @@ pub struct Cli {
         global = true
     )]
     pub openai_idle_timeout_secs: u64,
+}
+
+/// A feature turned on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 /// How log lines are written.

@@ -77,6 +77,10 @@ impl From<cli::Cli> for Settings {
                 max_history_chars: cli.max_history_chars,
                 checkpoint_every: Duration::from_secs(cli.answer_checkpoint_secs),
                 answer_lease: Duration::from_secs(cli.answer_lease_secs.max(1)),
+                memory_max_chars: match cli.memory {
+                    cli::Switch::On => cli.memory_max_chars,
+                    cli::Switch::Off => 0,
+                },
             },
             openai: OpenAiConfig {
                 connect_timeout: Duration::from_secs(cli.openai_connect_timeout_secs),

@@ -18,6 +18,7 @@ pub use models::chat::{
 };
 pub use models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields, WaypointType};
 pub use models::import::{ChatDraft, ImportKind, ImportSummary, ImportedChat, Skipped};
+pub use models::memory::{Passage, Recall};
 pub use models::prompt::{Prompt, PromptMessage, PromptRole, ReplyChunk};
 pub use models::rules::FieldError;
 pub use models::search::{SearchHit, SearchPage, SearchQuery};

@@ -18,6 +18,7 @@ use crate::models::bulk_delete::ChatSelection;
 use crate::models::chat::{ChatMessage, ChatSession, SessionWithMessages};
 use crate::models::event::{Event, NewWaypoint, Waypoint};
 use crate::models::import::ImportedChat;
+use crate::models::memory::{Passage, Recall};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
@@ -184,6 +185,11 @@ pub trait ChatStore: Send + Sync + 'static {
     /// The titles and messages that match `query`, best first: a page of them. Text that
     /// holds no searchable word finds nothing (not an error).
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError>;
+    /// The finished messages of the event's chats (but `recall.exclude_session`) that best
+    /// answer to the question's words, best first: any word may match, and those matching
+    /// more of them, closer together, come first. Text with no searchable word recalls
+    /// nothing.
+    async fn recall<'a>(&self, recall: &Recall<'a>) -> Result<Vec<Passage>, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

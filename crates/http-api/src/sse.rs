@@ -166,6 +166,8 @@ pub struct Chunk<'a> {
 #[schema(as = ChatDone)]
 pub struct Done {
     pub done: bool,
+    /// What the answer's prompt used, as stored with it (see `ChatMessage.sources`); `[]`
+    /// when nothing.
     #[schema(value_type = Vec<Object>)]
     pub sources: Vec<serde_json::Value>,
     /// The answer's id.

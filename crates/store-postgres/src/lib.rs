@@ -6,6 +6,7 @@ mod error;
 mod event_store;
 mod health;
 mod import_store;
+mod memory;
 mod migrations;
 mod pool;
 mod prepared;

@@ -111,11 +111,11 @@ struct HitRow {
 }
 
 /// The text of a query, as the SQL above takes it.
-struct Terms {
+pub(crate) struct Terms {
     /// Everything but the CJK runs, for `websearch_to_tsquery`.
-    words: String,
+    pub(crate) words: String,
     /// The pairs of characters of each CJK run, space-separated, for `plainto_tsquery`.
-    pairs: String,
+    pub(crate) pairs: String,
     /// The words alone, operators and quotes left out, for the phrase bonus.
     phrase: String,
     /// The CJK runs, to mark in snippets (the stored pairs are not words `ts_headline` sees).
@@ -128,7 +128,7 @@ fn is_cjk(c: char) -> bool {
         | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}')
 }
 
-fn terms(text: &str) -> Terms {
+pub(crate) fn terms(text: &str) -> Terms {
     let mut words = String::new();
     let mut runs: Vec<String> = Vec::new();
     let mut in_run = false;
@@ -174,7 +174,7 @@ fn terms(text: &str) -> Terms {
 }
 
 /// `headline` without its markers, and the character ranges they enclosed.
-fn unmark(headline: &str) -> (String, Vec<(usize, usize)>) {
+pub(crate) fn unmark(headline: &str) -> (String, Vec<(usize, usize)>) {
     let mut text = String::with_capacity(headline.len());
     let mut ranges = Vec::new();
     let mut count = 0;

@@ -66,7 +66,11 @@ async fn a_new_question_streams_session_id_then_chunks_then_done_and_stores_both
     );
     let last = events.last().unwrap();
     assert_eq!(last["done"], true);
-    assert_eq!(last["sources"], json!([]));
+    // The event's details were in the prompt: the answer cites them.
+    assert_eq!(
+        last["sources"],
+        json!([{"type": "event", "event_id": event_id, "name": "Western States 100"}])
+    );
     assert_eq!(chunks(&events), "Start easy, then hold on.");
 
     // Committed by the time `done` arrives.

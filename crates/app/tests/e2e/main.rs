@@ -16,6 +16,7 @@ mod honest_words;
 mod instances;
 mod limits;
 mod local_cluster;
+mod memory;
 mod processes;
 mod search;
 mod shares;

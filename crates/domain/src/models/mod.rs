@@ -3,6 +3,7 @@ pub mod bulk_delete;
 pub mod chat;
 pub mod event;
 pub mod import;
+pub mod memory;
 pub mod prompt;
 pub mod rules;
 pub mod search;

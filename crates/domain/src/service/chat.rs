@@ -13,6 +13,7 @@ use crate::models::answer::{CompletionNote, Interruption, LanguageModelError};
 use crate::models::bulk_delete::{BulkDeleted, ChatSelection};
 use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
 use crate::models::event::{Event, Waypoint};
+use crate::models::memory::{self, Passage, Recall};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::search::{SearchPage, SearchQuery};
@@ -37,6 +38,9 @@ pub struct ChatLimits {
     /// How long this instance's claim on an answer holds without renewal: after it lapses,
     /// any instance may mark the answer interrupted.
     pub answer_lease: Duration,
+    /// How much of the event's other chats (in characters) a prompt may recall; 0 turns
+    /// memory off.
+    pub memory_max_chars: usize,
 }
 
 impl ChatLimits {
@@ -46,6 +50,7 @@ impl ChatLimits {
         max_history_chars: 48_000,
         checkpoint_every: Duration::from_secs(2),
         answer_lease: Duration::from_secs(15),
+        memory_max_chars: 4_000,
     };
 
     /// The rule a question obeys.
@@ -70,6 +75,8 @@ pub struct TurnRequest {
     pub message: String,
     pub event_id: Option<Uuid>,
     pub session_id: Option<Uuid>,
+    /// Whether the event's other chats may be recalled for this question (when memory is on).
+    pub memory: bool,
 }
 
 /// A turn whose user message is committed, waiting for its answer. Holds no connection.
@@ -270,12 +277,16 @@ where
         session_id: Option<Uuid>,
         event_id: Option<Uuid>,
         message: String,
+        sources: Option<serde_json::Value>,
     ) -> Result<(ChatSession, ChatMessage, ChatMessage), ServiceError> {
         let now = self.stamps.clock.now();
         let question_and_answer = |id: Uuid, message: String| {
             [
                 ChatMessage::from_user(self.stamps.ids.new_id(), id, message, now),
-                ChatMessage::generating(self.stamps.ids.new_id(), id, now),
+                ChatMessage {
+                    sources: sources.clone(),
+                    ..ChatMessage::generating(self.stamps.ids.new_id(), id, now)
+                },
             ]
         };
         let (session, [question, answer]) = match session_id {
@@ -335,18 +346,24 @@ where
             }
             None => (Vec::new(), request.event_id),
         };
-        let event = match event_id {
-            Some(id) => Some(self.load_event(id).await?),
-            None => None,
+        let (event, passages) = match event_id {
+            Some(id) => {
+                let recall = self.recall(id, &request, &history);
+                let (event, passages) = futures_util::join!(self.load_event(id), recall);
+                (Some(event?), passages?)
+            }
+            None => (None, Vec::new()),
         };
         let prompt = build_prompt(
             event.as_ref().map(|(e, w)| (e, w.as_slice())),
+            memory::section(&passages).as_deref(),
             &history,
             &request.message,
             self.limits.max_history_chars,
         );
+        let sources = memory::sources(event.as_ref().map(|(e, _)| e), &passages);
         let (session, user_message, answer) = self
-            .store_question(request.session_id, event_id, request.message)
+            .store_question(request.session_id, event_id, request.message, sources)
             .await?;
         Ok(PendingTurn {
             session,
@@ -472,10 +489,38 @@ where
         }
     }
 
+    /// What the event's other chats said that bears on the question, within the memory's
+    /// budget; nothing when memory is off, for the server or for this question.
+    async fn recall(
+        &self,
+        event_id: Uuid,
+        request: &TurnRequest,
+        history: &[ChatMessage],
+    ) -> Result<Vec<Passage>, ServiceError> {
+        if !request.memory || self.limits.memory_max_chars == 0 {
+            return Ok(Vec::new());
+        }
+        let found = self
+            .store
+            .recall(&Recall {
+                event_id,
+                exclude_session: request.session_id,
+                question: &request.message,
+                limit: RECALLED,
+            })
+            .await?;
+        let said: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
+        Ok(memory::fitting(found, &said, self.limits.memory_max_chars))
+    }
+
     async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
         Ok(self.events.get_event_with_waypoints(id).await?)
     }
 }
+
+/// How many passages the store is asked for; the budget in characters then keeps the best
+/// that fit.
+const RECALLED: usize = 12;
 
 /// A checkpoint being written.
 type Saving<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -617,6 +662,7 @@ mod tests {
 
     fn request(message: &str, event_id: Option<Uuid>, session_id: Option<Uuid>) -> TurnRequest {
         TurnRequest {
+            memory: true,
             message: message.into(),
             event_id,
             session_id,
@@ -721,7 +767,9 @@ mod tests {
         events
             .expect_get_event_with_waypoints()
             .returning(|_| Err(EventStoreError::EventNotFound));
-        let chat = service_with(MockChatStore::new(), events, MockLanguageModel::new());
+        let mut store = MockChatStore::new();
+        store.expect_recall().returning(|_| Ok(Vec::new()));
+        let chat = service_with(store, events, MockLanguageModel::new());
         let result = chat
             .begin_turn(request("hi", Some(Uuid::from_u128(7)), None))
             .await;
@@ -761,7 +809,17 @@ mod tests {
             .in_sequence(&mut seq)
             .returning(|id| Ok((event(id), vec![])));
         store
+            .expect_recall()
+            .withf(move |r| r.event_id == event_id && r.exclude_session.is_none())
+            .times(1)
+            .returning(|_| Ok(Vec::new()));
+        // The answer's row cites the event whose details the prompt holds.
+        store
             .expect_create_session()
+            .withf(move |_, messages, _| {
+                messages[1].sources
+                    == Some(serde_json::json!([{"type": "event", "event_id": event_id, "name": "Leadville 100"}]))
+            })
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _, _| Ok(()));
@@ -848,6 +906,13 @@ mod tests {
             })
             .times(1)
             .returning(move |_, _| Ok(session(61, Some(event_id))));
+        // The event's other chats are recalled, this one left out; a passage the history
+        // already holds is not repeated.
+        store
+            .expect_recall()
+            .withf(move |r| r.exclude_session == Some(session_id) && r.question == "And the descents?")
+            .times(1)
+            .returning(|_| Ok(vec![passage(90, "Walk the climbs."), passage(91, "Poles help on the descents.")]));
         let mut events = MockEventStore::new();
         // The request names no event: the session's own is used.
         events
@@ -869,10 +934,50 @@ mod tests {
             .map(|m| m.content.as_str())
             .collect();
         assert!(contents[0].contains("Leadville 100"));
+        assert!(contents[0].contains("--- chat \"Poles\", 27 June 2026:\nPoles help on the descents."));
+        assert!(!contents[0].contains("--- chat \"Poles\", 27 June 2026:\nWalk the climbs."));
         assert_eq!(
             contents[1..],
             ["Hills?", "Walk the climbs.", "And the descents?"]
         );
+        let Some(serde_json::Value::Array(sources)) = &turn.answer.sources else {
+            panic!("no sources");
+        };
+        assert_eq!(sources.len(), 2);
+        assert_eq!(sources[1]["message_id"], Uuid::from_u128(91).to_string());
+    }
+
+    fn passage(id: u128, text: &str) -> Passage {
+        Passage {
+            session_id: Uuid::from_u128(id + 100),
+            message_id: Uuid::from_u128(id),
+            title: "Poles".into(),
+            text: text.into(),
+            created_at: at(),
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_off_for_the_question_or_the_server_recalls_nothing() {
+        for (memory, limit) in [(false, 4_000), (true, 0)] {
+            let mut events = MockEventStore::new();
+            events
+                .expect_get_event_with_waypoints()
+                .returning(|id| Ok((event(id), vec![])));
+            // No recall is expected: the mock fails the test if one is made.
+            let mut store = MockChatStore::new();
+            store.expect_create_session().returning(|_, _, _| Ok(()));
+            let mut chat = service_with(store, events, MockLanguageModel::new());
+            chat.limits.memory_max_chars = limit;
+            let turn = chat
+                .begin_turn(TurnRequest {
+                    memory,
+                    ..request("hi", Some(Uuid::from_u128(7)), None)
+                })
+                .await
+                .unwrap();
+            assert!(!turn.prompt.messages[0].content.contains("earlier chats"));
+        }
     }
 
     async fn run_turn(

@@ -15,10 +15,12 @@ planner does, and give kilometres too when it helps. Keep answers focused; use s
 help. If a question is about health, say when to see a professional.";
 
 /// Builds the prompt: the coach's instructions (with the event and its waypoints in order,
-/// when the chat is about one), then as much of the earlier conversation as fits
+/// when the chat is about one, and what its other chats said that bears on the question),
+/// then as much of the earlier conversation as fits
 /// `history_budget` characters, newest kept, then the new message.
 pub fn build_prompt(
     event: Option<(&Event, &[Waypoint])>,
+    memory: Option<&str>,
     history: &[ChatMessage],
     new_message: &str,
     history_budget: usize,
@@ -27,6 +29,10 @@ pub fn build_prompt(
     if let Some((event, waypoints)) = event {
         system.push_str("\n\n");
         system.push_str(&describe_event(event, waypoints));
+    }
+    if let Some(memory) = memory {
+        system.push_str("\n\n");
+        system.push_str(memory);
     }
     let mut messages = vec![PromptMessage {
         role: PromptRole::System,
@@ -162,7 +168,7 @@ mod tests {
             message(Role::User, "first?"),
             message(Role::Assistant, "answer"),
         ];
-        let prompt = build_prompt(None, &history, "second?", 10_000);
+        let prompt = build_prompt(None, None, &history, "second?", 10_000);
         let roles: Vec<_> = prompt.messages.iter().map(|m| m.role).collect();
         assert_eq!(
             roles,
@@ -185,7 +191,7 @@ mod tests {
             message(Role::User, "newer"),
             message(Role::Assistant, "newest"),
         ];
-        let prompt = build_prompt(None, &history, "now", 12);
+        let prompt = build_prompt(None, None, &history, "now", 12);
         let kept = texts(&prompt.messages[1..prompt.messages.len() - 1]);
         assert_eq!(kept, ["newer", "newest"]);
     }
@@ -195,7 +201,7 @@ mod tests {
         let mut elsewhere = message(Role::Assistant, "half an answer from another tab");
         elsewhere.status = MessageStatus::Generating;
         let history = [message(Role::User, "first?"), elsewhere];
-        let prompt = build_prompt(None, &history, "second?", 10_000);
+        let prompt = build_prompt(None, None, &history, "second?", 10_000);
         let contents = texts(&prompt.messages[1..]);
         assert_eq!(contents, ["first?", "second?"]);
     }
@@ -236,7 +242,7 @@ mod tests {
             waypoint("Lyon Ridge", 10.3),
             waypoint("Robinson Flat", 29.7),
         ];
-        let prompt = build_prompt(Some((&event, &waypoints)), &[], "pace?", 1_000);
+        let prompt = build_prompt(Some((&event, &waypoints)), None, &[], "pace?", 1_000);
         let system = &prompt.messages[0].content;
         for expected in [
             "Western States",

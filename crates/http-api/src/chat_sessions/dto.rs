@@ -282,7 +282,10 @@ pub struct MessageDto {
     session_id: Uuid,
     #[serde(flatten)]
     said: SaidDto,
-    /// Retrieval sources; `null` until retrieval exists.
+    /// What the answer's prompt used: `{"type": "event", "event_id", "name"}` when the
+    /// event's details were in it, and `{"type": "chat", "session_id", "message_id",
+    /// "title", "snippet", "created_at"}` for each passage of the event's other chats it
+    /// recalled; `null` when it used neither (and for questions).
     #[schema(value_type = Option<Vec<Object>>)]
     sources: Option<serde_json::Value>,
     finish_reason: Option<String>,

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::extract::parse_optional_id;
 use crate::schema;
 
-/// `{message, event_id?, session_id?}`; ids as text so a bad one is a 400 in our words.
+/// `{message, event_id?, session_id?, memory?}`; ids as text so a bad one is a 400 in our words.
 #[derive(Deserialize, ToSchema)]
 pub struct ChatRequest {
     /// The question; not blank. The longest accepted is MAX_MESSAGE_CHARS characters (the
@@ -19,6 +19,10 @@ pub struct ChatRequest {
     /// Continue this chat (it keeps its own event).
     #[schema(schema_with = schema::optional_uuid)]
     session_id: Option<String>,
+    /// `false`: recall nothing of the event's other chats for this question (by default
+    /// they are recalled when the server's memory is on).
+    #[serde(default)]
+    memory: Option<bool>,
 }
 
 impl ChatRequest {
@@ -27,6 +31,7 @@ impl ChatRequest {
             event_id: parse_optional_id("event_id", self.event_id.as_deref())?,
             session_id: parse_optional_id("session_id", self.session_id.as_deref())?,
             message: self.message,
+            memory: self.memory.unwrap_or(true),
         })
     }
 }

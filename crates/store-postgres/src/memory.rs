@@ -1,0 +1,93 @@
+//! Recalling what an event's other chats said, with the search vectors and indexes: the
+//! question's words any of which may match (a question is phrased, not typed as a query:
+//! "what did I put in my Foresthill drop bag?" should find "the Foresthill bag holds the
+//! spare headlamp"), CJK runs as their pairs of characters like search does.
+//!
+//! Only the event's newest 400 matching messages are ranked, so a question made of common
+//! words walks the event's messages newest first and stops, rather than ranking thousands;
+//! a long message's passage is the message cut around its matches by `ts_headline` (it
+//! would otherwise take the whole budget), a short one comes whole.
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{Passage, Recall};
+use uuid::Uuid;
+
+use crate::error::DbError;
+use crate::prepared::{Prepared, Value};
+use crate::search::{terms, unmark};
+
+/// Any of the words (`$1`, English-stemmed and accent-folded like the vectors) or of the
+/// CJK pairs (`$2`), written where it is used so that the planner sees the words.
+macro_rules! any_word {
+    () => {
+        "(replace(plainto_tsquery('aidstation_search', $1)::text, ' & ', ' | ')::tsquery \
+          || replace(plainto_tsquery('simple', $2)::text, ' & ', ' | ')::tsquery)"
+    };
+}
+
+const RECALL_SQL: &str = concat!(
+    "WITH candidates AS (
+    SELECT m.id, m.session_id, m.created_at, m.content, m.search
+    FROM chat_messages m
+    WHERE m.search @@ ",
+    any_word!(),
+    " AND m.event_id = $3 AND ($4::uuid IS NULL OR m.session_id <> $4)
+    ORDER BY m.created_at DESC
+    LIMIT 400
+), best AS (
+    SELECT c.id, c.session_id, c.created_at, c.content, ts_rank_cd(c.search, ",
+    any_word!(),
+    ", 1) AS rank
+    FROM candidates c
+    ORDER BY rank DESC, c.created_at DESC
+    LIMIT $5
+)
+SELECT best.id AS message_id, best.session_id, s.title, best.created_at,
+    CASE WHEN char_length(best.content) <= 600 THEN best.content ELSE ts_headline('aidstation_search', best.content, ",
+    any_word!(),
+    ", 'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=60, MinWords=25, MaxFragments=2, FragmentDelimiter=\" … \"') END AS text
+FROM best JOIN chat_sessions s ON s.id = best.session_id
+ORDER BY best.rank DESC, best.created_at DESC"
+);
+
+#[derive(QueryableByName)]
+struct PassageRow {
+    #[diesel(sql_type = SqlUuid)]
+    message_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    text: String,
+}
+
+pub async fn recall(
+    conn: &mut AsyncPgConnection,
+    recall: &Recall<'_>,
+) -> Result<Vec<Passage>, DbError> {
+    let terms = terms(recall.question);
+    let values = vec![
+        Value::Text(&terms.words),
+        Value::Text(&terms.pairs),
+        Value::Uuid(recall.event_id),
+        Value::OptUuid(recall.exclude_session),
+        Value::BigInt(i64::try_from(recall.limit).unwrap_or(i64::MAX)),
+    ];
+    let rows: Vec<PassageRow> = Prepared::new(RECALL_SQL, values).load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Passage {
+            session_id: row.session_id,
+            message_id: row.message_id,
+            title: row.title,
+            text: unmark(&row.text).0,
+            created_at: row.created_at,
+        })
+        .collect())
+}
