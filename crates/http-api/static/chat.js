@@ -227,6 +227,7 @@ export class AssistantPanel {
     for (const message of session.messages) {
       item = this.addMessage(message.role, message.content, message);
       item.dataset.messageId = message.id;
+      this.showSources(item, message.sources);
       if (message.role === 'user') question = message.content;
     }
     const last = session.messages[session.messages.length - 1];
@@ -319,6 +320,7 @@ export class AssistantPanel {
             if (!frame) frame = requestAnimationFrame(paint);
           } else if (name === 'done') {
             settle();
+            this.showSources(item, data.sources);
             if (data.status_reason) addNote(item, data.status_reason);
             const note = data.status_reason ? ` ${data.status_reason}` : '';
             this.live.textContent = `The assistant answered: ${item.querySelector('.body').textContent}${note}`;
@@ -394,6 +396,24 @@ export class AssistantPanel {
     this.messages.append(item);
     this.scrollDown();
     return item;
+  }
+
+  // What the answer's prompt used, as chips under it: a chat opens at the message it
+  // recalled, the event scrolls to the event's details.
+  showSources(item, sources) {
+    item.querySelector('.sources')?.remove();
+    if (!sources?.length) return;
+    const chips = sources.map((source) => (source.type === 'chat'
+      ? element('button', {
+        type: 'button', class: 'source-chip', title: source.snippet,
+        onclick: () => this.openHit({ session_id: source.session_id, session_title: source.title, event_id: this.eventId, message_id: source.message_id }),
+      }, element('span', { class: 'source-title' }, source.title), element('span', { class: 'source-when' }, relativeTime(source.created_at)))
+      : element('button', {
+        type: 'button', class: 'source-chip event-source',
+        onclick: () => document.querySelector('.event-head')?.scrollIntoView({ block: 'start' }),
+      }, `Event: ${source.name}`)));
+    item.append(element('div', { class: 'sources', role: 'group', 'aria-label': 'Sources' },
+      element('span', { class: 'sources-label' }, 'Sources'), ...chips));
   }
 
   setContent(item, role, content, generating = false) {

@@ -24,6 +24,7 @@ use test_support::app::{
 use test_support::browser::Session;
 
 mod event_page;
+mod memory;
 mod organize;
 mod search;
 mod transfer;
