@@ -14,7 +14,7 @@ pub use error::{Missing, ServiceError};
 pub use models::answer::{CompletionNote, Interruption, LanguageModelError};
 pub use models::bulk_delete::{BulkDeleted, ChatSelection};
 pub use models::chat::{
-    ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
+    AnswerTiming, ChatMessage, ChatSession, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };
 pub use models::event::{Event, EventFields, NewWaypoint, Waypoint, WaypointFields, WaypointType};
 pub use models::import::{ChatDraft, ImportKind, ImportSummary, ImportedChat, Skipped};
@@ -26,6 +26,9 @@ pub use models::session_edit::SessionEdit;
 pub use models::session_list::{Page, SessionFilter, SessionKey};
 pub use models::share::{ChatShare, ShareToken, SharedChat};
 pub use models::title::session_title;
+pub use models::usage::{
+    AnswerCounts, Bucket, ModelTokens, Usage, UsagePoint, UsageQuery, UsageTotals,
+};
 pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};
 pub use service::shares::ShareService;

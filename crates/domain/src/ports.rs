@@ -24,6 +24,7 @@ use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
 use crate::models::session_list::SessionFilter;
 use crate::models::share::{ChatShare, ShareToken, SharedChat};
+use crate::models::usage::{Usage, UsageQuery};
 
 type Cause = Box<dyn StdError + Send + Sync>;
 
@@ -190,6 +191,9 @@ pub trait ChatStore: Send + Sync + 'static {
     /// more of them, closer together, come first. Text with no searchable word recalls
     /// nothing.
     async fn recall<'a>(&self, recall: &Recall<'a>) -> Result<Vec<Passage>, ChatStoreError>;
+    /// The usage figures `query` asks for; the series holds only buckets with activity,
+    /// in any order (the service fills the rest).
+    async fn usage(&self, query: &UsageQuery) -> Result<Usage, ChatStoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

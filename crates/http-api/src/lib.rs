@@ -5,6 +5,7 @@ mod access;
 mod chat_answers;
 mod chat_search;
 mod chat_sessions;
+mod chat_stats;
 mod chat_transfer;
 mod chat_turns;
 mod deleted;

@@ -12,8 +12,8 @@ use utoipa::openapi::path::PathItem;
 use crate::error::{ApiError, FieldProblem, Problem};
 use crate::openapi::{ErrorAnswers, openapi_json};
 use crate::{
-    access, chat_answers, chat_search, chat_sessions, chat_transfer, chat_turns, events, health,
-    shares, sse, ui, waypoints,
+    access, chat_answers, chat_search, chat_sessions, chat_stats, chat_transfer, chat_turns,
+    events, health, shares, sse, ui, waypoints,
 };
 
 /// Lists the operations once, as `resource::action::handler`: the document's `paths` and
@@ -63,6 +63,7 @@ operations! {
     chat_answers::stream::stream_answer,
     chat_answers::stop::stop_answer,
     chat_search::search::search_chats,
+    chat_stats::stats::chat_stats,
     chat_sessions::list::list_sessions,
     chat_sessions::tags::list_tags,
     chat_sessions::get::get_session,

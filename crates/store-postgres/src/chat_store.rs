@@ -11,8 +11,9 @@ use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
-    ChatMessage, ChatSelection, ChatSession, ImportedChat, Interruption, MessageStatus, Passage, Recall, Role,
-    SearchPage, SearchQuery, SessionEdit, SessionFilter, SessionWithMessages,
+    ChatMessage, ChatSelection, ChatSession, ImportedChat, Interruption, MessageStatus, Passage,
+    Recall, Role, SearchPage, SearchQuery, SessionEdit, SessionFilter, SessionWithMessages, Usage,
+    UsageQuery,
 };
 use uuid::Uuid;
 
@@ -230,6 +231,12 @@ impl ChatStore for PgStore {
     async fn recall<'a>(&self, recall: &Recall<'a>) -> Result<Vec<Passage>, ChatStoreError> {
         Ok(self
             .run(async |conn| crate::memory::recall(conn, recall).await)
+            .await?)
+    }
+
+    async fn usage(&self, query: &UsageQuery) -> Result<Usage, ChatStoreError> {
+        Ok(self
+            .run(async |conn| crate::usage::usage(conn, query).await)
             .await?)
     }
 

@@ -15,6 +15,7 @@ mod schema;
 mod search;
 mod share_store;
 mod turns;
+mod usage;
 
 use std::time::Duration;
 

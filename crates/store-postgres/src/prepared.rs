@@ -26,6 +26,7 @@ pub enum Value<'a> {
     OptInt(Option<i32>),
     Bool(bool),
     Time(DateTime<Utc>),
+    OptTime(Option<DateTime<Utc>>),
     Texts(&'a [String]),
     OptJson(Option<&'a serde_json::Value>),
 }
@@ -41,6 +42,7 @@ impl<'a> Value<'a> {
             Self::OptInt(value) => out.push_bind_param::<Nullable<Integer>, _>(value),
             Self::Bool(value) => out.push_bind_param::<Bool, _>(value),
             Self::Time(value) => out.push_bind_param::<Timestamptz, _>(value),
+            Self::OptTime(value) => out.push_bind_param::<Nullable<Timestamptz>, _>(value),
             Self::Texts(value) => out.push_bind_param::<Array<Text>, _>(value),
             Self::OptJson(value) => out.push_bind_param::<Nullable<Jsonb>, _>(value),
         }

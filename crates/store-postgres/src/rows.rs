@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{
-    ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption, MessageStatus,
-    NewWaypoint, Role, TokenUsage, Waypoint, WaypointFields, WaypointType,
+    AnswerTiming, ChatMessage, ChatSession, CompletionNote, Event, EventFields, Interruption,
+    MessageStatus, NewWaypoint, Role, TokenUsage, Waypoint, WaypointFields, WaypointType,
 };
 use uuid::Uuid;
 
@@ -218,6 +218,11 @@ pub struct MessageRow {
     pub(crate) prompt_tokens: Option<i32>,
     pub(crate) completion_tokens: Option<i32>,
     pub(crate) total_tokens: Option<i32>,
+    /// Milliseconds from asking the model to its first piece of text, and to the answer's end.
+    #[serde(default)]
+    pub(crate) first_token_ms: Option<i32>,
+    #[serde(default)]
+    pub(crate) duration_ms: Option<i32>,
     pub(crate) created_at: DateTime<Utc>,
     /// The instance writing an answer; set when the answer's row is inserted, and never
     /// changed by finishing it.
@@ -244,11 +249,18 @@ impl From<&ChatMessage> for MessageRow {
             prompt_tokens: m.usage.and_then(|u| u.prompt_tokens),
             completion_tokens: m.usage.and_then(|u| u.completion_tokens),
             total_tokens: m.usage.and_then(|u| u.total_tokens),
+            first_token_ms: m.timing.and_then(|t| t.first_text_ms).map(clamp_ms),
+            duration_ms: m.timing.map(|t| clamp_ms(t.total_ms)),
             created_at: m.created_at,
             owner_id: None,
             event_id: None,
         }
     }
+}
+
+/// Milliseconds as a column holds them (an answer of 24 days and more is stored as that).
+fn clamp_ms(ms: u32) -> i32 {
+    i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
 /// A stored `chat_messages.role`.
@@ -303,6 +315,10 @@ impl TryFrom<MessageRow> for ChatMessage {
             finish_reason: r.finish_reason,
             model: r.model,
             usage,
+            timing: r.duration_ms.map(|total| AnswerTiming {
+                first_text_ms: r.first_token_ms.map(i32::unsigned_abs),
+                total_ms: total.unsigned_abs(),
+            }),
             created_at: r.created_at,
         })
     }

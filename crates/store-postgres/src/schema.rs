@@ -66,6 +66,8 @@ diesel::table! {
         renewed_at -> Timestamptz,
         stop_requested -> Bool,
         note -> Nullable<Text>,
+        first_token_ms -> Nullable<Int4>,
+        duration_ms -> Nullable<Int4>,
     }
 }
 

@@ -28,7 +28,8 @@ const SESSION_COLUMNS: &str = "id, event_id, title, created_at, updated_at, pinn
 /// The columns of a message row as a turn writes it (`seq` and `renewed_at` are the
 /// database's: insertion order, and the lease's start in its clock).
 const MESSAGE_COLUMNS: &str = "id, session_id, role, content, sources, status, status_code, note, \
-     finish_reason, model, prompt_tokens, completion_tokens, total_tokens, created_at, owner_id";
+     finish_reason, model, prompt_tokens, completion_tokens, total_tokens, first_token_ms, duration_ms, \
+     created_at, owner_id";
 /// [`MESSAGE_COLUMNS`] of the `VALUES` list `v`, made once rather than every turn.
 static SELECTED: LazyLock<String> = LazyLock::new(|| {
     MESSAGE_COLUMNS
@@ -38,7 +39,7 @@ static SELECTED: LazyLock<String> = LazyLock::new(|| {
         .join(", ")
 });
 /// Values of [`MESSAGE_COLUMNS`] per message.
-const PER_MESSAGE: usize = 15;
+const PER_MESSAGE: usize = 17;
 
 /// Moves a session's `updated_at` forward to `$1` (never back); the session is `$2`.
 const TOUCH_SESSION: &str =
@@ -51,10 +52,10 @@ static FINISH: LazyLock<String> = LazyLock::new(|| {
         "WITH session AS ({TOUCH_SESSION} RETURNING {SESSION_COLUMNS}), finished AS (
     UPDATE chat_messages m SET content = $3, sources = $4, status = $5, status_code = $6,
         note = $7, finish_reason = $8, model = $9, prompt_tokens = $10,
-        completion_tokens = $11, total_tokens = $12
+        completion_tokens = $11, total_tokens = $12, first_token_ms = $13, duration_ms = $14
     FROM session
-    WHERE m.id = $13 AND m.session_id = session.id AND m.owner_id = $14
-      AND (m.status = 'generating' OR m.status_code = $15)
+    WHERE m.id = $15 AND m.session_id = session.id AND m.owner_id = $16
+      AND (m.status = 'generating' OR m.status_code = $17)
     RETURNING m.id
 )
 SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session"
@@ -185,9 +186,9 @@ fn push_messages<'a>(values: &mut Vec<Value<'a>>, rows: &'a [MessageRow]) {
     }
 }
 
-/// What a message says and how it ended, from `content` to `total_tokens` in the order of
+/// What a message says and how it ended, from `content` to `duration_ms` in the order of
 /// [`MESSAGE_COLUMNS`]: what inserting and finishing a message both write.
-fn outcome(row: &MessageRow) -> [Value<'_>; 10] {
+fn outcome(row: &MessageRow) -> [Value<'_>; 12] {
     [
         Value::Text(&row.content),
         Value::OptJson(row.sources.as_ref()),
@@ -199,6 +200,8 @@ fn outcome(row: &MessageRow) -> [Value<'_>; 10] {
         Value::OptInt(row.prompt_tokens),
         Value::OptInt(row.completion_tokens),
         Value::OptInt(row.total_tokens),
+        Value::OptInt(row.first_token_ms),
+        Value::OptInt(row.duration_ms),
     ]
 }
 

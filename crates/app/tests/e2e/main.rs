@@ -20,5 +20,6 @@ mod memory;
 mod processes;
 mod search;
 mod shares;
+mod stats;
 mod transfer;
 mod waypoints;

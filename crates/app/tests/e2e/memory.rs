@@ -30,7 +30,9 @@ async fn a_fact_from_another_chat_of_the_event_is_recalled_and_cited_and_only_th
         .await;
 
     let asked = app
-        .chat_events(&json!({"message": "Which drop bag has my spare headlamp?", "event_id": race["id"]}))
+        .chat_events(
+            &json!({"message": "Which drop bag has my spare headlamp?", "event_id": race["id"]}),
+        )
         .await;
 
     let prompt = system(&app, 2);
@@ -39,7 +41,10 @@ async fn a_fact_from_another_chat_of_the_event_is_recalled_and_cited_and_only_th
         prompt.contains("My drop bag at Foresthill holds the spare headlamp."),
         "{prompt}"
     );
-    assert!(!prompt.contains("Ouray"), "another event's chat leaked: {prompt}");
+    assert!(
+        !prompt.contains("Ouray"),
+        "another event's chat leaked: {prompt}"
+    );
     let done = asked.last().unwrap();
     let sources = done["sources"].as_array().unwrap();
     assert_eq!(
@@ -69,11 +74,16 @@ async fn a_fact_from_another_chat_of_the_event_is_recalled_and_cited_and_only_th
 
     // A deleted chat is never recalled again.
     let deleted = app
-        .delete(&format!("/api/chat/sessions/{}", first["id"].as_str().unwrap()))
+        .delete(&format!(
+            "/api/chat/sessions/{}",
+            first["id"].as_str().unwrap()
+        ))
         .await;
     assert!(deleted.status().is_success());
-    app.chat_events(&json!({"message": "Which drop bag has my spare headlamp?", "event_id": race["id"]}))
-        .await;
+    app.chat_events(
+        &json!({"message": "Which drop bag has my spare headlamp?", "event_id": race["id"]}),
+    )
+    .await;
     let prompt = system(&app, 4);
     assert!(!prompt.contains("Foresthill"), "{prompt}");
 }
@@ -82,17 +92,24 @@ async fn a_fact_from_another_chat_of_the_event_is_recalled_and_cited_and_only_th
 async fn a_continued_chat_recalls_other_chats_but_not_its_own_messages() {
     let app = spawn_app().await;
     let race = app.create_event("UTMB").await;
-    app.chat_events(&json!({"message": "I carry two soft flasks of 500 ml.", "event_id": race["id"]}))
-        .await;
+    app.chat_events(
+        &json!({"message": "I carry two soft flasks of 500 ml.", "event_id": race["id"]}),
+    )
+    .await;
     let chat = app
-        .chat_events(&json!({"message": "How much water do my soft flasks hold?", "event_id": race["id"]}))
+        .chat_events(
+            &json!({"message": "How much water do my soft flasks hold?", "event_id": race["id"]}),
+        )
         .await;
     app.chat_events(&json!({"message": "And the flasks on the climb to Bovine?", "session_id": session_id(&chat)}))
         .await;
     let prompt = system(&app, 2);
     assert!(prompt.contains("two soft flasks of 500 ml"), "{prompt}");
     // This chat's own question is in its history, never recalled into the notes.
-    assert!(!prompt.contains("How much water do my soft flasks hold?"), "{prompt}");
+    assert!(
+        !prompt.contains("How much water do my soft flasks hold?"),
+        "{prompt}"
+    );
 }
 
 #[tokio::test]

@@ -68,6 +68,14 @@ pub struct TokenUsage {
     pub total_tokens: Option<i32>,
 }
 
+/// How long an answer took from the moment the model was asked: to its first piece of text
+/// (`None` when none came) and to its end. What usage figures are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerTiming {
+    pub first_text_ms: Option<u32>,
+    pub total_ms: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatMessage {
     pub id: Uuid,
@@ -82,6 +90,9 @@ pub struct ChatMessage {
     pub finish_reason: Option<String>,
     pub model: Option<String>,
     pub usage: Option<TokenUsage>,
+    /// For an answer that ended; `None` for questions, answers being written, and answers
+    /// stored before timings were kept.
+    pub timing: Option<AnswerTiming>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -104,6 +115,7 @@ impl ChatMessage {
             finish_reason: None,
             model: None,
             usage: None,
+            timing: None,
             created_at,
         }
     }

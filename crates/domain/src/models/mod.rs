@@ -11,3 +11,4 @@ pub mod session_edit;
 pub mod session_list;
 pub mod share;
 pub mod title;
+pub mod usage;

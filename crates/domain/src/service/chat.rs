@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::error::ServiceError;
 use crate::models::answer::{CompletionNote, Interruption, LanguageModelError};
 use crate::models::bulk_delete::{BulkDeleted, ChatSelection};
-use crate::models::chat::{ChatMessage, ChatSession, MessageStatus, SessionWithMessages};
+use crate::models::chat::{
+    AnswerTiming, ChatMessage, ChatSession, MessageStatus, SessionWithMessages,
+};
 use crate::models::event::{Event, Waypoint};
 use crate::models::memory::{self, Passage, Recall};
 use crate::models::prompt::{Prompt, ReplyChunk};
@@ -20,6 +22,7 @@ use crate::models::search::{SearchPage, SearchQuery};
 use crate::models::session_edit::SessionEdit;
 use crate::models::session_list::{Page, SessionFilter, SessionKey};
 use crate::models::title::session_title;
+use crate::models::usage::{self, Usage, UsageQuery};
 use crate::ports::{
     ChatStore, ChatStoreError, EventStore, LanguageModel, Lease, ReplyStream, Stamps, StopRequest,
 };
@@ -197,6 +200,13 @@ where
     }
 
     /// Renames, pins or tags a chat; its place among the newest does not change.
+    /// Usage figures, with a point for every bucket of the range.
+    pub async fn usage(&self, query: &UsageQuery) -> Result<Usage, ServiceError> {
+        let mut usage = self.store.usage(query).await?;
+        usage.series = usage::fill(query, std::mem::take(&mut usage.series));
+        Ok(usage)
+    }
+
     pub async fn edit_session(
         &self,
         id: Uuid,
@@ -384,10 +394,19 @@ where
         halt: impl Future<Output = Halt> + Send,
     ) -> TurnOutcome {
         let mut answer = turn.answer;
-        answer.status = match self.stream(turn.prompt, &mut answer, on_text, halt).await {
+        let asked = self.stamps.clock.now();
+        let mut first_text = None;
+        let ended = self
+            .stream(turn.prompt, &mut answer, &mut first_text, on_text, halt)
+            .await;
+        answer.status = match ended {
             Ok(()) => MessageStatus::Complete,
             Err(why) => MessageStatus::Interrupted(why),
         };
+        answer.timing = Some(AnswerTiming {
+            first_text_ms: first_text.map(|at| millis_between(asked, at)),
+            total_ms: millis_between(asked, self.stamps.clock.now()),
+        });
         self.finish(answer).await
     }
 
@@ -398,6 +417,7 @@ where
         &self,
         prompt: Prompt,
         answer: &mut ChatMessage,
+        first_text: &mut Option<DateTime<Utc>>,
         mut on_text: impl FnMut(&str) + Send,
         halt: impl Future<Output = Halt> + Send,
     ) -> Result<(), Interruption> {
@@ -419,6 +439,7 @@ where
                         on_text(&piece);
                         answer.content.push_str(&piece);
                         let now = self.stamps.clock.now();
+                        first_text.get_or_insert(now);
                         if saving.is_terminated() && checkpoint.is_due(now) {
                             saving.set(self.save_progress(answer.id, answer.content.clone()).fuse());
                         }
@@ -516,6 +537,11 @@ where
     async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
         Ok(self.events.get_event_with_waypoints(id).await?)
     }
+}
+
+/// Whole milliseconds from `from` to `to`; none when the clock stepped back.
+fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+    u32::try_from((to - from).num_milliseconds().max(0)).unwrap_or(u32::MAX)
 }
 
 /// How many passages the store is asked for; the budget in characters then keeps the best
@@ -910,9 +936,16 @@ mod tests {
         // already holds is not repeated.
         store
             .expect_recall()
-            .withf(move |r| r.exclude_session == Some(session_id) && r.question == "And the descents?")
+            .withf(move |r| {
+                r.exclude_session == Some(session_id) && r.question == "And the descents?"
+            })
             .times(1)
-            .returning(|_| Ok(vec![passage(90, "Walk the climbs."), passage(91, "Poles help on the descents.")]));
+            .returning(|_| {
+                Ok(vec![
+                    passage(90, "Walk the climbs."),
+                    passage(91, "Poles help on the descents."),
+                ])
+            });
         let mut events = MockEventStore::new();
         // The request names no event: the session's own is used.
         events
@@ -934,7 +967,9 @@ mod tests {
             .map(|m| m.content.as_str())
             .collect();
         assert!(contents[0].contains("Leadville 100"));
-        assert!(contents[0].contains("--- chat \"Poles\", 27 June 2026:\nPoles help on the descents."));
+        assert!(
+            contents[0].contains("--- chat \"Poles\", 27 June 2026:\nPoles help on the descents.")
+        );
         assert!(!contents[0].contains("--- chat \"Poles\", 27 June 2026:\nWalk the climbs."));
         assert_eq!(
             contents[1..],

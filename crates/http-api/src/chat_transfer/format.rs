@@ -9,7 +9,7 @@
 //!                                "generating", "status_code", "finish_reason", "model",
 //!                                "usage": {"prompt_tokens", "completion_tokens",
 //!                                          "total_tokens"} | null,
-//!                                "sources" } ] } ] }
+//!                                "first_token_ms", "duration_ms", "sources" } ] } ] }
 //! ```
 //!
 //! Times are RFC 3339 in UTC. `status_code` is why an interrupted answer stopped (or, on a
@@ -22,8 +22,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    ChatDraft, ChatMessage, ChatSession, CompletionNote, Event, ImportKind, Interruption,
-    MessageStatus, Role, SessionWithMessages, TokenUsage,
+    AnswerTiming, ChatDraft, ChatMessage, ChatSession, CompletionNote, Event, ImportKind,
+    Interruption, MessageStatus, Role, SessionWithMessages, TokenUsage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +132,11 @@ pub struct MessageV1 {
     pub model: Option<String>,
     #[serde(default)]
     pub usage: Option<UsageDto>,
+    /// How long the answer took to its first text and to its end (usage figures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
     #[serde(default)]
     pub sources: Option<serde_json::Value>,
 }
@@ -152,6 +157,8 @@ impl From<&ChatMessage> for MessageV1 {
             finish_reason: m.finish_reason.clone(),
             model: m.model.clone(),
             usage: m.usage.map(UsageDto::from),
+            first_token_ms: m.timing.and_then(|t| t.first_text_ms),
+            duration_ms: m.timing.map(|t| t.total_ms),
             sources: m.sources.clone(),
         }
     }
@@ -195,6 +202,10 @@ impl MessageV1 {
             finish_reason: self.finish_reason,
             model: self.model,
             usage: self.usage.map(TokenUsage::from),
+            timing: self.duration_ms.map(|total_ms| AnswerTiming {
+                first_text_ms: self.first_token_ms,
+                total_ms,
+            }),
             created_at: self.created_at,
         })
     }

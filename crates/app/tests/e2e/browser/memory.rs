@@ -22,16 +22,25 @@ async fn an_answer_shows_its_sources_which_open_the_recalled_chat_and_the_event(
             texts(&browser, ".message.assistant .source-chip").await[0],
             "Event: Western States"
         );
-        let recalled = "document.querySelector('.message.assistant .source-chip:not(.event-source)')";
+        let recalled =
+            "document.querySelector('.message.assistant .source-chip:not(.event-source)')";
         assert_eq!(
-            js(&browser, &format!("{recalled}.textContent.startsWith('My drop bag at Foresthill')")).await,
+            js(
+                &browser,
+                &format!("{recalled}.textContent.startsWith('My drop bag at Foresthill')")
+            )
+            .await,
             json!(true)
         );
         assert_eq!(
             js(&browser, &format!("{recalled}.title")).await,
             json!("My drop bag at Foresthill holds the spare headlamp.")
         );
-        js(&browser, "document.querySelector('.message.assistant').scrollIntoView({ block: 'center' })").await;
+        js(
+            &browser,
+            "document.querySelector('.message.assistant').scrollIntoView({ block: 'center' })",
+        )
+        .await;
         save_screenshot(&browser, "answer-sources").await;
 
         // After a reload they are there still, read back with the chat.
@@ -39,14 +48,33 @@ async fn an_answer_shows_its_sources_which_open_the_recalled_chat_and_the_event(
         until(&browser, "the sources after a reload", chips).await;
 
         // The recalled chat opens at the message.
-        click(&browser, ".message.assistant .source-chip:not(.event-source)").await;
-        until(&browser, "the recalled message", "document.querySelector('.message.found')?.textContent.includes('Foresthill holds')").await;
+        click(
+            &browser,
+            ".message.assistant .source-chip:not(.event-source)",
+        )
+        .await;
+        until(
+            &browser,
+            "the recalled message",
+            "document.querySelector('.message.found')?.textContent.includes('Foresthill holds')",
+        )
+        .await;
 
         // The event's chip brings its details into view.
         js(&browser, "window.scrollTo(0, document.body.scrollHeight)").await;
-        until(&browser, "the details scrolled away", "document.querySelector('.event-head').getBoundingClientRect().bottom < 0").await;
+        until(
+            &browser,
+            "the details scrolled away",
+            "document.querySelector('.event-head').getBoundingClientRect().bottom < 0",
+        )
+        .await;
         click(&browser, ".message.assistant .event-source").await;
-        until(&browser, "the event's details in view", "Math.abs(document.querySelector('.event-head').getBoundingClientRect().top) < 2").await;
+        until(
+            &browser,
+            "the event's details in view",
+            "Math.abs(document.querySelector('.event-head').getBoundingClientRect().top) < 2",
+        )
+        .await;
     })
     .await;
 }

@@ -1,0 +1,257 @@
+//! Usage at a glance: how much the assistant was asked and answered, in what time, with how
+//! many tokens, over a range of days, for one event or all.
+
+use chrono::{Datelike, Days, NaiveDate};
+use uuid::Uuid;
+
+use crate::models::rules::FieldError;
+
+/// The span of one point of a series; weeks start on Monday (ISO), days at midnight UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    Week,
+}
+
+impl Bucket {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "day" => Some(Self::Day),
+            "week" => Some(Self::Week),
+            _ => None,
+        }
+    }
+
+    /// The first day of the bucket `day` falls in.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Self::Day => day,
+            Self::Week => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
+        }
+    }
+
+    fn after(self, start: NaiveDate) -> Option<NaiveDate> {
+        start.checked_add_days(Days::new(match self {
+            Self::Day => 1,
+            Self::Week => 7,
+        }))
+    }
+}
+
+/// A checked usage question: one event's chats or all, from a day to a day (both counted,
+/// UTC; open when absent), a point per `bucket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageQuery {
+    event_id: Option<Uuid>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    bucket: Bucket,
+}
+
+impl UsageQuery {
+    /// The most points a series may have: ten years of days.
+    pub const MAX_BUCKETS: u64 = 3_660;
+
+    /// Refuses a range that ends before it starts, or that spans more than
+    /// [`Self::MAX_BUCKETS`] buckets.
+    pub fn new(
+        event_id: Option<Uuid>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        bucket: Bucket,
+    ) -> Result<Self, FieldError> {
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                return Err(FieldError::new("to", "must not be before `from`"));
+            }
+            let days = u64::try_from((to - from).num_days()).unwrap_or(u64::MAX);
+            let buckets = match bucket {
+                Bucket::Day => days,
+                Bucket::Week => days / 7,
+            };
+            if buckets >= Self::MAX_BUCKETS {
+                return Err(FieldError::new(
+                    "to",
+                    "the range may hold at most 3,660 buckets (ten years of days)",
+                ));
+            }
+        }
+        Ok(Self {
+            event_id,
+            from,
+            to,
+            bucket,
+        })
+    }
+
+    pub fn event_id(&self) -> Option<Uuid> {
+        self.event_id
+    }
+
+    pub fn from(&self) -> Option<NaiveDate> {
+        self.from
+    }
+
+    pub fn to(&self) -> Option<NaiveDate> {
+        self.to
+    }
+
+    pub fn bucket(&self) -> Bucket {
+        self.bucket
+    }
+}
+
+/// Answers by how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnswerCounts {
+    pub complete: u64,
+    pub interrupted: u64,
+    pub generating: u64,
+}
+
+/// The tokens one model (or none named) was sent and wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTokens {
+    pub model: Option<String>,
+    pub answers: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageTotals {
+    /// Chats started in the range.
+    pub chats: u64,
+    pub questions: u64,
+    pub answers: AnswerCounts,
+    /// Most tokens first.
+    pub tokens: Vec<ModelTokens>,
+    /// Of the answers whose timings were kept.
+    pub median_first_token_ms: Option<f64>,
+    pub median_duration_ms: Option<f64>,
+}
+
+/// One point of the series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsagePoint {
+    pub start: NaiveDate,
+    pub questions: u64,
+    pub answers: u64,
+    pub interrupted: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl UsagePoint {
+    fn empty(start: NaiveDate) -> Self {
+        Self {
+            start,
+            questions: 0,
+            answers: 0,
+            interrupted: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Usage {
+    pub totals: UsageTotals,
+    /// A point per bucket, oldest first, from the range's first bucket (or the first with
+    /// activity) to its last (or the last with activity), empty ones included.
+    pub series: Vec<UsagePoint>,
+}
+
+/// `points` (buckets with activity, any order) with the empty buckets between the range's
+/// ends filled in, oldest first.
+pub fn fill(query: &UsageQuery, mut points: Vec<UsagePoint>) -> Vec<UsagePoint> {
+    points.sort_by_key(|p| p.start);
+    let bucket = query.bucket();
+    let first = query
+        .from()
+        .or_else(|| points.first().map(|p| p.start))
+        .map(|day| bucket.start_of(day));
+    let last = query
+        .to()
+        .or_else(|| points.last().map(|p| p.start))
+        .map(|day| bucket.start_of(day));
+    let (Some(mut start), Some(last)) = (first, last) else {
+        return points;
+    };
+    let mut filled = Vec::new();
+    let mut found = points.into_iter().peekable();
+    while start <= last
+        && filled.len() < usize::try_from(UsageQuery::MAX_BUCKETS).unwrap_or(usize::MAX)
+    {
+        // Points before the range's start (none, from the store) are dropped.
+        while found.next_if(|p| p.start < start).is_some() {}
+        filled.push(
+            found
+                .next_if(|p| p.start == start)
+                .unwrap_or(UsagePoint::empty(start)),
+        );
+        match bucket.after(start) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    filled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default()
+    }
+
+    fn point(d: u32, questions: u64) -> UsagePoint {
+        UsagePoint {
+            questions,
+            ..UsagePoint::empty(day(d))
+        }
+    }
+
+    #[test]
+    fn a_range_must_run_forward_and_not_too_far() {
+        assert!(UsageQuery::new(None, Some(day(3)), Some(day(2)), Bucket::Day).is_err());
+        assert!(UsageQuery::new(None, Some(day(2)), Some(day(2)), Bucket::Day).is_ok());
+        let far = NaiveDate::from_ymd_opt(2040, 1, 1);
+        assert!(UsageQuery::new(None, Some(day(1)), far, Bucket::Day).is_err());
+        assert!(UsageQuery::new(None, Some(day(1)), far, Bucket::Week).is_ok());
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 30 November 2026 is a Monday.
+        assert_eq!(Bucket::Week.start_of(day(30)), day(30));
+        assert_eq!(Bucket::Week.start_of(day(29)), day(23));
+        assert_eq!(Bucket::Day.start_of(day(29)), day(29));
+    }
+
+    #[test]
+    fn empty_buckets_are_filled_between_the_ends() {
+        let open = UsageQuery::new(None, None, None, Bucket::Day).unwrap();
+        let series = fill(&open, vec![point(5, 2), point(3, 1)]);
+        let days: Vec<(NaiveDate, u64)> = series.iter().map(|p| (p.start, p.questions)).collect();
+        assert_eq!(days, [(day(3), 1), (day(4), 0), (day(5), 2)]);
+        assert!(fill(&open, Vec::new()).is_empty());
+
+        let range = UsageQuery::new(None, Some(day(2)), Some(day(6)), Bucket::Day).unwrap();
+        assert_eq!(fill(&range, vec![point(4, 1)]).len(), 5);
+
+        let weeks = UsageQuery::new(None, Some(day(25)), Some(day(30)), Bucket::Week).unwrap();
+        let series = fill(&weeks, vec![point(30, 7)]);
+        let starts: Vec<NaiveDate> = series.iter().map(|p| p.start).collect();
+        assert_eq!(starts, [day(23), day(30)]);
+    }
+}
