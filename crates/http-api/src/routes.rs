@@ -100,6 +100,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenA
     ui::prepare();
     cfg.service(resource("/", "GET").get(ui::page))
         .service(resource("/events/{rest:.*}", "GET").get(ui::page))
+        .service(resource("/usage", "GET").get(ui::page))
         .service(resource("/static/{name:.*}", "GET").get(ui::asset))
         .service(resource("/api/openapi.json", "GET").get(openapi_json))
         .service(

@@ -36,7 +36,7 @@ macro_rules! source {
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
-const SOURCES: [Source; 12] = [
+const SOURCES: [Source; 13] = [
     source!("boot.js", JS),
     source!("app.js", JS),
     source!("api.js", JS),
@@ -44,6 +44,7 @@ const SOURCES: [Source; 12] = [
     source!("dom.js", JS),
     source!("message.js", JS),
     source!("share.js", JS),
+    source!("usage.js", JS),
     source!("markdown.js", JS),
     source!("vendor/marked.esm.js", JS),
     source!("vendor/purify.es.mjs", JS),

@@ -4,6 +4,7 @@
 import { ApiError, api, explain } from './api.js';
 import { AssistantPanel } from './chat.js';
 import { downloadMenu, element } from './dom.js';
+import { usagePage } from './usage.js';
 
 const main = document.getElementById('main');
 const WAYPOINT_TYPES = ['checkpoint', 'food', 'water', 'rest'];
@@ -128,7 +129,9 @@ async function eventsPage() {
       }, 'Delete'))));
   }
 
-  main.replaceChildren(element('section', { class: 'page' }, element('h1', {}, 'Your events'), list, form));
+  main.replaceChildren(element('section', { class: 'page' },
+    element('div', { class: 'page-head' }, element('h1', {}, 'Your events'), link('/usage', 'Usage')),
+    list, form));
   await load();
 }
 
@@ -248,15 +251,27 @@ function chatImporter(eventId, imported) {
   return element('span', { class: 'chat-import' }, button, input, progress, report);
 }
 
-async function eventPage(eventId) {
-  let event;
+// The event, or null when it cannot be had (the page then says why).
+async function loadEvent(eventId) {
   try {
-    event = await api(`/api/events/${encodeURIComponent(eventId)}`);
+    return await api(`/api/events/${encodeURIComponent(eventId)}`);
   } catch (err) {
     const text = err instanceof ApiError && (err.status === 404 || err.status === 400) ? 'This event does not exist (any more).' : 'The event could not be loaded. Reload the page to try again.';
     main.replaceChildren(element('section', { class: 'page' }, element('p', { class: 'form-error', role: 'alert' }, text), link('/', '← All events')));
-    return;
+    return null;
   }
+}
+
+async function eventUsagePage(eventId) {
+  const event = await loadEvent(eventId);
+  if (!event) return;
+  setPage(`Usage · ${event.name} · aidstation`, 'Skip to content');
+  await usagePage(main, event, link(`/events/${encodeURIComponent(event.id)}`, `← ${event.name}`));
+}
+
+async function eventPage(eventId) {
+  const event = await loadEvent(eventId);
+  if (!event) return;
   setPage(`${event.name} · aidstation`, 'Skip to the question box');
   const waypoints = element('ol', { class: 'waypoints', 'aria-label': 'Waypoints', 'aria-busy': 'true' },
     element('li', { class: 'loading' }, 'Loading waypoints…'));
@@ -309,7 +324,8 @@ async function eventPage(eventId) {
   // the plan, the whole height of the window.
   main.replaceChildren(element('div', { class: 'event-layout' },
     element('header', { class: 'event-head' },
-      link('/', '← All events'),
+      element('nav', { class: 'event-links', 'aria-label': 'Event' },
+        link('/', '← All events'), link(`/events/${encodeURIComponent(event.id)}/usage`, 'Usage')),
       element('h1', {}, event.name),
       element('dl', { class: 'facts' },
         element('div', {}, element('dt', {}, 'Date'), element('dd', {}, formatDate(event.planned_date))),
@@ -329,8 +345,13 @@ async function eventPage(eventId) {
 
 async function route() {
   const match = location.pathname.match(/^\/events\/([^/]+)\/?$/);
+  const usage = location.pathname.match(/^\/events\/([^/]+)\/usage\/?$/);
   if (match) await eventPage(decodeURIComponent(match[1]));
-  else await eventsPage();
+  else if (usage) await eventUsagePage(decodeURIComponent(usage[1]));
+  else if (/^\/usage\/?$/.test(location.pathname)) {
+    setPage('Usage · aidstation', 'Skip to content');
+    await usagePage(main, null, link('/', '← All events'));
+  } else await eventsPage();
 }
 
 // This aidstation has an access token and this browser is not signed in: the token, once,

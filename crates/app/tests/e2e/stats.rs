@@ -81,7 +81,7 @@ fn complete(model: &'static str, tokens: (i32, i32), first_ms: u32, total_ms: u3
 }
 
 /// Two chats of one event, one of another: see each test for the figures they make.
-async fn seeded() -> (TestApp, Uuid) {
+pub(crate) async fn seeded() -> (TestApp, Uuid) {
     let app = spawn_app().await;
     let western = app.seed_event("Western States").await;
     let utmb = app.seed_event("UTMB").await;

@@ -42,7 +42,7 @@ async fn tab_to(browser: &Client, keys: &[char], css: &str, limit: usize) {
 
 /// axe-core's source (scripts/fetch-axe puts it under target/); `None` (skip) without it,
 /// except in CI, where it is fetched and its absence is a failure.
-fn axe_source() -> Option<String> {
+pub(super) fn axe_source() -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/axe-core/axe.min.js");
     match std::fs::read_to_string(&path) {
         Ok(source) => Some(source),
@@ -59,7 +59,7 @@ fn axe_source() -> Option<String> {
 }
 
 /// axe-core's critical and serious violations on the page as it is now.
-async fn audit(browser: &Client, axe: &str) -> Vec<Value> {
+pub(super) async fn audit(browser: &Client, axe: &str) -> Vec<Value> {
     browser
         .execute(&format!("{axe}\nreturn true;"), vec![])
         .await

@@ -28,6 +28,7 @@ mod memory;
 mod organize;
 mod search;
 mod transfer;
+mod usage;
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
