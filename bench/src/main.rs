@@ -143,8 +143,21 @@ async fn chat_turn(
             first_event = Some(began.elapsed());
         }
     }
-    let tail = String::from_utf8_lossy(&seen[seen.len().saturating_sub(300)..]).into_owned();
-    if !tail.contains("\"done\":true") {
+    // The last event (a `done` with its sources may be kilobytes long); text of the answer
+    // never holds the marker unescaped.
+    let last = seen
+        .windows(2)
+        .rposition(|w| w == b"\n\n")
+        .and_then(|end| {
+            seen[..end]
+                .windows(2)
+                .rposition(|w| w == b"\n\n")
+                .map(|start| &seen[start..end])
+        })
+        .unwrap_or(&seen);
+    const DONE: &[u8] = b"\"done\":true";
+    if !last.windows(DONE.len()).any(|w| w == DONE) {
+        let tail = String::from_utf8_lossy(&seen[seen.len().saturating_sub(300)..]).into_owned();
         return Err(format!("stream did not end with done: {tail}"));
     }
     Ok(Sample {
@@ -375,11 +388,9 @@ impl Bench<'_> {
         for (kind, text) in &terms {
             for (scope, event) in [("1 event", Some(data.event.as_str())), ("all", None)] {
                 for clients in [1, 8] {
-                    let scenario = format!("search {kind}, {scope}");
                     let event_id = event.map(str::parse).transpose()?;
                     let query = domain::SearchQuery::new(text, event_id, None, 0)
                         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                    let floor = format!("{};\n", store_postgres::search_statement(&query));
                     let url = format!(
                         "{}/api/chat/search?q={}{}",
                         self.app.base,
@@ -387,25 +398,102 @@ impl Bench<'_> {
                         event.map(|e| format!("&event_id={e}")).unwrap_or_default()
                     );
                     let client = self.client.clone();
-                    let cpu_before = self.app.cpu_time();
-                    let result = load::run(clients, self.warmup / 4, self.measure / 3, move |_| {
-                        let (client, url) = (client.clone(), url.clone());
-                        async move { get(&client, &url, false).await }
-                    })
-                    .await;
-                    let cpu = self.app.cpu_time().saturating_sub(cpu_before);
-                    let floor = floor::run(self.db, &floor, clients, self.measure / 3, &[])?;
-                    let row = Row {
-                        scenario: format!("{scenario} @{clients}"),
-                        cpu_ms_per_request: cpu.as_secs_f64() * 1000.0
-                            / result.requests.max(1) as f64,
-                        ratio_to_floor: Some(result.per_second / floor.tps),
-                        app: result,
-                        floor: Some(floor),
-                    };
-                    print_row(&row);
-                    self.rows.push(row);
+                    let floor = store_postgres::search_statement(&query);
+                    self.timed_row(
+                        format!("search {kind}, {scope}"),
+                        clients,
+                        floor,
+                        move |_| {
+                            let (client, url) = (client.clone(), url.clone());
+                            async move { get(&client, &url, false).await }
+                        },
+                    )
+                    .await?;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Bench<'_> {
+    /// One row of the long history's: `request` under load for a third of the usual time,
+    /// then pgbench running `floor` (one statement) as long.
+    async fn timed_row<F, Fut>(
+        &mut self,
+        scenario: String,
+        clients: usize,
+        floor: String,
+        request: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Sample, String>> + Send,
+    {
+        if !self.wanted(&scenario) {
+            return Ok(());
+        }
+        let cpu_before = self.app.cpu_time();
+        let result = load::run(clients, self.warmup / 4, self.measure / 3, request).await;
+        let cpu = self.app.cpu_time().saturating_sub(cpu_before);
+        let floor = floor::run(
+            self.db,
+            &format!("{floor};\n"),
+            clients,
+            self.measure / 3,
+            &[],
+        )?;
+        let row = Row {
+            scenario: format!("{scenario} @{clients}"),
+            cpu_ms_per_request: cpu.as_secs_f64() * 1000.0 / result.requests.max(1) as f64,
+            ratio_to_floor: Some(result.per_second / floor.tps),
+            app: result,
+            floor: Some(floor),
+        };
+        print_row(&row);
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// What remembering costs a question on the long history: a new chat in one of its
+    /// events with memory on and off (the difference is the recall, whose statement is the
+    /// floor of both), and the usage figures for one event and for all.
+    async fn history_rows(&mut self, data: &search::SearchData) -> anyhow::Result<()> {
+        const QUESTION: &str = "How much salt should I take at the canyon aid station in the heat?";
+        let event_id = data.event.parse()?;
+        let recall = store_postgres::recall_statement(&domain::Recall {
+            event_id,
+            exclude_session: None,
+            question: QUESTION,
+            limit: 12,
+        });
+        for memory in [true, false] {
+            let scenario = format!("chat new, memory {}", if memory { "on" } else { "off" });
+            let (client, url) = (self.client.clone(), format!("{}/api/chat", self.app.base));
+            let body = json!({"message": QUESTION, "event_id": data.event, "memory": memory});
+            self.timed_row(scenario, 1, recall.clone(), move |_| {
+                let (client, url, body) = (client.clone(), url.clone(), body.clone());
+                async move { chat_turn(&client, &url, body).await }
+            })
+            .await?;
+        }
+        for (scope, event) in [("1 event", Some(event_id)), ("all events", None)] {
+            let scenario = format!("usage stats, {scope}");
+            let query = domain::UsageQuery::new(event, None, None, domain::Bucket::Day)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let floor = store_postgres::usage_statement(&query);
+            let url = format!(
+                "{}/api/chat/stats{}",
+                self.app.base,
+                event.map(|e| format!("?event_id={e}")).unwrap_or_default()
+            );
+            for clients in [1, 8] {
+                let (client, url) = (self.client.clone(), url.clone());
+                self.timed_row(scenario.clone(), clients, floor.clone(), move |_| {
+                    let (client, url) = (client.clone(), url.clone());
+                    async move { get(&client, &url, false).await }
+                })
+                .await?;
             }
         }
         Ok(())
@@ -801,7 +889,14 @@ async fn run(
         return Ok(());
     }
     // Last of the request rows: the million messages it seeds would weigh on the others.
-    let search_data = if http_rows && !args.without_search && bench.wanted("search") {
+    let search_data = if http_rows
+        && !args.without_search
+        && args.only.as_deref().is_none_or(|only| {
+            // Every row of the long history names one of these.
+            ["search", "memory", "usage"]
+                .iter()
+                .any(|word| only.contains(word))
+        }) {
         let messages = args
             .search_messages
             .unwrap_or(if args.quick { 100_000 } else { 1_000_000 });
@@ -819,6 +914,7 @@ async fn run(
             data.titles_index_mib
         );
         bench.search_rows(&data).await?;
+        bench.history_rows(&data).await?;
         Some(data)
     } else {
         None

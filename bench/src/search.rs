@@ -1,8 +1,8 @@
 //! Search on a long history: 100 events, 1,000,000 messages in 50,000 chats (a tenth with
 //! `--quick`), their words drawn from a running vocabulary with a few very common words and
 //! many rare ones, plus planted terms (a rare word, an accented place, a Japanese phrase).
-//! The search migrations are undone before seeding and timed when they are applied again,
-//! on that data.
+//! Answers carry a model, tokens and timings, for the usage rows. The search migrations are
+//! undone before seeding and timed when they are applied again, on that data.
 
 use std::time::Instant;
 
@@ -82,7 +82,8 @@ pub fn seed(db: &Database, messages: usize) -> anyhow::Result<SearchData> {
                 'Chat ' || c || ' about the ' || (ARRAY[{list}])[1 + (c * 7919) % {count}],
                 now() - c * interval '1 minute', now() - c * interval '1 minute'
          FROM generate_series(1, {chats}) AS c;
-         INSERT INTO chat_messages (id, session_id, role, content, status, created_at)
+         INSERT INTO chat_messages (id, session_id, role, content, status, created_at, model,
+                prompt_tokens, completion_tokens, first_token_ms, duration_ms)
          SELECT md5('search message ' || i)::uuid, md5('search chat ' || (i % {chats} + 1))::uuid,
                 CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END,
                 (SELECT string_agg((ARRAY[{list}])[1 + floor(power(random(), 1.3) * {count})::int], ' ')
@@ -90,7 +91,10 @@ pub fn seed(db: &Database, messages: usize) -> anyhow::Result<SearchData> {
                 || CASE WHEN i % 10007 = 0 THEN ' {RARE}' ELSE '' END
                 || CASE WHEN i % 997 = 0 THEN ' near {ACCENTED}' ELSE '' END
                 || CASE WHEN i % 211 = 0 THEN ' {CJK}' ELSE '' END,
-                'complete', now() - i * interval '1 second'
+                'complete', now() - i * interval '1 second',
+                CASE WHEN i % 2 = 1 THEN (ARRAY['gpt-4o-mini', 'gpt-4.1'])[1 + i % 4 / 2] END,
+                CASE WHEN i % 2 = 1 THEN 400 + i % 3001 END, CASE WHEN i % 2 = 1 THEN 50 + i % 701 END,
+                CASE WHEN i % 2 = 1 THEN 150 + i % 907 END, CASE WHEN i % 2 = 1 THEN 1500 + i % 20011 END
          FROM generate_series(1, {messages}) AS i;",
         list = words.join(",")
     ))?;

@@ -23,9 +23,11 @@ use deadpool::managed::Timeouts;
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 
+pub use memory::recall_statement;
 pub use migrations::{MigrationError, run_migrations};
 pub use pool::{PgPool, PoolConfig, build_pool};
 pub use search::search_statement;
+pub use usage::usage_statement;
 
 use crate::error::DbError;
 

@@ -55,6 +55,7 @@ impl<'a> Value<'a> {
 pub struct Prepared<'a> {
     sql: Cow<'static, str>,
     values: Vec<Value<'a>>,
+    cached: bool,
 }
 
 impl<'a> Prepared<'a> {
@@ -62,12 +63,26 @@ impl<'a> Prepared<'a> {
         Self {
             sql: sql.into(),
             values,
+            cached: true,
+        }
+    }
+
+    /// Planned anew for its values on every call, never from a cached generic plan: for a
+    /// statement whose best plan depends on its values (which words, how common), and whose
+    /// expressions of them must be worked out once per call, not once per row.
+    pub fn planned_each_time(sql: impl Into<Cow<'static, str>>, values: Vec<Value<'a>>) -> Self {
+        Self {
+            cached: false,
+            ..Self::new(sql, values)
         }
     }
 }
 
 impl QueryFragment<Pg> for Prepared<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        if !self.cached {
+            out.unsafe_to_cache_prepared();
+        }
         // Diesel numbers the placeholders itself, in the order values are pushed: each use
         // of `$n` becomes a placeholder of its own bound to the same value.
         let mut rest: &str = &self.sql;

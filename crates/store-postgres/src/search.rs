@@ -245,29 +245,37 @@ fn hit(row: HitRow, terms: &Terms) -> Result<SearchHit, UnknownValue> {
 /// is read as a placeholder): what the benchmark's pgbench floor runs.
 pub fn search_statement(query: &SearchQuery) -> String {
     let terms = terms(query.text());
-    let text = |value: &str| format!("'{}'", value.replace('\'', "''"));
     let values = [
-        text(&terms.words),
-        text(&terms.pairs),
-        text(&terms.phrase),
+        literal(&terms.words),
+        literal(&terms.pairs),
+        literal(&terms.phrase),
         query
             .event_id()
-            .map_or_else(|| "NULL".to_owned(), |id| text(&id.to_string())),
+            .map_or_else(|| "NULL".to_owned(), |id| literal(&id.to_string())),
         (query.limit() + 1).to_string(),
         query.offset().to_string(),
     ];
-    let sql = statement(&terms);
+    written_in(statement(&terms), &values)
+}
+
+/// `value` as an SQL string literal.
+pub(crate) fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// `sql` with each `$n` replaced by `values[n - 1]`, in one pass.
+pub(crate) fn written_in(sql: &str, values: &[String]) -> String {
     let mut rendered = String::with_capacity(sql.len() + 200);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
-        match chars
+        let digit = chars
             .peek()
             .and_then(|d| d.to_digit(10))
-            .filter(|_| c == '$')
-        {
-            Some(n) => {
+            .filter(|_| c == '$');
+        match digit.and_then(|n| values.get(n as usize - 1)) {
+            Some(value) => {
                 chars.next();
-                rendered.push_str(&values[n as usize - 1]);
+                rendered.push_str(value);
             }
             None => rendered.push(c),
         }

@@ -9,6 +9,7 @@ use domain::{AnswerCounts, ModelTokens, Usage, UsagePoint, UsageQuery, UsageTota
 
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
+use crate::search::{literal, written_in};
 
 /// `$1` the event (every chat when NULL), `$2`..`$3` the range (open ends NULL, the end
 /// excluded), `$4` the bucket (`day` or `week`, cut in UTC).
@@ -73,6 +74,22 @@ struct UsageRow {
 /// A count as the domain holds it (the database never gives a negative one).
 fn count(n: i64) -> u64 {
     n.unsigned_abs()
+}
+
+/// The statement [`usage`] issues, its values written in: what the benchmark's pgbench
+/// floor runs.
+pub fn usage_statement(query: &UsageQuery) -> String {
+    let day =
+        |day: Option<NaiveDate>| day.map_or_else(|| "NULL".to_owned(), |d| literal(&d.to_string()));
+    let values = [
+        query
+            .event_id()
+            .map_or_else(|| "NULL".to_owned(), |id| literal(&id.to_string())),
+        day(query.from()),
+        day(query.to().and_then(|d| d.succ_opt())),
+        literal(query.bucket().as_str()),
+    ];
+    written_in(USAGE_SQL, &values)
 }
 
 pub async fn usage(conn: &mut AsyncPgConnection, query: &UsageQuery) -> Result<Usage, DbError> {
