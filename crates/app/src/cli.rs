@@ -157,12 +157,7 @@ pub struct Cli {
     pub memory: Switch,
 
     /// Characters of the event's other chats a prompt may recall.
-    #[arg(
-        long,
-        env = "MEMORY_MAX_CHARS",
-        default_value_t = ChatLimits::DEFAULT.memory_max_chars,
-        global = true
-    )]
+    #[arg(long, env = "MEMORY_MAX_CHARS", default_value_t = ChatLimits::DEFAULT.memory_max_chars, global = true)]
     pub memory_max_chars: usize,
 
     /// Speak HTTP/2 (h2c on plain TCP) to the model server: one connection for all answers

@@ -221,6 +221,26 @@ pub fn tag_filter() -> Object {
     text(TAG_FILTER, Null::Refused)
 }
 
+/// The `event_id` query parameter of the lists that take one or every event's chats.
+pub fn event_scope_param() -> Parameter {
+    query_param(
+        "event_id",
+        Required::False,
+        "Only this event's chats; every chat when absent or empty.",
+        uuid_or_empty(),
+    )
+}
+
+/// A query parameter that is one of `values`.
+pub fn choice_param(name: &str, description: &str, values: &[&'static str]) -> Parameter {
+    query_param(
+        name,
+        Required::False,
+        description,
+        strings(values.iter().copied(), Null::Refused),
+    )
+}
+
 /// A query parameter written by hand (the derive drops `required` and the description of a
 /// parameter whose schema comes from a function).
 pub fn query_param(

@@ -34,12 +34,7 @@ impl IntoParams for SearchParams {
                  or Korean text find it anywhere in a message.",
                 schema::search_text(),
             ),
-            query_param(
-                "event_id",
-                Required::False,
-                "Only this event's chats; every chat when absent or empty.",
-                schema::uuid_or_empty(),
-            ),
+            schema::event_scope_param(),
             query_param(
                 "limit",
                 Required::False,

@@ -32,12 +32,7 @@ impl IntoParams for SessionsQuery {
                 .build()
         };
         vec![
-            query_param(
-                "event_id",
-                Required::False,
-                "Only this event's chats; all when absent or empty.",
-                schema::uuid_or_empty(),
-            ),
+            schema::event_scope_param(),
             query_param(
                 "tag",
                 Required::False,
@@ -45,14 +40,10 @@ impl IntoParams for SessionsQuery {
                  An empty one is ignored.",
                 schema::tag_filter(),
             ),
-            query_param(
+            schema::choice_param(
                 "pinned",
-                Required::False,
                 "Only pinned chats (`true`) or only the others (`false`).",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["true", "false"]))
-                    .build(),
+                &["true", "false"],
             ),
             query_param(
                 "limit",

@@ -31,12 +31,7 @@ impl IntoParams for StatsParams {
                 .build()
         };
         vec![
-            query_param(
-                "event_id",
-                Required::False,
-                "Only this event's chats; every chat when absent or empty.",
-                schema::uuid_or_empty(),
-            ),
+            schema::event_scope_param(),
             query_param(
                 "from",
                 Required::False,
@@ -50,14 +45,10 @@ impl IntoParams for StatsParams {
                  buckets after it. To the last chat when absent.",
                 day(),
             ),
-            query_param(
+            schema::choice_param(
                 "bucket",
-                Required::False,
                 "The span of each point of the series: `day` (default) or `week` (from Monday).",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["day", "week"]))
-                    .build(),
+                &[Bucket::Day.as_str(), Bucket::Week.as_str()],
             ),
         ]
     }
