@@ -479,8 +479,7 @@ impl Bench<'_> {
         }
         for (scope, event) in [("1 event", Some(event_id)), ("all events", None)] {
             let scenario = format!("usage stats, {scope}");
-            let query = domain::UsageQuery::new(event, None, None, domain::Bucket::Day)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let query = domain::UsageQuery::new(event, None, None, domain::Bucket::Day);
             let floor = store_postgres::usage_statement(&query);
             let url = format!(
                 "{}/api/chat/stats{}",

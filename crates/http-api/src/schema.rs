@@ -296,6 +296,10 @@ pub fn optional_uuid() -> Schema {
     or_empty(KnownFormat::Uuid, Null::Allowed)
 }
 
+pub fn date_or_empty() -> Schema {
+    or_empty(KnownFormat::Date, Null::Refused)
+}
+
 pub fn optional_datetime() -> Schema {
     or_empty(KnownFormat::DateTime, Null::Allowed)
 }

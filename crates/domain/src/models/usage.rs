@@ -4,8 +4,6 @@
 use chrono::{Datelike, Days, NaiveDate};
 use uuid::Uuid;
 
-use crate::models::rules::FieldError;
-
 /// The span of one point of a series; weeks start on Monday (ISO), days at midnight UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
@@ -37,11 +35,11 @@ impl Bucket {
         }
     }
 
-    fn after(self, start: NaiveDate) -> Option<NaiveDate> {
-        start.checked_add_days(Days::new(match self {
+    fn days(self) -> u64 {
+        match self {
             Self::Day => 1,
             Self::Week => 7,
-        }))
+        }
     }
 }
 
@@ -56,39 +54,22 @@ pub struct UsageQuery {
 }
 
 impl UsageQuery {
-    /// The most points a series may have: ten years of days.
-    pub const MAX_BUCKETS: u64 = 3_660;
+    /// The most points a series has: ten years of days. A longer range keeps its newest.
+    pub const MAX_BUCKETS: usize = 3_660;
 
-    /// Refuses a range that ends before it starts, or that spans more than
-    /// [`Self::MAX_BUCKETS`] buckets.
+    /// A range that ends before it starts holds nothing.
     pub fn new(
         event_id: Option<Uuid>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         bucket: Bucket,
-    ) -> Result<Self, FieldError> {
-        if let (Some(from), Some(to)) = (from, to) {
-            if to < from {
-                return Err(FieldError::new("to", "must not be before `from`"));
-            }
-            let days = u64::try_from((to - from).num_days()).unwrap_or(u64::MAX);
-            let buckets = match bucket {
-                Bucket::Day => days,
-                Bucket::Week => days / 7,
-            };
-            if buckets >= Self::MAX_BUCKETS {
-                return Err(FieldError::new(
-                    "to",
-                    "the range may hold at most 3,660 buckets (ten years of days)",
-                ));
-            }
-        }
-        Ok(Self {
+    ) -> Self {
+        Self {
             event_id,
             from,
             to,
             bucket,
-        })
+        }
     }
 
     pub fn event_id(&self) -> Option<Uuid> {
@@ -171,34 +152,30 @@ pub struct Usage {
 }
 
 /// `points` (buckets with activity, any order) with the empty buckets between the range's
-/// ends filled in, oldest first.
+/// ends filled in, oldest first; at most [`UsageQuery::MAX_BUCKETS`], the newest.
 pub fn fill(query: &UsageQuery, mut points: Vec<UsagePoint>) -> Vec<UsagePoint> {
     points.sort_by_key(|p| p.start);
     let bucket = query.bucket();
-    let first = query
-        .from()
-        .or_else(|| points.first().map(|p| p.start))
-        .map(|day| bucket.start_of(day));
-    let last = query
-        .to()
-        .or_else(|| points.last().map(|p| p.start))
-        .map(|day| bucket.start_of(day));
-    let (Some(mut start), Some(last)) = (first, last) else {
+    let first = query.from().or_else(|| points.first().map(|p| p.start));
+    let last = query.to().or_else(|| points.last().map(|p| p.start));
+    let (Some(first), Some(last)) = (first, last) else {
         return points;
     };
+    let (first, last) = (bucket.start_of(first), bucket.start_of(last));
+    let span = (UsageQuery::MAX_BUCKETS as u64 - 1) * bucket.days();
+    let first = last
+        .checked_sub_days(Days::new(span))
+        .map_or(first, |earliest| first.max(earliest));
+    let mut found = points.into_iter().filter(|p| p.start >= first).peekable();
     let mut filled = Vec::new();
-    let mut found = points.into_iter().peekable();
-    while start <= last
-        && filled.len() < usize::try_from(UsageQuery::MAX_BUCKETS).unwrap_or(usize::MAX)
-    {
-        // Points before the range's start (none, from the store) are dropped.
-        while found.next_if(|p| p.start < start).is_some() {}
+    let mut start = first;
+    while start <= last {
         filled.push(
             found
                 .next_if(|p| p.start == start)
                 .unwrap_or(UsagePoint::empty(start)),
         );
-        match bucket.after(start) {
+        match start.checked_add_days(Days::new(bucket.days())) {
             Some(next) => start = next,
             None => break,
         }
@@ -222,12 +199,18 @@ mod tests {
     }
 
     #[test]
-    fn a_range_must_run_forward_and_not_too_far() {
-        assert!(UsageQuery::new(None, Some(day(3)), Some(day(2)), Bucket::Day).is_err());
-        assert!(UsageQuery::new(None, Some(day(2)), Some(day(2)), Bucket::Day).is_ok());
-        let far = NaiveDate::from_ymd_opt(2040, 1, 1);
-        assert!(UsageQuery::new(None, Some(day(1)), far, Bucket::Day).is_err());
-        assert!(UsageQuery::new(None, Some(day(1)), far, Bucket::Week).is_ok());
+    fn a_backward_range_is_empty_and_a_long_one_keeps_its_newest_buckets() {
+        let backward = UsageQuery::new(None, Some(day(3)), Some(day(2)), Bucket::Day);
+        assert!(fill(&backward, vec![point(3, 1)]).is_empty());
+        let far = NaiveDate::from_ymd_opt(2040, 1, 1).unwrap_or_default();
+        let long = UsageQuery::new(None, Some(day(1)), Some(far), Bucket::Day);
+        let series = fill(&long, vec![point(2, 1)]);
+        assert_eq!(series.len(), UsageQuery::MAX_BUCKETS);
+        assert_eq!(series.last().map(|p| p.start), Some(far));
+        assert!(
+            series.iter().all(|p| p.questions == 0),
+            "2026 is out of the newest ten years"
+        );
     }
 
     #[test]
@@ -240,16 +223,16 @@ mod tests {
 
     #[test]
     fn empty_buckets_are_filled_between_the_ends() {
-        let open = UsageQuery::new(None, None, None, Bucket::Day).unwrap();
+        let open = UsageQuery::new(None, None, None, Bucket::Day);
         let series = fill(&open, vec![point(5, 2), point(3, 1)]);
         let days: Vec<(NaiveDate, u64)> = series.iter().map(|p| (p.start, p.questions)).collect();
         assert_eq!(days, [(day(3), 1), (day(4), 0), (day(5), 2)]);
         assert!(fill(&open, Vec::new()).is_empty());
 
-        let range = UsageQuery::new(None, Some(day(2)), Some(day(6)), Bucket::Day).unwrap();
+        let range = UsageQuery::new(None, Some(day(2)), Some(day(6)), Bucket::Day);
         assert_eq!(fill(&range, vec![point(4, 1)]).len(), 5);
 
-        let weeks = UsageQuery::new(None, Some(day(25)), Some(day(30)), Bucket::Week).unwrap();
+        let weeks = UsageQuery::new(None, Some(day(25)), Some(day(30)), Bucket::Week);
         let series = fill(&weeks, vec![point(30, 7)]);
         let starts: Vec<NaiveDate> = series.iter().map(|p| p.start).collect();
         assert_eq!(starts, [day(23), day(30)]);

@@ -1,9 +1,8 @@
 use chrono::NaiveDate;
 use domain::{Bucket, FieldError, ModelTokens, Usage, UsagePoint, UsageQuery};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
-use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -24,26 +23,21 @@ pub struct StatsParams {
 /// parameters whose schema comes from a function.
 impl IntoParams for StatsParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let day = || {
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-                .build()
-        };
         vec![
             schema::event_scope_param(),
             query_param(
                 "from",
                 Required::False,
-                "The first day counted (UTC, `YYYY-MM-DD`); from the first chat when absent.",
-                day(),
+                "The first day counted (UTC, `YYYY-MM-DD`); from the first chat when absent or empty.",
+                schema::date_or_empty(),
             ),
             query_param(
                 "to",
                 Required::False,
-                "The last day counted (UTC, `YYYY-MM-DD`), not before `from`; at most 3,660 \
-                 buckets after it. To the last chat when absent.",
-                day(),
+                "The last day counted (UTC, `YYYY-MM-DD`); to the last chat when absent or empty. \
+                 Before `from`, the range holds nothing; the series has at most 3,660 points, \
+                 the newest.",
+                schema::date_or_empty(),
             ),
             schema::choice_param(
                 "bucket",
@@ -78,8 +72,7 @@ impl StatsParams {
             problems.push(FieldError::new("bucket", "must be day or week"));
         }
         match (bucket, problems.is_empty()) {
-            (Some(bucket), true) => UsageQuery::new(event_id, from, to, bucket)
-                .map_err(|problem| ApiError::Invalid(vec![problem])),
+            (Some(bucket), true) => Ok(UsageQuery::new(event_id, from, to, bucket)),
             _ => Err(ApiError::Invalid(problems)),
         }
     }

@@ -12,7 +12,7 @@ use crate::state::State;
         (status = 200, description = "Totals and a series", body = StatsDto),
         (status = 400, description = "`event_id` is not a UUID",
             body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`from` or `to` not a date, `to` before `from` or too far after it, or `bucket` not day or week",
+        (status = 422, description = "`from` or `to` not a date, or `bucket` not day or week",
             body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn chat_stats(
