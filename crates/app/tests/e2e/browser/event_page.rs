@@ -255,7 +255,7 @@ async fn keyboard_alone_asks_opens_history_picks_a_chat_and_deletes_one() {
 
         browser.active_element().await.unwrap().send_keys("How do I pace the climbs?").await.unwrap();
         press(&browser, &[RETURN]).await;
-        until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating) .body')?.textContent === {FULL_ANSWER:?}")).await;
         assert!(focused(&browser, "#question").await, "after the answer: {}", focus_name(&browser).await);
         // The answer is announced once, whole.
         assert_eq!(js(&browser, "document.querySelector('.assistant-panel .sr-only[role=status]').textContent").await, json!(format!("The assistant answered: {FULL_ANSWER}")));
@@ -327,7 +327,7 @@ async fn a_question_sent_offline_stays_in_the_box_with_not_sent_and_retry() {
 
         session.offline(false).await;
         click(browser, ".notice button").await;
-        until(browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        until(browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating) .body')?.textContent === {FULL_ANSWER:?}")).await;
         assert_eq!(find(browser, "#question").await.prop("value").await.unwrap().as_deref(), Some(""));
         assert_eq!(js(browser, "document.querySelector('.notice').hidden").await, json!(true));
         assert!(focused(browser, "#question").await);
@@ -421,7 +421,7 @@ async fn static_files_come_compressed_in_parallel_and_from_the_cache_the_second_
         let entries = "performance.getEntriesByType('resource').map(r => ({ name: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd, transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize }))";
         let cold: Vec<Value> = serde_json::from_value(js(browser, entries).await).unwrap();
         let modules: Vec<&Value> = cold.iter().filter(|r| r["name"].as_str().unwrap().ends_with("js")).collect();
-        assert_eq!(modules.len(), 9, "{cold:#?}");
+        assert_eq!(modules.len(), 10, "{cold:#?}");
         for module in &modules {
             assert!(module["encoded"].as_f64() < module["decoded"].as_f64(), "not compressed: {module}");
         }

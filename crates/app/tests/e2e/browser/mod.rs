@@ -291,7 +291,7 @@ async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
         ask(&browser, "How should I pace the first 30 miles?").await;
         // Mid-stream: part of the answer is on screen while it is still being generated.
         until(&browser, "a partial answer", "document.querySelector('.message.assistant.generating')?.textContent.includes('Start')").await;
-        until(&browser, "the whole answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        until(&browser, "the whole answer", &format!("document.querySelector('.message.assistant:not(.generating) .body')?.textContent === {FULL_ANSWER:?}")).await;
         assert_eq!(texts(&browser, ".message.user").await, ["How should I pace the first 30 miles?"]);
         save_screenshot(&browser, "event-page-streamed-answer").await;
 
@@ -301,7 +301,7 @@ async fn a_question_streams_its_answer_which_is_restored_after_a_reload() {
 
         browser.refresh().await.unwrap();
         until(&browser, "the restored chat", "document.querySelectorAll('.message').length === 2").await;
-        assert_eq!(texts(&browser, ".message.assistant").await, [FULL_ANSWER]);
+        assert_eq!(texts(&browser, ".message.assistant .body").await, [FULL_ANSWER]);
         // Markdown-free text stays text; what the person typed is never interpreted.
         assert_eq!(texts(&browser, ".message.user").await, ["How should I pace the first 30 miles?"]);
     })
@@ -321,7 +321,7 @@ async fn a_reload_in_the_middle_of_an_answer_shows_the_question_then_picks_up_th
         browser.refresh().await.unwrap();
         until(&browser, "the stored question", "document.querySelector('.message.user')?.textContent === 'Count slowly'").await;
         until(&browser, "the text saved so far, still generating", "document.querySelector('.message.assistant.generating')?.textContent.startsWith('One')").await;
-        until(&browser, "the answer, once stored", "document.querySelector('.message.assistant:not(.generating)')?.textContent === 'One two three four.'").await;
+        until(&browser, "the answer, once stored", "document.querySelector('.message.assistant:not(.generating) .body')?.textContent === 'One two three four.'").await;
     })
     .await;
 }
@@ -443,7 +443,7 @@ async fn history_lists_filters_loads_and_deletes_chats_and_new_chat_starts_fresh
         until(&browser, "an empty panel", "document.querySelectorAll('.message').length === 0").await;
         assert_eq!(js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await, Value::Null);
         ask(&browser, "Brand new question").await;
-        until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating)')?.textContent === {FULL_ANSWER:?}")).await;
+        until(&browser, "the answer", &format!("document.querySelector('.message.assistant:not(.generating) .body')?.textContent === {FULL_ANSWER:?}")).await;
         let remembered = js(&browser, &format!("localStorage.getItem('chat_session_{event_id}')")).await;
         assert!(remembered.as_str().is_some_and(|id| !ids.iter().any(|old| old == id)), "{remembered}");
     })
