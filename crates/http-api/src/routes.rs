@@ -174,7 +174,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 32);
+        assert_eq!(count, 33);
     }
 
     fn document(max_message_chars: usize) -> Value {

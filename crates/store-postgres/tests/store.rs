@@ -1048,3 +1048,61 @@ async fn an_import_into_a_missing_event_stores_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_words() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let (race, other) = (event("Race"), event("Other"));
+    store.insert_event(&race).await.unwrap();
+    store.insert_event(&other).await.unwrap();
+    let long = format!(
+        "{} The spare headlamp is in the Foresthill drop bag. {}",
+        "Filler about pacing and gels. ".repeat(20),
+        "More filler about socks. ".repeat(20)
+    );
+    let asking = session(Some(race.id), at(1));
+    let older = session(Some(race.id), at(2));
+    let elsewhere = session(Some(other.id), at(3));
+    for (s, text) in [
+        (&asking, "Where is my spare headlamp?"),
+        (&older, long.as_str()),
+        (&elsewhere, "The spare headlamp is in the Ouray bag."),
+    ] {
+        store
+            .create_session(s, &[user_message(s.id, text, at(0))], &LEASE)
+            .await
+            .unwrap();
+    }
+    let recall = |exclude: Option<Uuid>| domain::Recall {
+        event_id: race.id,
+        exclude_session: exclude,
+        question: "Where is my spare headlamp?",
+        limit: 12,
+    };
+
+    let found = store.recall(&recall(Some(asking.id))).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].session_id, older.id);
+    assert!(
+        found[0].text.contains("spare headlamp"),
+        "{}",
+        found[0].text
+    );
+    assert!(
+        found[0].text.chars().count() < long.chars().count() / 2,
+        "{}",
+        found[0].text
+    );
+    assert!(!found[0].text.contains('\u{E000}'), "no markers left");
+
+    // Without a chat to leave out, the asking chat's own question is found too.
+    let all = store.recall(&recall(None)).await.unwrap();
+    assert_eq!(all.len(), 2);
+    // Text with no searchable word recalls nothing (and is no error).
+    let none = domain::Recall {
+        question: "the and of?",
+        ..recall(None)
+    };
+    assert_eq!(store.recall(&none).await.unwrap(), []);
+}
