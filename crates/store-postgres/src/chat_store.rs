@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::checkpoints::Failed;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -412,14 +413,21 @@ impl ChatStore for PgStore {
         owner: Uuid,
         content: &str,
     ) -> Result<(), ChatStoreError> {
-        // A checkpoint is the first thing to give way when connections are scarce.
-        let updated = self
-            .run_if_free(async |conn| turns::save_progress(conn, message_id, owner, content).await)
-            .await?;
-        if updated == 0 {
-            return Err(ChatStoreError::NotGenerating);
+        // Saved together with every other answer's checkpoint of the moment.
+        match self
+            .checkpoints
+            .save(self, message_id, owner, content)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ChatStoreError::NotGenerating),
+            Err(Failed::Unavailable(cause)) => {
+                Err(ChatStoreError::Unavailable(cause.to_string().into()))
+            }
+            Err(Failed::Unexpected(cause)) => {
+                Err(ChatStoreError::Unexpected(cause.to_string().into()))
+            }
         }
-        Ok(())
     }
 
     async fn finish_message(

@@ -2,6 +2,7 @@
 //! deadpool pool, and applies the embedded migrations.
 
 mod chat_store;
+mod checkpoints;
 mod error;
 mod event_store;
 mod health;
@@ -37,12 +38,17 @@ use crate::error::DbError;
 pub struct PgStore {
     pool: PgPool,
     deadline: Duration,
+    checkpoints: checkpoints::Checkpoints,
 }
 
 impl PgStore {
     /// `deadline` bounds each call once it has its connection (`PoolConfig::statement_timeout`).
     pub fn new(pool: PgPool, deadline: Duration) -> Self {
-        Self { pool, deadline }
+        Self {
+            pool,
+            deadline,
+            checkpoints: checkpoints::Checkpoints::default(),
+        }
     }
 
     fn pool_status(&self) -> deadpool::Status {

@@ -3,7 +3,7 @@
 //! "what did I put in my Foresthill drop bag?" should find "the Foresthill bag holds the
 //! spare headlamp"), CJK runs as their pairs of characters like search does.
 //!
-//! Only the event's newest 300 matching messages are ranked, so a question made of common
+//! Only the event's newest 200 matching messages are ranked, so a question made of common
 //! words walks the event's messages newest first and stops, rather than ranking thousands;
 //! a long message's passage is the message cut around its matches by `ts_headline` (it
 //! would otherwise take the whole budget), a short one comes whole.
@@ -37,7 +37,7 @@ const RECALL_TEMPLATE: &str = "WITH candidates AS (
     FROM chat_messages m
     WHERE m.search @@ {query} AND m.event_id = $3 AND ($4::uuid IS NULL OR m.session_id <> $4)
     ORDER BY m.created_at DESC
-    LIMIT 300
+    LIMIT 200
 ), best AS (
     SELECT c.id, c.session_id, c.created_at, c.content, ts_rank(c.search, {query}, 1) AS rank
     FROM candidates c

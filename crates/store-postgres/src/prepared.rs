@@ -28,6 +28,7 @@ pub enum Value<'a> {
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
     Texts(&'a [String]),
+    Uuids(&'a [Uuid]),
     OptJson(Option<&'a serde_json::Value>),
 }
 
@@ -44,6 +45,7 @@ impl<'a> Value<'a> {
             Self::Time(value) => out.push_bind_param::<Timestamptz, _>(value),
             Self::OptTime(value) => out.push_bind_param::<Nullable<Timestamptz>, _>(value),
             Self::Texts(value) => out.push_bind_param::<Array<Text>, _>(value),
+            Self::Uuids(value) => out.push_bind_param::<Array<SqlUuid>, _>(value),
             Self::OptJson(value) => out.push_bind_param::<Nullable<Jsonb>, _>(value),
         }
     }

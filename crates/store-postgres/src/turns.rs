@@ -144,25 +144,6 @@ pub async fn finish_message(
     Ok(finished.map(|f| (f.session, f.finished)))
 }
 
-/// Saves the text of an answer being written by `owner`; returns whether it was (a
-/// finished or recovered answer is never overwritten). A statement every few seconds of
-/// every answer being written: Diesel prepares its own `UPDATE`s anew on every call.
-pub async fn save_progress(
-    conn: &mut AsyncPgConnection,
-    message_id: Uuid,
-    owner: Uuid,
-    content: &str,
-) -> Result<usize, DbError> {
-    const SAVE: &str = "UPDATE chat_messages SET content = $1 \
-         WHERE id = $2 AND owner_id = $3 AND status = 'generating'";
-    let values = vec![
-        Value::Text(content),
-        Value::Uuid(message_id),
-        Value::Uuid(owner),
-    ];
-    Ok(Prepared::new(SAVE, values).execute(conn).await?)
-}
-
 /// The rows of messages as inserted: an answer being written is owned by `lease.owner`.
 fn message_rows(messages: &[ChatMessage], lease: &Lease) -> Vec<MessageRow> {
     messages

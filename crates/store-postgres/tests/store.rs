@@ -1106,3 +1106,42 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
     };
     assert_eq!(store.recall(&none).await.unwrap(), []);
 }
+
+#[tokio::test]
+async fn many_answers_checkpointed_at_once_are_each_saved_or_refused_on_their_own() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let mut answers = Vec::new();
+    for _ in 0..200 {
+        answers.push(turn_started(&store).await.unwrap());
+    }
+    // One of them is another owner's, one is already finished.
+    let (_, foreign) = turn_started_under(&store, &lease_of(7)).await.unwrap();
+    let (_, mut finished) = answers.pop().unwrap();
+    finished.status = MessageStatus::Complete;
+    store.finish_message(&finished, OWNER, at(1)).await.unwrap();
+
+    let saves = answers
+        .iter()
+        .map(|(_, answer)| store.save_progress(answer.id, OWNER, "saved ✓"))
+        .collect::<Vec<_>>();
+    let (saved, foreign_saved, finished_saved) = tokio::join!(
+        futures_util::future::join_all(saves),
+        store.save_progress(foreign.id, OWNER, "not mine"),
+        store.save_progress(finished.id, OWNER, "too late"),
+    );
+    assert!(saved.iter().all(Result::is_ok), "{saved:?}");
+    assert!(matches!(foreign_saved, Err(ChatStoreError::NotGenerating)));
+    assert!(matches!(finished_saved, Err(ChatStoreError::NotGenerating)));
+    for (session, _) in &answers {
+        let messages = store.get_session(session.id).await.unwrap().messages;
+        assert_eq!(messages[1].content, "saved ✓");
+    }
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM chat_messages WHERE content IN ('not mine', 'too late')"
+        )
+        .await,
+        0
+    );
+}

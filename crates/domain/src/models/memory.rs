@@ -30,12 +30,14 @@ pub struct Passage {
 
 /// The passages that fit `max_chars` (counted in characters, best first; one that does not
 /// fit is skipped and a shorter one after it may still fit), leaving out those whose text
-/// the chat's own history already holds.
+/// the chat's own history already holds, or an earlier passage said word for word.
 pub fn fitting(passages: Vec<Passage>, history: &[&str], max_chars: usize) -> Vec<Passage> {
     let mut used = 0;
+    let mut said = std::collections::HashSet::new();
     passages
         .into_iter()
         .filter(|p| !history.iter().any(|h| h.contains(p.text.trim())))
+        .filter(|p| said.insert(p.text.trim().to_owned()))
         .filter(|p| {
             let length = p.text.chars().count();
             let fits = used + length <= max_chars;
@@ -111,6 +113,7 @@ mod tests {
                 passage("héadlamp in the Foresthill bag"),
                 passage(&"x".repeat(20)),
                 passage("salt"),
+                passage(" salt "),
                 passage("already said"),
             ],
             &["we have already said this"],
