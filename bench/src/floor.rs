@@ -57,16 +57,32 @@ NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), '00000000-0000-0000-0000-000000
 AS v(id, session_id, role, content, sources, status, status_code, note, finish_reason, model, prompt_tokens, \
 completion_tokens, total_tokens, created_at, owner_id, ord) ORDER BY v.ord";
 
-/// A new chat: the event and its waypoints for the prompt, the session with its question
-/// and answer row in one statement, then the finished answer with the session's
-/// `updated_at` in another.
+/// What the event's other chats said about `question`: the memory's statement, as the app
+/// plans it for its words, on the bench's event (`:event`).
+fn recall(question: &str) -> String {
+    let statement = store_postgres::recall_statement(&domain::Recall {
+        event_id: Default::default(),
+        exclude_session: None,
+        question,
+        limit: 12,
+    });
+    format!(
+        "{};\n",
+        statement.replace("'00000000-0000-0000-0000-000000000000'", ":event")
+    )
+}
+
+/// A new chat: the event and its waypoints for the prompt with what the event's other chats
+/// said, the session with its question and answer row in one statement, then the finished
+/// answer with the session's `updated_at` in another.
 pub fn new_chat() -> String {
     format!(
         "\\set r random(1, 9000000000000000)
-{EVENT_AND_WAYPOINTS}WITH session AS (INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, \
+{EVENT_AND_WAYPOINTS}{}WITH session AS (INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, \
 pinned, tags) VALUES (md5(:r || 's')::uuid, :event, 'How should I pace the first 30 miles?', now(), now(), false, '{{}}') \
 RETURNING id, event_id, title, created_at, updated_at, pinned, tags) {QUESTION_AND_ANSWER_ROWS};
-{ANSWER}"
+{ANSWER}",
+        recall("How should I pace the first 30 miles?")
     )
 }
 
@@ -86,11 +102,12 @@ pub fn continued_chat() -> String {
     let session = "md5('continued' || :client_id)::uuid";
     format!(
         "\\set r random(1, 9000000000000000)
-{}{EVENT_AND_WAYPOINTS}WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
+{}{EVENT_AND_WAYPOINTS}{}WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
 WHERE id = {session} RETURNING id, event_id, title, created_at, updated_at, pinned, tags), added AS ({}) \
 SELECT id, event_id, title, created_at, updated_at, pinned, tags FROM session;
 {}",
         RECENT_HISTORY.replace(":session", session),
+        recall("And what about nutrition?"),
         QUESTION_AND_ANSWER_ROWS.replace("md5(:r || 's')::uuid", session),
         ANSWER.replace("md5(:r || 's')::uuid", session)
     )
