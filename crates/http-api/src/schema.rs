@@ -221,6 +221,23 @@ pub fn tag_filter() -> Object {
     text(TAG_FILTER, Null::Refused)
 }
 
+/// A query parameter written by hand (the derive drops `required` and the description of a
+/// parameter whose schema comes from a function).
+pub fn query_param(
+    name: &str,
+    required: Required,
+    description: &str,
+    schema: impl Into<RefOr<Schema>>,
+) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(required)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
 /// The `event_id` query parameter of the lists that take one or every event's chats.
 pub fn event_scope_param() -> Parameter {
     query_param(
@@ -239,23 +256,6 @@ pub fn choice_param(name: &str, description: &str, values: &[&'static str]) -> P
         description,
         strings(values.iter().copied(), Null::Refused),
     )
-}
-
-/// A query parameter written by hand (the derive drops `required` and the description of a
-/// parameter whose schema comes from a function).
-pub fn query_param(
-    name: &str,
-    required: Required,
-    description: &str,
-    schema: impl Into<RefOr<Schema>>,
-) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(required)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
 }
 
 fn strings(values: impl IntoIterator<Item = &'static str>, null: Null) -> Object {

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveTime};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::{AnswerCounts, ModelTokens, Usage, UsagePoint, UsageQuery, UsageTotals};
+use domain::{AnswerCounts, Medians, ModelTokens, Usage, UsagePoint, UsageQuery, UsageTotals};
 
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
@@ -130,8 +130,10 @@ pub async fn usage(conn: &mut AsyncPgConnection, query: &UsageQuery) -> Result<U
                     questions: count(row.questions),
                     answers,
                     tokens: std::mem::take(&mut usage.totals.tokens),
-                    median_first_token_ms: row.median_first_token_ms,
-                    median_duration_ms: row.median_duration_ms,
+                    medians: Medians {
+                        first_token_ms: row.median_first_token_ms,
+                        duration_ms: row.median_duration_ms,
+                    },
                 };
             }
             _ => {}

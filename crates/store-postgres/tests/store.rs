@@ -101,13 +101,19 @@ async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
     assert_eq!(listed, sessions);
 }
 
+/// Two events, stored.
+async fn two_events(store: &PgStore) -> (Event, Event) {
+    let (a, b) = (event("A"), event("B"));
+    store.insert_event(&a).await.unwrap();
+    store.insert_event(&b).await.unwrap();
+    (a, b)
+}
+
 #[tokio::test]
 async fn sessions_can_be_filtered_by_event() {
     let db = new_database().await;
     let store = store(&db).await;
-    let (a, b) = (event("A"), event("B"));
-    store.insert_event(&a).await.unwrap();
-    store.insert_event(&b).await.unwrap();
+    let (a, b) = two_events(&store).await;
     let of_a = session(Some(a.id), at(1));
     let of_b = session(Some(b.id), at(2));
     let unattached = session(None, at(3));
@@ -1053,9 +1059,7 @@ async fn an_import_into_a_missing_event_stores_nothing() {
 async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_words() {
     let db = new_database().await;
     let store = store(&db).await;
-    let (race, other) = (event("Race"), event("Other"));
-    store.insert_event(&race).await.unwrap();
-    store.insert_event(&other).await.unwrap();
+    let (race, other) = two_events(&store).await;
     let long = format!(
         "{} The spare headlamp is in the Foresthill drop bag. {}",
         "Filler about pacing and gels. ".repeat(20),

@@ -21,8 +21,10 @@ fn session_id(events: &[Value]) -> String {
 #[tokio::test]
 async fn a_fact_from_another_chat_of_the_event_is_recalled_and_cited_and_only_there() {
     let app = spawn_app().await;
-    let race = app.create_event("Western States").await;
-    let other = app.create_event("Hardrock").await;
+    let (race, other) = (
+        app.create_event("Western States").await,
+        app.create_event("Hardrock").await,
+    );
     let said = app
         .chat_events(&json!({"message": "My drop bag at Foresthill holds the spare headlamp.", "event_id": race["id"]}))
         .await;

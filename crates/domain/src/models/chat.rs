@@ -69,11 +69,11 @@ pub struct TokenUsage {
 }
 
 /// How long an answer took from the moment the model was asked: to its first piece of text
-/// (`None` when none came) and to its end. What usage figures are made of.
+/// (`None` when none came) and to its end, in milliseconds. What usage figures are made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnswerTiming {
-    pub first_text_ms: Option<u32>,
     pub total_ms: u32,
+    pub first_text_ms: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -106,6 +106,14 @@ pub struct ModelTokens {
     pub completion_tokens: u64,
 }
 
+/// Medians of the answers whose timings were kept, in milliseconds: to the first text, and
+/// to the end. `None` when no answer has them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Medians {
+    pub first_token_ms: Option<f64>,
+    pub duration_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UsageTotals {
     /// Chats started in the range.
@@ -114,9 +122,7 @@ pub struct UsageTotals {
     pub answers: AnswerCounts,
     /// Most tokens first.
     pub tokens: Vec<ModelTokens>,
-    /// Of the answers whose timings were kept.
-    pub median_first_token_ms: Option<f64>,
-    pub median_duration_ms: Option<f64>,
+    pub medians: Medians,
 }
 
 /// One point of the series.

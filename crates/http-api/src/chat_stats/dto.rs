@@ -13,10 +13,10 @@ use crate::schema::{self, query_param};
 /// words.
 #[derive(Deserialize)]
 pub struct StatsParams {
-    pub event_id: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub bucket: Option<String>,
+    event_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bucket: Option<String>,
 }
 
 /// Written by hand, like search's: the derive drops `required` and the descriptions of
@@ -157,8 +157,8 @@ impl StatsDto {
                     .into_iter()
                     .map(ModelTokensDto::from)
                     .collect(),
-                median_first_token_ms: totals.median_first_token_ms,
-                median_duration_ms: totals.median_duration_ms,
+                median_first_token_ms: totals.medians.first_token_ms,
+                median_duration_ms: totals.medians.duration_ms,
             },
             series: usage.series.into_iter().map(PointDto::from).collect(),
         }

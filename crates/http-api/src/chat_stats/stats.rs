@@ -7,19 +7,17 @@ use crate::state::State;
 
 /// `GET /api/chat/stats`: how much the assistant was asked and answered over a range of
 /// days, for one event's chats or all: totals and a series per day or week.
-#[utoipa::path(get, path = "/api/chat/stats", tag = "chat", params(StatsParams),
-    responses(
-        (status = 200, description = "Totals and a series", body = StatsDto),
-        (status = 400, description = "`event_id` is not a UUID",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`from` or `to` not a date, or `bucket` not day or week",
-            body = Problem, content_type = "application/problem+json"),
-    ))]
+#[utoipa::path(get, path = "/api/chat/stats", tag = "chat", params(StatsParams), responses(
+    (status = 200, description = "Totals and a series", body = StatsDto),
+    (status = 422, description = "`from` or `to` not a date, or `bucket` not day or week", body = Problem, content_type = "application/problem+json"),
+))]
 pub async fn chat_stats(
     state: State,
     params: web::Query<StatsParams>,
 ) -> Result<Packed<StatsDto>, ApiError> {
     let query = params.query()?;
-    let usage = state.chat.usage(&query).await?;
-    Ok(Packed(StatsDto::new(&query, usage)))
+    Ok(Packed(StatsDto::new(
+        &query,
+        state.chat.usage(&query).await?,
+    )))
 }
