@@ -88,7 +88,7 @@ impl Checkpoints {
     ) -> Result<bool, Failed> {
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(write_all(store.clone(), receiver));
+            tokio::spawn(write_all(store.detached(), receiver));
             sender
         });
         let (done, outcome) = oneshot::channel();

@@ -51,6 +51,12 @@ impl PgStore {
         }
     }
 
+    /// The same pool and deadline without this store's checkpoint queue: what the queue's
+    /// writer holds, so that the queue closes (and the writer ends) with the last store.
+    fn detached(&self) -> Self {
+        Self::new(self.pool.clone(), self.deadline)
+    }
+
     fn pool_status(&self) -> deadpool::Status {
         self.pool.status()
     }

@@ -199,7 +199,6 @@ where
         Ok(self.store.search(query).await?)
     }
 
-    /// Renames, pins or tags a chat; its place among the newest does not change.
     /// Usage figures, with a point for every bucket of the range.
     pub async fn usage(&self, query: &UsageQuery) -> Result<Usage, ServiceError> {
         let mut usage = self.store.usage(query).await?;
@@ -207,6 +206,7 @@ where
         Ok(usage)
     }
 
+    /// Renames, pins or tags a chat; its place among the newest does not change.
     pub async fn edit_session(
         &self,
         id: Uuid,
@@ -360,7 +360,9 @@ where
             Some(id) => {
                 let recall = self.recall(id, &request, &history);
                 let (event, passages) = futures_util::join!(self.load_event(id), recall);
-                (Some(event?), passages?)
+                // What earlier chats said is extra: a recall that failed (a slow statement
+                // past its deadline) leaves it out rather than refusing the question.
+                (Some(event?), passages.unwrap_or_default())
             }
             None => (None, Vec::new()),
         };
@@ -990,6 +992,28 @@ mod tests {
             text: text.into(),
             created_at: at(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_failed_recall_leaves_memory_out_and_the_question_is_still_asked() {
+        let mut events = MockEventStore::new();
+        events
+            .expect_get_event_with_waypoints()
+            .returning(|id| Ok((event(id), vec![])));
+        let mut store = MockChatStore::new();
+        store
+            .expect_recall()
+            .returning(|_| Err(ChatStoreError::Unavailable("statement timeout".into())));
+        store
+            .expect_create_session()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let chat = service_with(store, events, MockLanguageModel::new());
+        let turn = chat
+            .begin_turn(request("hi", Some(Uuid::from_u128(7)), None))
+            .await
+            .unwrap();
+        assert!(!turn.prompt.messages[0].content.contains("earlier chats"));
     }
 
     #[tokio::test]
