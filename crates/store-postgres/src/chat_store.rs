@@ -416,7 +416,7 @@ impl ChatStore for PgStore {
         // Saved together with every other answer's checkpoint of the moment.
         match self
             .checkpoints
-            .save(self, message_id, owner, content)
+            .save(&self.calls, message_id, owner, content)
             .await
         {
             Ok(true) => Ok(()),

@@ -13,7 +13,7 @@ use diesel_async::RunQueryDsl;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::PgStore;
+use crate::calls::Calls;
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
 
@@ -81,14 +81,14 @@ impl Checkpoints {
     /// when it does not.
     pub async fn save(
         &self,
-        store: &PgStore,
+        calls: &Calls,
         id: Uuid,
         owner: Uuid,
         text: &str,
     ) -> Result<bool, Failed> {
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(write_all(store.detached(), receiver));
+            tokio::spawn(write_all(calls.clone(), receiver));
             sender
         });
         let (done, outcome) = oneshot::channel();
@@ -136,7 +136,7 @@ impl Batch {
 }
 
 /// Writes what has queued up, one statement at a time, until every sender is gone.
-async fn write_all(store: PgStore, mut queue: mpsc::UnboundedReceiver<Request>) {
+async fn write_all(calls: Calls, mut queue: mpsc::UnboundedReceiver<Request>) {
     while let Some(first) = queue.recv().await {
         let mut batch = Batch::default();
         batch.push(first);
@@ -145,7 +145,7 @@ async fn write_all(store: PgStore, mut queue: mpsc::UnboundedReceiver<Request>) 
             batch.push(next);
         }
         let began = tokio::time::Instant::now();
-        let outcome = save(&store, &batch).await.map_err(Failed::from);
+        let outcome = save(&calls, &batch).await.map_err(Failed::from);
         // Checkpoints give way: the writer rests as long as it wrote, so they take at most
         // half of one connection's time, however many answers are open.
         tokio::time::sleep(began.elapsed()).await;
@@ -161,9 +161,9 @@ async fn write_all(store: PgStore, mut queue: mpsc::UnboundedReceiver<Request>) 
 }
 
 /// One statement for `batch`; the ids it saved.
-async fn save(store: &PgStore, batch: &Batch) -> Result<std::collections::HashSet<Uuid>, DbError> {
+async fn save(calls: &Calls, batch: &Batch) -> Result<std::collections::HashSet<Uuid>, DbError> {
     // Checkpoints are the first thing to give way when connections are scarce.
-    let saved: Vec<Saved> = store
+    let saved: Vec<Saved> = calls
         .run_if_free(async |conn| {
             let values = vec![
                 Value::Uuids(&batch.ids),

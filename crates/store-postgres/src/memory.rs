@@ -24,10 +24,9 @@ use crate::search::{literal, terms, unmark, written_in};
 /// Any of the question's words (`$1`, English-stemmed and accent-folded like the vectors).
 const ANY_WORD: &str =
     "replace(plainto_tsquery('aidstation_search', $1)::text, ' & ', ' | ')::tsquery";
-/// [`ANY_WORD`] or any of the CJK pairs (`$2`): only for a question that has some, as an
-/// empty query makes PostgreSQL send a notice.
-const ANY_WORD_OR_PAIR: &str = "(replace(plainto_tsquery('aidstation_search', $1)::text, ' & ', ' | ')::tsquery \
-     || replace(plainto_tsquery('simple', $2)::text, ' & ', ' | ')::tsquery)";
+/// Any of the CJK pairs (`$2`): only for a question that has some, as an empty query makes
+/// PostgreSQL send a notice.
+const ANY_PAIR: &str = "replace(plainto_tsquery('simple', $2)::text, ' & ', ' | ')::tsquery";
 
 /// With the query (`{query}`) written where it is used, so that the planner sees the words
 /// and works the query out once, when it plans. Ranked by `ts_rank` (how often the words
@@ -54,7 +53,7 @@ ORDER BY best.rank DESC, best.created_at DESC";
 static RECALL_WORDS: LazyLock<String> =
     LazyLock::new(|| RECALL_TEMPLATE.replace("{query}", ANY_WORD));
 static RECALL_WORDS_OR_PAIRS: LazyLock<String> =
-    LazyLock::new(|| RECALL_TEMPLATE.replace("{query}", ANY_WORD_OR_PAIR));
+    LazyLock::new(|| RECALL_TEMPLATE.replace("{query}", &format!("({ANY_WORD} || {ANY_PAIR})")));
 
 /// The statement for a question whose CJK pairs are `pairs`.
 fn statement(pairs: &str) -> &'static str {

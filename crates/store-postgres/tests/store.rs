@@ -1103,6 +1103,22 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
     // Without a chat to leave out, the asking chat's own question is found too.
     let all = store.recall(&recall(None)).await.unwrap();
     assert_eq!(all.len(), 2);
+    // Text with no spaces between its words is recalled by its pairs of characters.
+    let japanese = session(Some(race.id), at(4));
+    let said = user_message(japanese.id, "東京マラソンの給水所は五キロごと", at(0));
+    store
+        .create_session(&japanese, &[said], &LEASE)
+        .await
+        .unwrap();
+    let asked = domain::Recall {
+        question: "給水所はどこ？",
+        ..recall(Some(asking.id))
+    };
+    let found = store.recall(&asked).await.unwrap();
+    assert_eq!(
+        found.iter().map(|p| p.session_id).collect::<Vec<_>>(),
+        [japanese.id]
+    );
     // Text with no searchable word recalls nothing (and is no error).
     let none = domain::Recall {
         question: "the and of?",
