@@ -21,8 +21,11 @@ impl SessionEdit {
         tags: Option<&[String]>,
     ) -> Result<Self, Vec<FieldError>> {
         let mut broken = Vec::new();
+        // Too long as sent is too long, whatever collapsing would leave: the limit the API
+        // documents is on what is sent.
+        let sent = title.filter(|title| title.chars().count() > EDITED_TITLE.max_chars);
         let title = title.map(|title| title.split_whitespace().collect::<Vec<_>>().join(" "));
-        if let Some(title) = &title {
+        if let Some(title) = sent.or(title.as_deref()) {
             broken.extend(EDITED_TITLE.check("title", title));
         }
         let given = tags;
@@ -116,6 +119,16 @@ mod tests {
 
     fn tags(list: &[&str]) -> Vec<String> {
         list.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_title_too_long_as_sent_is_refused_even_if_collapsing_would_shorten_it() {
+        let sent = format!("\t{}  ", "x".repeat(99));
+        let broken = SessionEdit::new(Some(&sent), None, None)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(broken.len(), 1);
+        assert!(SessionEdit::new(Some(&format!(" {} ", "x".repeat(98))), None, None).is_ok());
     }
 
     #[test]
