@@ -134,6 +134,8 @@ pub fn run(
     std::fs::write(file.path(), script)?;
     let mut command = Command::new(db.program("pgbench"));
     command.args(["-h", &db.host(), "-U", "postgres", "-n", "-M", "prepared"]);
+    // As the app's connections: no JIT, which compiles for the planner's guess of the rows.
+    command.env("PGOPTIONS", "-c jit=off");
     command.args([
         "-c",
         &clients.to_string(),

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde::Serialize;
 use serde_json::json;
@@ -455,6 +456,48 @@ impl Bench<'_> {
         Ok(())
     }
 
+    /// Calls `url` (usage figures) until nothing more is rolled up, as an app that has been
+    /// running does (a call rolls up a few days), then what is rolled up: the floor's values.
+    async fn rolled_up(
+        &self,
+        url: &str,
+    ) -> anyhow::Result<(Option<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+        let state = format!(
+            "SELECT extract(epoch FROM s.rolled_until)::bigint, array_to_string(array(\
+             SELECT extract(epoch FROM h)::bigint FROM unnest(s.dirty) h), ',') \
+             FROM ({}) s",
+            store_postgres::USAGE_ROLLED
+        );
+        let epoch = |text: &str| -> anyhow::Result<DateTime<Utc>> {
+            DateTime::from_timestamp(text.parse()?, 0).context("an epoch out of range")
+        };
+        let started = Instant::now();
+        let (mut calls, mut last) = (0, String::new());
+        loop {
+            get(&self.client, url, false)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            calls += 1;
+            let now = self.db.psql(&state)?;
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        println!(
+            "usage rolled up in {calls} calls, {:.1} s: {}",
+            started.elapsed().as_secs_f64(),
+            last.trim()
+        );
+        let (until, dirty) = last.trim().split_once('|').unwrap_or_default();
+        let until = Some(until)
+            .filter(|u| !u.is_empty())
+            .map(epoch)
+            .transpose()?;
+        let dirty = dirty.split(',').filter(|h| !h.is_empty()).map(epoch);
+        Ok((until, dirty.collect::<anyhow::Result<_>>()?))
+    }
+
     /// What remembering costs a question on the long history: a new chat in one of its
     /// events with memory on and off (the difference is the recall, whose statement is the
     /// floor of both), and the usage figures for one event and for all.
@@ -480,12 +523,13 @@ impl Bench<'_> {
         for (scope, event) in [("1 event", Some(event_id)), ("all events", None)] {
             let scenario = format!("usage stats, {scope}");
             let query = domain::UsageQuery::new(event, None, None, domain::Bucket::Day);
-            let floor = store_postgres::usage_statement(&query);
             let url = format!(
                 "{}/api/chat/stats{}",
                 self.app.base,
                 event.map(|e| format!("?event_id={e}")).unwrap_or_default()
             );
+            let (rolled_until, dirty) = self.rolled_up(&url).await?;
+            let floor = store_postgres::usage_statement(&query, rolled_until, &dirty);
             for clients in [1, 8] {
                 let (client, url) = (self.client.clone(), url.clone());
                 self.timed_row(scenario.clone(), clients, floor.clone(), move |_| {

@@ -52,6 +52,7 @@ pub async fn import_chat(
                 .execute(conn)
                 .await?;
         }
+        crate::usage::mark_imported(conn, chat.session.id).await?;
         Ok(true)
     })
     .await

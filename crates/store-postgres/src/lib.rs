@@ -27,7 +27,7 @@ pub use memory::recall_statement;
 pub use migrations::{MigrationError, run_migrations};
 pub use pool::{PgPool, PoolConfig, build_pool};
 pub use search::search_statement;
-pub use usage::usage_statement;
+pub use usage::{USAGE_ROLLED, usage_statement};
 
 use crate::calls::Calls;
 use crate::error::DbError;

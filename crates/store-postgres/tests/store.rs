@@ -10,9 +10,9 @@ use domain::ports::{
     ShareStoreError, StopRequest,
 };
 use domain::{
-    ChatMessage, ChatSession, ChatShare, CompletionNote, Event, EventFields, ImportKind,
-    ImportedChat, Interruption, LanguageModelError, MessageStatus, NewWaypoint, Role, SessionEdit,
-    SessionFilter, ShareToken, TokenUsage, WaypointFields, WaypointType,
+    AnswerTiming, Bucket, ChatMessage, ChatSession, ChatShare, CompletionNote, Event, EventFields,
+    ImportKind, ImportedChat, Interruption, LanguageModelError, MessageStatus, NewWaypoint, Role,
+    SessionEdit, SessionFilter, ShareToken, TokenUsage, UsageQuery, WaypointFields, WaypointType,
 };
 use local_postgres::testing::{TestCluster, TestDatabase};
 use secrecy::SecretString;
@@ -1164,4 +1164,110 @@ async fn many_answers_checkpointed_at_once_are_each_saved_or_refused_on_their_ow
         .await,
         0
     );
+}
+
+/// A chat of one question and its complete answer at `asked`, with tokens and timings.
+async fn answered_chat(
+    store: &PgStore,
+    event_id: Option<Uuid>,
+    asked: DateTime<Utc>,
+    first_ms: u32,
+) -> ChatSession {
+    let s = ChatSession {
+        created_at: asked,
+        ..session(event_id, asked)
+    };
+    let answer = ChatMessage {
+        role: Role::Assistant,
+        model: Some("gpt-a".into()),
+        usage: Some(TokenUsage {
+            prompt_tokens: Some(10),
+            completion_tokens: Some(2),
+            total_tokens: Some(12),
+        }),
+        timing: Some(AnswerTiming {
+            first_text_ms: Some(first_ms),
+            total_ms: first_ms * 10,
+        }),
+        ..user_message(s.id, "Walk the climbs.", asked)
+    };
+    store
+        .create_session(&s, &[user_message(s.id, "Pace?", asked), answer], &LEASE)
+        .await
+        .unwrap();
+    s
+}
+
+/// Questions, answers, chats and the median first text across every event.
+async fn all_usage(store: &PgStore) -> (u64, u64, u64, Option<f64>) {
+    let query = UsageQuery::new(None, None, None, Bucket::Day);
+    let usage = ChatStore::usage(store, &query).await.unwrap();
+    let t = usage.totals;
+    (
+        t.questions,
+        t.answers.total(),
+        t.chats,
+        t.medians.first_token_ms,
+    )
+}
+
+#[tokio::test]
+async fn usage_across_events_rolls_settled_hours_up_and_still_sees_deletes_imports_and_new_turns() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let (a, b) = two_events(&store).await;
+    let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 6, d, h, 30, 0).unwrap();
+    let first = answered_chat(&store, Some(a.id), day(1, 5), 100).await;
+    answered_chat(&store, Some(b.id), day(1, 7), 300).await;
+    // Four days later: past what one call rolls up, read from the messages meanwhile.
+    answered_chat(&store, None, day(5, 9), 200).await;
+    // A turn still generating holds back every hour from its own.
+    let (generating, _) = turn_started(&store).await.unwrap();
+
+    assert_eq!(all_usage(&store).await, (4, 4, 4, Some(200.0)));
+    let rolled_until =
+        "SELECT count(*) AS n FROM usage_rollup WHERE rolled_until = '2026-06-04 05:00Z'";
+    assert_eq!(db.count(rolled_until).await, 1, "72 hours from the first");
+    // Two hours of a chat each: a row for the questions, one for the model, one for chats.
+    assert_eq!(db.count("SELECT count(*) AS n FROM usage_hours").await, 6);
+    for _ in 0..10 {
+        assert_eq!(all_usage(&store).await, (4, 4, 4, Some(200.0)));
+    }
+    let held = "SELECT count(*) AS n FROM usage_rollup WHERE rolled_until = '2026-06-27 05:00Z'";
+    assert_eq!(
+        db.count(held).await,
+        1,
+        "up to the generating answer's hour"
+    );
+
+    // A delete marks its hour; it is read from the messages, then rolled up again.
+    store.delete_session(first.id).await.unwrap();
+    let marked = "SELECT count(DISTINCT hour) AS n FROM usage_dirty";
+    assert_eq!(db.count(marked).await, 1);
+    assert_eq!(all_usage(&store).await, (3, 3, 3, Some(250.0)));
+    assert_eq!(db.count("SELECT count(*) AS n FROM usage_dirty").await, 0);
+    assert_eq!(all_usage(&store).await, (3, 3, 3, Some(250.0)));
+
+    // A chat imported into a rolled-up hour counts at once.
+    let chat = ImportedChat {
+        session: ChatSession {
+            created_at: day(1, 5),
+            ..session(None, day(1, 5))
+        },
+        ..imported(ImportKind::ChatGpt, "conv-usage", None, 0)
+    };
+    let chat = ImportedChat {
+        messages: vec![user_message(chat.session.id, "Salt?", day(1, 5))],
+        ..chat
+    };
+    assert!(store.import_chat(&chat).await.unwrap());
+    assert_eq!(all_usage(&store).await, (4, 3, 4, Some(250.0)));
+
+    // Deleting an event marks the hours of its chats and messages, cascades included.
+    store.delete_session(generating.id).await.unwrap();
+    store.delete_event(b.id).await.unwrap();
+    assert_eq!(all_usage(&store).await, (2, 1, 2, Some(200.0)));
+    let of_a = UsageQuery::new(Some(a.id), None, None, Bucket::Day);
+    let of_a = ChatStore::usage(&store, &of_a).await.unwrap();
+    assert_eq!(of_a.totals.questions, 0);
 }

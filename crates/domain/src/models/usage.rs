@@ -1,7 +1,9 @@
 //! Usage at a glance: how much the assistant was asked and answered, in what time, with how
 //! many tokens, over a range of days, for one event or all.
 
-use chrono::{Datelike, Days, NaiveDate};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// The span of one point of a series; weeks start on Monday (ISO), days at midnight UTC.
@@ -97,6 +99,18 @@ pub struct AnswerCounts {
     pub generating: u64,
 }
 
+impl AnswerCounts {
+    pub const fn total(&self) -> u64 {
+        self.complete + self.interrupted + self.generating
+    }
+
+    fn add(&mut self, other: Self) {
+        self.complete += other.complete;
+        self.interrupted += other.interrupted;
+        self.generating += other.generating;
+    }
+}
+
 /// The tokens one model (or none named) was sent and wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelTokens {
@@ -155,6 +169,98 @@ pub struct Usage {
     /// A point per bucket, oldest first, from the range's first bucket (or the first with
     /// activity) to its last (or the last with activity), empty ones included.
     pub series: Vec<UsagePoint>,
+}
+
+/// What one hour (UTC) holds of one model's answers (or of none named: the questions, the
+/// chats started): the unit the store hands over, whether it read the messages or a summary
+/// of a settled hour, and that [`Usage::of_hours`] adds up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageHour {
+    pub start: DateTime<Utc>,
+    pub model: Option<String>,
+    pub chats: u64,
+    pub questions: u64,
+    pub answers: AnswerCounts,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Every timed answer's, in no order: the medians are exact, not estimated.
+    pub first_token_ms: Vec<u32>,
+    pub duration_ms: Vec<u32>,
+}
+
+impl Usage {
+    /// The totals, tokens per model (most first), medians and the points with activity (in
+    /// bucket order, not filled: see [`fill`]) of `hours`, in any order.
+    pub fn of_hours(bucket: Bucket, hours: Vec<UsageHour>) -> Self {
+        let mut totals = UsageTotals::default();
+        let mut models: BTreeMap<Option<String>, ModelTokens> = BTreeMap::new();
+        let mut points: BTreeMap<NaiveDate, UsagePoint> = BTreeMap::new();
+        // Every timing of the range, gathered at once: a million of them across all events.
+        let mut first = Vec::with_capacity(hours.iter().map(|h| h.first_token_ms.len()).sum());
+        let mut duration = Vec::with_capacity(hours.iter().map(|h| h.duration_ms.len()).sum());
+        for hour in hours {
+            let answered = hour.answers.total();
+            totals.chats += hour.chats;
+            totals.questions += hour.questions;
+            totals.answers.add(hour.answers);
+            if hour.questions + answered > 0 {
+                let start = bucket.start_of(hour.start.date_naive());
+                let point = points
+                    .entry(start)
+                    .or_insert_with(|| UsagePoint::empty(start));
+                point.questions += hour.questions;
+                point.answers += answered;
+                point.interrupted += hour.answers.interrupted;
+                point.prompt_tokens += hour.prompt_tokens;
+                point.completion_tokens += hour.completion_tokens;
+            }
+            if answered > 0 {
+                let tokens = models
+                    .entry(hour.model.clone())
+                    .or_insert_with(|| ModelTokens {
+                        model: hour.model,
+                        answers: 0,
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                    });
+                tokens.answers += answered;
+                tokens.prompt_tokens += hour.prompt_tokens;
+                tokens.completion_tokens += hour.completion_tokens;
+            }
+            first.extend(hour.first_token_ms);
+            duration.extend(hour.duration_ms);
+        }
+        totals.tokens = models.into_values().collect();
+        totals.tokens.sort_by(|a, b| {
+            (b.prompt_tokens + b.completion_tokens)
+                .cmp(&(a.prompt_tokens + a.completion_tokens))
+                .then_with(|| a.model.cmp(&b.model))
+        });
+        totals.medians = Medians {
+            first_token_ms: median(&mut first),
+            duration_ms: median(&mut duration),
+        };
+        Self {
+            totals,
+            series: points.into_values().collect(),
+        }
+    }
+}
+
+/// The median as PostgreSQL's `percentile_cont(0.5)` gives it (the mean of the middle two
+/// of an even count), found without sorting all of them.
+fn median(values: &mut [u32]) -> Option<f64> {
+    let count = values.len();
+    if count == 0 {
+        return None;
+    }
+    let (below, middle, _) = values.select_nth_unstable(count / 2);
+    let middle = f64::from(*middle);
+    if count % 2 == 1 {
+        return Some(middle);
+    }
+    let lower = below.iter().max().map_or(middle, |&v| f64::from(v));
+    Some(f64::midpoint(lower, middle))
 }
 
 /// `points` (buckets with activity, any order) with the empty buckets between the range's
@@ -217,6 +323,92 @@ mod tests {
             series.iter().all(|p| p.questions == 0),
             "2026 is out of the newest ten years"
         );
+    }
+
+    fn hour(d: u32, h: u32, model: Option<&str>) -> UsageHour {
+        UsageHour {
+            start: day(d).and_hms_opt(h, 0, 0).unwrap_or_default().and_utc(),
+            model: model.map(str::to_owned),
+            chats: 0,
+            questions: 0,
+            answers: AnswerCounts::default(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            first_token_ms: Vec::new(),
+            duration_ms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn medians_are_those_postgresql_gives() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [7]), Some(7.0));
+        assert_eq!(median(&mut [9, 1, 4]), Some(4.0));
+        assert_eq!(median(&mut [400, 100, 200, 300]), Some(250.0));
+        assert_eq!(median(&mut [5, 5, 1, 5]), Some(5.0));
+    }
+
+    #[test]
+    fn hours_add_up_to_totals_points_and_models() {
+        let asked = UsageHour {
+            chats: 1,
+            questions: 2,
+            ..hour(2, 23, None)
+        };
+        let answered = UsageHour {
+            answers: AnswerCounts {
+                complete: 1,
+                interrupted: 1,
+                generating: 0,
+            },
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            first_token_ms: vec![300, 100],
+            duration_ms: vec![900, 1_100],
+            ..hour(2, 23, Some("gpt-a"))
+        };
+        let next_day = UsageHour {
+            answers: AnswerCounts {
+                complete: 1,
+                ..AnswerCounts::default()
+            },
+            prompt_tokens: 100,
+            first_token_ms: vec![200],
+            duration_ms: vec![1_000],
+            ..hour(3, 0, Some("gpt-b"))
+        };
+        let only_a_chat = UsageHour {
+            chats: 1,
+            ..hour(9, 1, None)
+        };
+        let hours = vec![next_day, only_a_chat, answered, asked];
+        let usage = Usage::of_hours(Bucket::Day, hours.clone());
+        assert_eq!(usage.totals.chats, 2);
+        assert_eq!(usage.totals.questions, 2);
+        assert_eq!(usage.totals.answers.total(), 3);
+        let models: Vec<(Option<&str>, u64, u64)> = usage
+            .totals
+            .tokens
+            .iter()
+            .map(|t| (t.model.as_deref(), t.answers, t.prompt_tokens))
+            .collect();
+        assert_eq!(models, [(Some("gpt-b"), 1, 100), (Some("gpt-a"), 2, 10)]);
+        assert_eq!(usage.totals.medians.first_token_ms, Some(200.0));
+        assert_eq!(usage.totals.medians.duration_ms, Some(1_000.0));
+        let days: Vec<(NaiveDate, u64, u64, u64)> = usage
+            .series
+            .iter()
+            .map(|p| (p.start, p.questions, p.answers, p.prompt_tokens))
+            .collect();
+        assert_eq!(
+            days,
+            [(day(2), 2, 2, 10), (day(3), 0, 1, 100)],
+            "a chat started with no message is no activity"
+        );
+        let weeks = Usage::of_hours(Bucket::Week, hours);
+        assert_eq!(weeks.series.len(), 1);
+        assert_eq!(weeks.series[0].start, day(2));
+        assert_eq!(weeks.series[0].answers, 3);
     }
 
     #[test]
