@@ -27,8 +27,8 @@ pub use models::session_list::{Page, SessionFilter, SessionKey};
 pub use models::share::{ChatShare, ShareToken, SharedChat};
 pub use models::title::session_title;
 pub use models::usage::{
-    AnswerCounts, Bucket, Medians, ModelTokens, Usage, UsageHour, UsagePoint, UsageQuery,
-    UsageTotals,
+    AnswerCounts, Bucket, HourCounts, Medians, ModelTokens, Usage, UsageHour, UsagePoint,
+    UsageQuery, UsageTotals,
 };
 pub use service::chat::{ChatLimits, ChatService, Halt, PendingTurn, TurnOutcome, TurnRequest};
 pub use service::events::{EventService, WaypointEdit};

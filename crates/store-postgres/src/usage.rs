@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Bytea, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{AnswerCounts, Usage, UsageHour, UsageQuery};
+use domain::{AnswerCounts, HourCounts, Usage, UsageHour, UsageQuery};
 use uuid::Uuid;
 
 use crate::error::DbError;
@@ -210,9 +210,7 @@ fn timings(packed: &[u8]) -> Vec<u32> {
 
 impl From<HourRow> for UsageHour {
     fn from(row: HourRow) -> Self {
-        Self {
-            start: row.hour,
-            model: row.model,
+        let counts = HourCounts {
             chats: count(row.chats),
             questions: count(row.questions),
             answers: AnswerCounts {
@@ -222,6 +220,11 @@ impl From<HourRow> for UsageHour {
             },
             prompt_tokens: count(row.prompt_tokens),
             completion_tokens: count(row.completion_tokens),
+        };
+        Self {
+            start: row.hour,
+            model: row.model,
+            counts,
             first_token_ms: timings(&row.first_token_ms),
             duration_ms: timings(&row.duration_ms),
         }

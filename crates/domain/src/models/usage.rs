@@ -178,14 +178,20 @@ pub struct Usage {
 pub struct UsageHour {
     pub start: DateTime<Utc>,
     pub model: Option<String>,
+    pub counts: HourCounts,
+    /// Every timed answer's, in no order: the medians are exact, not estimated.
+    pub first_token_ms: Vec<u32>,
+    pub duration_ms: Vec<u32>,
+}
+
+/// The counts of a [`UsageHour`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HourCounts {
     pub chats: u64,
     pub questions: u64,
     pub answers: AnswerCounts,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
-    /// Every timed answer's, in no order: the medians are exact, not estimated.
-    pub first_token_ms: Vec<u32>,
-    pub duration_ms: Vec<u32>,
 }
 
 impl Usage {
@@ -198,13 +204,20 @@ impl Usage {
         // Every timing of the range, gathered at once: a million of them across all events.
         let mut first = Vec::with_capacity(hours.iter().map(|h| h.first_token_ms.len()).sum());
         let mut duration = Vec::with_capacity(hours.iter().map(|h| h.duration_ms.len()).sum());
-        for hour in hours {
+        for UsageHour {
+            start,
+            model,
+            counts: hour,
+            first_token_ms,
+            duration_ms,
+        } in hours
+        {
             let answered = hour.answers.total();
             totals.chats += hour.chats;
             totals.questions += hour.questions;
             totals.answers.add(hour.answers);
             if hour.questions + answered > 0 {
-                let start = bucket.start_of(hour.start.date_naive());
+                let start = bucket.start_of(start.date_naive());
                 let point = points
                     .entry(start)
                     .or_insert_with(|| UsagePoint::empty(start));
@@ -215,20 +228,18 @@ impl Usage {
                 point.completion_tokens += hour.completion_tokens;
             }
             if answered > 0 {
-                let tokens = models
-                    .entry(hour.model.clone())
-                    .or_insert_with(|| ModelTokens {
-                        model: hour.model,
-                        answers: 0,
-                        prompt_tokens: 0,
-                        completion_tokens: 0,
-                    });
+                let tokens = models.entry(model.clone()).or_insert_with(|| ModelTokens {
+                    model,
+                    answers: 0,
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                });
                 tokens.answers += answered;
                 tokens.prompt_tokens += hour.prompt_tokens;
                 tokens.completion_tokens += hour.completion_tokens;
             }
-            first.extend(hour.first_token_ms);
-            duration.extend(hour.duration_ms);
+            first.extend(first_token_ms);
+            duration.extend(duration_ms);
         }
         totals.tokens = models.into_values().collect();
         totals.tokens.sort_by(|a, b| {
@@ -329,11 +340,7 @@ mod tests {
         UsageHour {
             start: day(d).and_hms_opt(h, 0, 0).unwrap_or_default().and_utc(),
             model: model.map(str::to_owned),
-            chats: 0,
-            questions: 0,
-            answers: AnswerCounts::default(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
+            counts: HourCounts::default(),
             first_token_ms: Vec::new(),
             duration_ms: Vec::new(),
         }
@@ -351,34 +358,46 @@ mod tests {
     #[test]
     fn hours_add_up_to_totals_points_and_models() {
         let asked = UsageHour {
-            chats: 1,
-            questions: 2,
+            counts: HourCounts {
+                chats: 1,
+                questions: 2,
+                ..HourCounts::default()
+            },
             ..hour(2, 23, None)
         };
         let answered = UsageHour {
-            answers: AnswerCounts {
-                complete: 1,
-                interrupted: 1,
-                generating: 0,
+            counts: HourCounts {
+                answers: AnswerCounts {
+                    complete: 1,
+                    interrupted: 1,
+                    generating: 0,
+                },
+                prompt_tokens: 10,
+                completion_tokens: 5,
+                ..HourCounts::default()
             },
-            prompt_tokens: 10,
-            completion_tokens: 5,
             first_token_ms: vec![300, 100],
             duration_ms: vec![900, 1_100],
             ..hour(2, 23, Some("gpt-a"))
         };
         let next_day = UsageHour {
-            answers: AnswerCounts {
-                complete: 1,
-                ..AnswerCounts::default()
+            counts: HourCounts {
+                answers: AnswerCounts {
+                    complete: 1,
+                    ..AnswerCounts::default()
+                },
+                prompt_tokens: 100,
+                ..HourCounts::default()
             },
-            prompt_tokens: 100,
             first_token_ms: vec![200],
             duration_ms: vec![1_000],
             ..hour(3, 0, Some("gpt-b"))
         };
         let only_a_chat = UsageHour {
-            chats: 1,
+            counts: HourCounts {
+                chats: 1,
+                ..HourCounts::default()
+            },
             ..hour(9, 1, None)
         };
         let hours = vec![next_day, only_a_chat, answered, asked];
