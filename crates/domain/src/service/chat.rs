@@ -83,12 +83,15 @@ pub struct TurnRequest {
 }
 
 /// A turn whose user message is committed, waiting for its answer. Holds no connection.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PendingTurn {
     pub session: ChatSession,
     pub user_message: ChatMessage,
     /// The answer's row, stored as `generating` together with the question.
     pub answer: ChatMessage,
+    /// Why the event's other chats were left out of the prompt, when recalling them failed:
+    /// the question is asked all the same, and the caller says so in its log.
+    pub recall_failed: Option<ServiceError>,
     prompt: Prompt,
 }
 
@@ -356,15 +359,19 @@ where
             }
             None => (Vec::new(), request.event_id),
         };
-        let (event, passages) = match event_id {
+        let (event, recalled) = match event_id {
             Some(id) => {
                 let recall = self.recall(id, &request, &history);
-                let (event, passages) = futures_util::join!(self.load_event(id), recall);
-                // What earlier chats said is extra: a recall that failed (a slow statement
-                // past its deadline) leaves it out rather than refusing the question.
-                (Some(event?), passages.unwrap_or_default())
+                let (event, recalled) = futures_util::join!(self.load_event(id), recall);
+                (Some(event?), recalled)
             }
-            None => (None, Vec::new()),
+            None => (None, Ok(Vec::new())),
+        };
+        // What earlier chats said is extra: a recall that failed (a slow statement past its
+        // deadline) leaves it out rather than refusing the question.
+        let (passages, recall_failed) = match recalled {
+            Ok(passages) => (passages, None),
+            Err(error) => (Vec::new(), Some(error)),
         };
         let prompt = build_prompt(
             event.as_ref().map(|(e, w)| (e, w.as_slice())),
@@ -381,6 +388,7 @@ where
             session,
             user_message,
             answer,
+            recall_failed,
             prompt,
         })
     }
@@ -1014,6 +1022,11 @@ mod tests {
             .await
             .unwrap();
         assert!(!turn.prompt.messages[0].content.contains("earlier chats"));
+        assert!(
+            matches!(turn.recall_failed, Some(ServiceError::Unavailable(_))),
+            "{:?}",
+            turn.recall_failed
+        );
     }
 
     #[tokio::test]

@@ -47,6 +47,10 @@ pub async fn post_turn(
 ) -> Result<HttpResponse, ApiError> {
     let turn = state.chat.begin_turn(body.try_into_domain()?).await?;
     let answer_id = turn.answer.id;
+    if let Some(error) = &turn.recall_failed {
+        let error = error as &dyn std::error::Error;
+        tracing::warn!(%answer_id, error, "asked without the earlier chats: recalling them failed");
+    }
     let run = state.runs.start(answer_id);
     let (events, received) = mpsc::unbounded_channel();
     // The receiver is alive until this handler returns the response, so this cannot fail.
