@@ -201,9 +201,9 @@ impl Usage {
         let mut totals = UsageTotals::default();
         let mut models: BTreeMap<Option<String>, ModelTokens> = BTreeMap::new();
         let mut points: BTreeMap<NaiveDate, UsagePoint> = BTreeMap::new();
-        // Every timing of the range, gathered at once: a million of them across all events.
-        let mut first = Vec::with_capacity(hours.iter().map(|h| h.first_token_ms.len()).sum());
-        let mut duration = Vec::with_capacity(hours.iter().map(|h| h.duration_ms.len()).sum());
+        // Every timing of the range, left where each hour holds it: a million of them
+        // across all events, counted rather than gathered.
+        let (mut first, mut duration) = (Vec::new(), Vec::new());
         for UsageHour {
             start,
             model,
@@ -238,8 +238,8 @@ impl Usage {
                 tokens.prompt_tokens += hour.prompt_tokens;
                 tokens.completion_tokens += hour.completion_tokens;
             }
-            first.extend(first_token_ms);
-            duration.extend(duration_ms);
+            first.push(first_token_ms);
+            duration.push(duration_ms);
         }
         totals.tokens = models.into_values().collect();
         totals.tokens.sort_by(|a, b| {
@@ -248,8 +248,8 @@ impl Usage {
                 .then_with(|| a.model.cmp(&b.model))
         });
         totals.medians = Medians {
-            first_token_ms: median(&mut first),
-            duration_ms: median(&mut duration),
+            first_token_ms: median(&first),
+            duration_ms: median(&duration),
         };
         Self {
             totals,
@@ -258,20 +258,46 @@ impl Usage {
     }
 }
 
-/// The median as PostgreSQL's `percentile_cont(0.5)` gives it (the mean of the middle two
-/// of an even count), found without sorting all of them.
-fn median(values: &mut [u32]) -> Option<f64> {
-    let count = values.len();
-    if count == 0 {
-        return None;
-    }
-    let (below, middle, _) = values.select_nth_unstable(count / 2);
-    let middle = f64::from(*middle);
+/// The median of all `parts`' values as PostgreSQL's `percentile_cont(0.5)` gives it (the
+/// mean of the middle two of an even count).
+fn median(parts: &[Vec<u32>]) -> Option<f64> {
+    let count: usize = parts.iter().map(Vec::len).sum();
+    // None when there are none.
+    let upper = f64::from(nth_smallest(parts, count / 2)?);
     if count % 2 == 1 {
-        return Some(middle);
+        return Some(upper);
     }
-    let lower = below.iter().max().map_or(middle, |&v| f64::from(v));
-    Some(f64::midpoint(lower, middle))
+    let lower = f64::from(nth_smallest(parts, count / 2 - 1)?);
+    Some(f64::midpoint(lower, upper))
+}
+
+/// The `rank`-th smallest (from 0) of all `parts`' values, found by counting, first their
+/// high 16 bits, then the low 16 bits of those with the high half found: two passes that
+/// move no value, where selecting in place would first copy them all into one slice.
+fn nth_smallest(parts: &[Vec<u32>], mut rank: usize) -> Option<u32> {
+    const HALF: u32 = 16;
+    let values = || parts.iter().flatten().copied();
+    let mut counts = vec![0_usize; 1 << HALF];
+    for value in values() {
+        counts[(value >> HALF) as usize] += 1;
+    }
+    let high = position_of(&counts, &mut rank)?;
+    counts.fill(0);
+    for value in values().filter(|v| v >> HALF == high) {
+        counts[(value & 0xFFFF) as usize] += 1;
+    }
+    Some(high << HALF | position_of(&counts, &mut rank)?)
+}
+
+/// The index whose count holds `rank` (from 0), which becomes the rank within it.
+fn position_of(counts: &[usize], rank: &mut usize) -> Option<u32> {
+    for (index, &count) in counts.iter().enumerate() {
+        if *rank < count {
+            return u32::try_from(index).ok();
+        }
+        *rank -= count;
+    }
+    None
 }
 
 /// `points` (buckets with activity, any order) with the empty buckets between the range's
@@ -348,11 +374,21 @@ mod tests {
 
     #[test]
     fn medians_are_those_postgresql_gives() {
-        assert_eq!(median(&mut []), None);
-        assert_eq!(median(&mut [7]), Some(7.0));
-        assert_eq!(median(&mut [9, 1, 4]), Some(4.0));
-        assert_eq!(median(&mut [400, 100, 200, 300]), Some(250.0));
-        assert_eq!(median(&mut [5, 5, 1, 5]), Some(5.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[vec![], vec![]]), None);
+        assert_eq!(median(&[vec![7]]), Some(7.0));
+        assert_eq!(median(&[vec![9, 1], vec![], vec![4]]), Some(4.0));
+        assert_eq!(median(&[vec![400, 100], vec![200, 300]]), Some(250.0));
+        assert_eq!(median(&[vec![5, 5, 1, 5]]), Some(5.0));
+        // Values apart in their high 16 bits, and the largest there are.
+        assert_eq!(median(&[vec![70_000, 3, u32::MAX]]), Some(70_000.0));
+        assert_eq!(
+            median(&[vec![65_535], vec![65_536]]),
+            Some(65_535.5),
+            "the middle two straddle the halves"
+        );
+        let many: Vec<u32> = (0..10_001).rev().map(|v| v * 37).collect();
+        assert_eq!(median(&[many]), Some(5_000.0 * 37.0));
     }
 
     #[test]
