@@ -1271,3 +1271,27 @@ async fn usage_across_events_rolls_settled_hours_up_and_still_sees_deletes_impor
     let of_a = ChatStore::usage(&store, &of_a).await.unwrap();
     assert_eq!(of_a.totals.questions, 0);
 }
+
+#[tokio::test]
+async fn usage_calls_at_once_roll_each_hour_up_once() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    // Ten days of a chat a day: four calls' worth of rolling up.
+    for day in 1..=10 {
+        let asked = Utc.with_ymd_and_hms(2026, 5, day, 12, 0, 0).unwrap();
+        answered_chat(&store, None, asked, 100 * day).await;
+    }
+    for _ in 0..6 {
+        let calls = (0..4).map(|_| all_usage(&store));
+        for figures in futures_util::future::join_all(calls).await {
+            assert_eq!(figures, (10, 10, 10, Some(550.0)));
+        }
+    }
+    let rolled = "SELECT count(*) AS n FROM usage_rollup WHERE rolled_until > '2026-05-10 12:00Z'";
+    assert_eq!(db.count(rolled).await, 1);
+    assert_eq!(
+        db.count("SELECT coalesce(sum(questions), 0)::bigint AS n FROM usage_hours")
+            .await,
+        10
+    );
+}
