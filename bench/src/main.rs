@@ -528,7 +528,10 @@ impl Bench<'_> {
                 self.app.base,
                 event.map(|e| format!("?event_id={e}")).unwrap_or_default()
             );
-            let (rolled_until, dirty) = self.rolled_up(&url).await?;
+            let (rolled_until, dirty) = match event {
+                Some(_) => (None, Vec::new()),
+                None => self.rolled_up(&url).await?,
+            };
             let floor = store_postgres::usage_statement(&query, rolled_until, &dirty);
             for clients in [1, 8] {
                 let (client, url) = (self.client.clone(), url.clone());

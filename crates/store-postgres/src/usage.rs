@@ -328,6 +328,8 @@ pub async fn mark_imported(conn: &mut AsyncPgConnection, session: Uuid) -> Resul
     Ok(())
 }
 
+/// Across every event: rolls up what settled, then reads with what is rolled up (a delete
+/// that commits between the two statements shows from the next call on).
 pub async fn usage(conn: &mut AsyncPgConnection, query: &UsageQuery) -> Result<Usage, DbError> {
     let (from, to) = bounds(query);
     let rows: Vec<HourRow> = match query.event_id() {
