@@ -166,9 +166,12 @@ pub trait ChatStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<ChatSession, ChatStoreError>;
 
-    /// Extends the claim on every answer `lease.owner` is writing, in one statement; returns
-    /// how many there are.
-    async fn renew_leases(&self, lease: &Lease) -> Result<u64, ChatStoreError>;
+    /// Extends `lease.owner`'s claim on those of `live` (the answers it is still writing)
+    /// that are still generating, in one statement; returns how many. An answer of this
+    /// owner not in `live` (its run ended but its last write failed) is left to lapse, so
+    /// that the reaper marks it interrupted instead of it blocking its chat for as long as
+    /// the owner lives.
+    async fn renew_leases(&self, lease: &Lease, live: &[Uuid]) -> Result<u64, ChatStoreError>;
 
     /// Marks every answer whose lease (of `lease`, since its owner last renewed it) has
     /// lapsed interrupted (`ProcessDied`), keeping the text saved so far; returns their ids.

@@ -50,7 +50,7 @@ pub fn keep(state: &actix_web::web::Data<AppState>) {
     tokio::spawn(every(config.renew_every, move || {
         let state = leases.clone();
         async move {
-            if let Err(error) = state.chat.renew_leases().await {
+            if let Err(error) = state.chat.renew_leases(&state.runs.live()).await {
                 log_failure("renewing leases", &error);
             }
             match state.chat.reap_expired().await {

@@ -108,6 +108,11 @@ impl Runs {
             .is_some()
     }
 
+    /// The answers this instance is writing now: the leases it renews.
+    pub fn live(&self) -> Vec<Uuid> {
+        lock(&self.live).keys().copied().collect()
+    }
+
     pub fn running(&self) -> usize {
         lock(&self.live).len()
     }

@@ -442,16 +442,25 @@ async fn a_runs_writes_are_fenced_by_its_owner_who_may_still_complete_it_after_a
 }
 
 #[tokio::test]
-async fn renewing_keeps_the_owners_runs_alive_and_no_one_elses() {
+async fn renewing_keeps_the_owners_live_runs_alive_and_no_one_elses() {
     let db = new_database().await;
     let store = store(&db).await;
     let (_, kept) = turn_started_under(&store, &lease_of(1)).await.unwrap();
     let (_, lost) = turn_started_under(&store, &lease_of(2)).await.unwrap();
+    // The owner's run ended without its last write: no longer live, no longer renewed.
+    let (_, ended) = turn_started_under(&store, &lease_of(1)).await.unwrap();
     tokio::time::sleep(2 * SHORT).await;
-    assert_eq!(store.renew_leases(&lease_of(1)).await.unwrap(), 1);
-    assert_eq!(store.reap_expired(SHORT).await.unwrap(), [lost.id]);
+    // Another owner's answer among the live ones is not this owner's to renew.
+    let live = [kept.id, lost.id];
+    assert_eq!(store.renew_leases(&lease_of(1), &live).await.unwrap(), 1);
+    let mut reaped = store.reap_expired(SHORT).await.unwrap();
+    reaped.sort();
+    let mut expected = vec![lost.id, ended.id];
+    expected.sort();
+    assert_eq!(reaped, expected);
     let still = store.get_answer(kept.id).await.unwrap();
     assert_eq!(still.status, MessageStatus::Generating);
+    assert_eq!(store.renew_leases(&lease_of(1), &[]).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -190,6 +190,7 @@ async fn sigterm_lets_short_answers_finish_interrupts_the_rest_after_the_grace_a
 async fn behind_a_proxy(
     name: &str,
     save_retry_secs: &str,
+    lease_secs: &str,
 ) -> (TestCluster, Proxy, FakeOpenAi, AppProcess) {
     let cluster = TestCluster::start().await;
     cluster.migrated_database(name, migrate).await;
@@ -200,6 +201,7 @@ async fn behind_a_proxy(
         ("DATABASE_STATEMENT_TIMEOUT_MS", "1000"),
         ("ANSWER_CHECKPOINT_SECS", "1"),
         ("ANSWER_SAVE_RETRY_SECS", save_retry_secs),
+        ("ANSWER_LEASE_SECS", lease_secs),
         ("SHUTDOWN_GRACE_SECS", "2"),
     ];
     let app = AppProcess::start(&url, &model, &settings).await;
@@ -216,7 +218,7 @@ async fn until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer_is_stored_whole() {
-    let (_cluster, proxy, _model, app) = behind_a_proxy("partition_healed", "20").await;
+    let (_cluster, proxy, _model, app) = behind_a_proxy("partition_healed", "20", "15").await;
     let (seen, task) = ask_in_background(&app.base, "Through the partition");
     until_chunks(&seen, 4).await;
 
@@ -262,7 +264,7 @@ async fn a_partition_mid_answer_never_stops_the_words_and_once_healed_the_answer
 
 #[tokio::test]
 async fn a_partition_that_never_heals_ends_the_stream_saying_so_and_sigterm_still_ends_the_app() {
-    let (_cluster, proxy, _model, mut app) = behind_a_proxy("partition_lost", "2").await;
+    let (_cluster, proxy, _model, mut app) = behind_a_proxy("partition_lost", "2", "15").await;
     let (seen, task) = ask_in_background(&app.base, "Through the partition");
     until_chunks(&seen, 4).await;
 
@@ -293,4 +295,49 @@ async fn a_partition_that_never_heals_ends_the_stream_saying_so_and_sigterm_stil
         "{:?}",
         stopping.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_answer_whose_last_write_failed_is_reaped_once_the_database_is_back_and_its_chat_goes_on()
+ {
+    let (_cluster, proxy, _model, app) = behind_a_proxy("unsaved_then_healed", "2", "3").await;
+    let (seen, task) = ask_in_background(&app.base, "Through the partition");
+    until_chunks(&seen, 4).await;
+    proxy.cut();
+    let (turn, _) = finished(&seen, task).await;
+    assert_eq!(turn.last.as_ref().unwrap()["code"], "not_saved", "{turn:?}");
+    proxy.heal();
+
+    // Its run is over, so its lease is no longer renewed: within the lease (3 s) and a look
+    // (1 s) it is interrupted, with the text saved before the cut, instead of generating for
+    // as long as the app lives.
+    let session_id = turn.session_id.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stored = loop {
+        let session = app.session(&session_id).await;
+        let answer = session["messages"][1].clone();
+        if answer["status"] != "generating" {
+            break answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still generating: {answer}\n{}",
+            app.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(stored["status"], "interrupted", "{stored}");
+    assert!(
+        is_whole_prefix(stored["content"].as_str().unwrap()),
+        "{stored}"
+    );
+
+    // And the chat takes its next question.
+    let next = reqwest::Client::new()
+        .post(app.url("/api/chat"))
+        .json(&serde_json::json!({"message": "Again?", "session_id": session_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 200, "{}", app.log());
 }

@@ -257,9 +257,10 @@ where
         }
     }
 
-    /// Extends this instance's claim on every answer it is writing; returns how many.
-    pub async fn renew_leases(&self) -> Result<u64, ServiceError> {
-        Ok(self.store.renew_leases(&self.lease()).await?)
+    /// Extends this instance's claim on the answers it is writing (`live`); returns how
+    /// many.
+    pub async fn renew_leases(&self, live: &[Uuid]) -> Result<u64, ServiceError> {
+        Ok(self.store.renew_leases(&self.lease(), live).await?)
     }
 
     /// Marks answers whose writer's lease lapsed (it died, or lost the database) as
@@ -1389,11 +1390,13 @@ mod tests {
         let mut store = MockChatStore::new();
         store
             .expect_renew_leases()
-            .withf(|lease| {
-                lease.owner == OWNER && lease.duration == ChatLimits::DEFAULT.answer_lease
+            .withf(|lease, live| {
+                lease.owner == OWNER
+                    && lease.duration == ChatLimits::DEFAULT.answer_lease
+                    && live == [Uuid::from_u128(4)]
             })
             .times(1)
-            .returning(|_| Ok(3));
+            .returning(|_, _| Ok(3));
         store
             .expect_reap_expired()
             .with(eq(ChatLimits::DEFAULT.answer_lease))
@@ -1405,7 +1408,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(vec![]));
         let chat = service(store);
-        assert_eq!(chat.renew_leases().await.ok(), Some(3));
+        assert_eq!(chat.renew_leases(&[Uuid::from_u128(4)]).await.ok(), Some(3));
         assert_eq!(
             chat.reap_expired().await.ok(),
             Some(vec![Uuid::from_u128(9)])
