@@ -1388,12 +1388,13 @@ mod tests {
     #[tokio::test]
     async fn leases_are_renewed_as_this_instance_and_lapsed_ones_reaped() {
         let mut store = MockChatStore::new();
+        let writing = [Uuid::from_u128(4)];
         store
             .expect_renew_leases()
-            .withf(|lease, live| {
+            .withf(move |lease, live| {
                 lease.owner == OWNER
                     && lease.duration == ChatLimits::DEFAULT.answer_lease
-                    && live == [Uuid::from_u128(4)]
+                    && live == writing
             })
             .times(1)
             .returning(|_, _| Ok(3));
@@ -1408,7 +1409,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(vec![]));
         let chat = service(store);
-        assert_eq!(chat.renew_leases(&[Uuid::from_u128(4)]).await.ok(), Some(3));
+        assert_eq!(chat.renew_leases(&writing).await.ok(), Some(3));
         assert_eq!(
             chat.reap_expired().await.ok(),
             Some(vec![Uuid::from_u128(9)])
