@@ -24,6 +24,8 @@ const HOURS_PER_ROLL_UP: u32 = 72;
 
 /// The advisory lock one roll-up holds at a time, so that each reads what the last wrote.
 const ROLL_UP_LOCK: i64 = 0x5553_4147_4548_5253;
+/// Takes [`ROLL_UP_LOCK`] (`$1`) for the transaction, if no other holds it.
+const TRY_LOCK: &str = "SELECT pg_try_advisory_xact_lock($1) AS locked";
 
 /// A row per hour and model of the messages `source` names `m`, kept by `filter`; the
 /// answers' timings packed as big-endian int4s (an array would cost a length per value).
@@ -262,7 +264,8 @@ pub fn usage_statement(
             let dirty = format!("ARRAY[{}]::timestamptz[]", dirty.join(", "));
             let values = [time(from), time(to), dirty, time(rolled_until)];
             format!(
-                "BEGIN;\nSELECT pg_try_advisory_xact_lock({ROLL_UP_LOCK});\n{};\nCOMMIT;\n{}",
+                "BEGIN;\n{};\n{};\nCOMMIT;\n{}",
+                written_in(TRY_LOCK, &[ROLL_UP_LOCK.to_string()]),
                 *ROLL_UP,
                 written_in(&ALL_HOURS, &values)
             )
@@ -294,10 +297,7 @@ async fn roll_up(conn: &mut AsyncPgConnection) -> Result<Rolled, DbError> {
         locked: bool,
     }
     conn.transaction::<_, DbError, _>(async |conn| {
-        let lock = Prepared::new(
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
-            vec![Value::BigInt(ROLL_UP_LOCK)],
-        );
+        let lock = Prepared::new(TRY_LOCK, vec![Value::BigInt(ROLL_UP_LOCK)]);
         let locked: Locked = lock.get_result(conn).await?;
         let statement = if locked.locked {
             &**ROLL_UP
@@ -328,8 +328,9 @@ pub async fn mark_imported(conn: &mut AsyncPgConnection, session: Uuid) -> Resul
     Ok(())
 }
 
-/// Across every event: rolls up what settled, then reads with what is rolled up (a delete
-/// that commits between the two statements shows from the next call on).
+/// One event's figures from its messages; every event's by rolling up what settled, then
+/// reading with what is rolled up (a delete that commits between the two statements shows
+/// from the next call on).
 pub async fn usage(conn: &mut AsyncPgConnection, query: &UsageQuery) -> Result<Usage, DbError> {
     let (from, to) = bounds(query);
     let rows: Vec<HourRow> = match query.event_id() {
