@@ -8,8 +8,6 @@
 //! a long message's passage is the message cut around its matches by `ts_headline` (it
 //! would otherwise take the whole budget), a short one comes whole.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
@@ -21,48 +19,31 @@ use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
 use crate::search::{literal, terms, unmark, written_in};
 
-/// Any of the question's words (`$1`, English-stemmed and accent-folded like the vectors).
-const ANY_WORD: &str =
-    "replace(plainto_tsquery('aidstation_search', $1)::text, ' & ', ' | ')::tsquery";
-/// Any of the CJK pairs (`$2`): only for a question that has some, as an empty query makes
-/// PostgreSQL send a notice.
-const ANY_PAIR: &str = "replace(plainto_tsquery('simple', $2)::text, ' & ', ' | ')::tsquery";
-
-/// With the query (`{query}`) written where it is used, so that the planner sees the words
-/// and works the query out once, when it plans. Ranked by `ts_rank` (how often the words
-/// occur): proximity (`ts_rank_cd`) cost half as much again for a question's loose words.
-const RECALL_TEMPLATE: &str = "WITH candidates AS (
+/// Any of the question's words (`$1`) or CJK pairs (`$2`), by `aidstation_recall_query`
+/// (migration `recall_query`): worked out once per call while the statement is planned, so
+/// that it is prepared once per connection and still planned for its words each time.
+/// Ranked by `ts_rank` (how often the words occur): proximity (`ts_rank_cd`) cost half as
+/// much again for a question's loose words.
+const RECALL: &str = "WITH candidates AS (
     SELECT m.id, m.session_id, m.created_at, m.content, m.search
     FROM chat_messages m
-    WHERE m.search @@ {query} AND m.event_id = $3 AND ($4::uuid IS NULL OR m.session_id <> $4)
+    WHERE m.search @@ aidstation_recall_query($1, $2) AND m.event_id = $3
+        AND ($4::uuid IS NULL OR m.session_id <> $4)
     ORDER BY m.created_at DESC
     LIMIT 200
 ), best AS (
-    SELECT c.id, c.session_id, c.created_at, c.content, ts_rank(c.search, {query}, 1) AS rank
+    SELECT c.id, c.session_id, c.created_at, c.content,
+        ts_rank(c.search, aidstation_recall_query($1, $2), 1) AS rank
     FROM candidates c
     ORDER BY rank DESC, c.created_at DESC
     LIMIT $5
 )
 SELECT best.id AS message_id, best.session_id, s.title, best.created_at,
     CASE WHEN char_length(best.content) <= 600 THEN best.content
-    ELSE ts_headline('aidstation_search', best.content, {query},
+    ELSE ts_headline('aidstation_search', best.content, aidstation_recall_query($1, $2),
         'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=60, MinWords=25, MaxFragments=2, FragmentDelimiter=\" … \"') END AS text
 FROM best JOIN chat_sessions s ON s.id = best.session_id
 ORDER BY best.rank DESC, best.created_at DESC";
-
-static RECALL_WORDS: LazyLock<String> =
-    LazyLock::new(|| RECALL_TEMPLATE.replace("{query}", ANY_WORD));
-static RECALL_WORDS_OR_PAIRS: LazyLock<String> =
-    LazyLock::new(|| RECALL_TEMPLATE.replace("{query}", &format!("({ANY_WORD} || {ANY_PAIR})")));
-
-/// The statement for a question whose CJK pairs are `pairs`.
-fn statement(pairs: &str) -> &'static str {
-    if pairs.is_empty() {
-        &RECALL_WORDS
-    } else {
-        &RECALL_WORDS_OR_PAIRS
-    }
-}
 
 #[derive(QueryableByName)]
 struct PassageRow {
@@ -91,7 +72,7 @@ pub fn recall_statement(recall: &Recall<'_>) -> String {
             .map_or_else(|| "NULL".to_owned(), |id| literal(&id.to_string())),
         recall.limit.to_string(),
     ];
-    written_in(statement(&terms.pairs), &values)
+    written_in(RECALL, &values)
 }
 
 pub async fn recall(
@@ -106,12 +87,7 @@ pub async fn recall(
         Value::OptUuid(recall.exclude_session),
         Value::BigInt(i64::try_from(recall.limit).unwrap_or(i64::MAX)),
     ];
-    // Planned for its words each time: a cached generic plan would work the query out
-    // for every row it looks at (and PostgreSQL would send a notice each time for text
-    // without CJK pairs), and could not tell a rare word from a common one.
-    let rows: Vec<PassageRow> = Prepared::planned_each_time(statement(&terms.pairs), values)
-        .load(conn)
-        .await?;
+    let rows: Vec<PassageRow> = Prepared::new(RECALL, values).load(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| Passage {

@@ -1,0 +1,1 @@
+DROP FUNCTION aidstation_recall_query(text, text);
