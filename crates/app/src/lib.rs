@@ -56,6 +56,7 @@ impl From<cli::Cli> for Settings {
                 max_size: cli.pool_size,
                 timeout: Duration::from_millis(cli.pool_timeout_ms),
                 statement_timeout: Duration::from_millis(cli.statement_timeout_ms),
+                ..PoolConfig::DEFAULT
             },
             http: HttpConfig {
                 cors_allowed_origins: if origins.is_empty() {
@@ -200,7 +201,18 @@ impl Application {
         }
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
-        let pool = build_pool(database_url, settings.pool)?;
+        // A pool of its own for each HTTP worker (where answers are generated too) and for
+        // the main thread (the keeper's loops), as actix counts its workers.
+        let workers = (settings.http.workers)
+            .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
+            .unwrap_or(2);
+        let pool = build_pool(
+            database_url,
+            PoolConfig {
+                threads: workers + 1,
+                ..settings.pool
+            },
+        )?;
         let store = Arc::new(PgStore::new(pool, settings.pool.statement_timeout));
         if !settings.openai.is_configured() {
             tracing::warn!(

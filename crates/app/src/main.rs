@@ -6,7 +6,9 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 use app::cli::{Cli, Command, LogFormat};
 
-#[tokio::main]
+/// One thread: the HTTP workers are threads of their own, and answers are generated on them;
+/// this one only starts the app, keeps its leases and stops it.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     // A missing .env is normal; a broken one is worth knowing about.
     if let Err(error) = dotenvy::dotenv()

