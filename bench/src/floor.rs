@@ -87,10 +87,10 @@ RETURNING id, event_id, title, created_at, updated_at, pinned, tags) {QUESTION_A
 }
 
 /// The statement of a continued chat's history: the session with only the newest messages
-/// that fit the prompt's budget (48,000 characters by default).
+/// that fit the prompt's budget (48,000 characters by default), as much of each as a prompt
+/// uses.
 const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, \
-m.role, m.content, m.sources, m.status, m.status_code, m.note, m.finish_reason, m.model, m.prompt_tokens, \
-m.completion_tokens, m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m \
+m.role, m.content, m.status, m.status_code, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m \
 ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
 OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = :session) newest \
 WHERE from_here <= 48000) WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";

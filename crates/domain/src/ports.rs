@@ -94,7 +94,9 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// The session and only its newest messages whose contents add up to at most
     /// `max_chars` characters, in chronological order: what a prompt can use, without
-    /// reading a long chat whole. `SessionNotFound` when there is no such session.
+    /// reading a long chat whole. Each message as a prompt needs it: its id, role, text,
+    /// status and time; its sources, note, model, usage and timings are left out (`None`).
+    /// `SessionNotFound` when there is no such session.
     async fn get_recent_history(
         &self,
         id: Uuid,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
-use crate::rows::{MessageRow, SessionRow};
+use crate::rows::{MessageRow, PromptMessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
 use crate::{PgStore, import_store, one_with_many, turns};
 
@@ -111,16 +111,17 @@ struct DeletedCounts {
 }
 
 /// A session left-joined with `$messages` (its messages, or a join of the table that keeps
-/// only some), ordered: one round trip and one snapshot, the session's columns repeating on
-/// each message row. A macro because the two joins are of different Diesel types.
+/// only some) as `$row`s, ordered: one round trip and one snapshot, the session's columns
+/// repeating on each message row. A macro because the two joins are of different Diesel
+/// types.
 macro_rules! load_session {
-    ($conn:ident, $id:expr, $messages:expr) => {
+    ($conn:ident, $id:expr, $messages:expr, $row:ty) => {
         chat_sessions::table
             .left_join($messages)
             .filter(chat_sessions::id.eq($id))
             .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-            .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
-            .load::<(SessionRow, Option<MessageRow>)>($conn)
+            .select((SessionRow::as_select(), Option::<$row>::as_select()))
+            .load::<(SessionRow, Option<$row>)>($conn)
             .await
             .map_err(DbError::from)
     };
@@ -238,7 +239,7 @@ impl ChatStore for PgStore {
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
         let rows = self
-            .run(async |conn| load_session!(conn, id, chat_messages::table))
+            .run(async |conn| load_session!(conn, id, chat_messages::table, MessageRow))
             .await?;
         session_with_messages(rows)
     }
@@ -255,8 +256,12 @@ impl ChatStore for PgStore {
         let messages =
             chat_messages::table.on(chat_messages::session_id.eq(chat_sessions::id).and(recent));
         let rows = self
-            .run(async |conn| load_session!(conn, id, messages))
+            .run(async |conn| load_session!(conn, id, messages, PromptMessageRow))
             .await?;
+        let rows = rows
+            .into_iter()
+            .map(|(session, message)| (session, message.map(MessageRow::from)))
+            .collect();
         session_with_messages(rows)
     }
 

@@ -232,6 +232,46 @@ pub struct MessageRow {
     pub(crate) event_id: Option<Uuid>,
 }
 
+/// A message as a prompt uses it: what it says, who said it and whether it is done. An
+/// answer that recalled earlier chats carries them as its sources (up to a few KiB of JSON
+/// each), which a continued chat's history would otherwise read and parse on every turn.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg))]
+pub struct PromptMessageRow {
+    id: Uuid,
+    session_id: Uuid,
+    role: String,
+    content: String,
+    status: String,
+    status_code: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<PromptMessageRow> for MessageRow {
+    fn from(r: PromptMessageRow) -> Self {
+        Self {
+            id: r.id,
+            session_id: r.session_id,
+            role: r.role,
+            content: r.content,
+            sources: None,
+            status: r.status,
+            status_code: r.status_code,
+            note: None,
+            finish_reason: None,
+            model: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            total_tokens: None,
+            first_token_ms: None,
+            duration_ms: None,
+            created_at: r.created_at,
+            owner_id: None,
+            event_id: None,
+        }
+    }
+}
+
 impl From<&ChatMessage> for MessageRow {
     fn from(m: &ChatMessage) -> Self {
         let why = m.status.interruption();

@@ -204,6 +204,19 @@ async fn a_session_comes_back_with_its_messages_in_order_even_with_equal_timesta
     };
     assert_eq!(loaded.messages[1], without_detail);
     assert_eq!(loaded.session.updated_at, at(1));
+    // A prompt's history has what a prompt uses of it, in the same order.
+    let history = store.get_recent_history(s.id, 1_000).await.unwrap();
+    assert_eq!(history.messages.len(), 5);
+    assert_eq!(
+        history.messages[1],
+        ChatMessage {
+            sources: None,
+            finish_reason: None,
+            model: None,
+            usage: None,
+            ..without_detail
+        }
+    );
 }
 
 #[tokio::test]
