@@ -201,8 +201,8 @@ impl Application {
         }
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
-        // A pool of its own for each HTTP worker (where answers are generated too) and for
-        // the main thread (the keeper's loops), as actix counts its workers.
+        // A pool of its own for each HTTP worker (where answers are generated too) and a
+        // small one for the main thread, whose lease keeper asks first, as it starts.
         let workers = (settings.http.workers)
             .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
             .unwrap_or(2);

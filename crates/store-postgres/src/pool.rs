@@ -38,15 +38,34 @@ impl PgPool {
 
     /// A connection of the calling thread's pool, waiting for one up to the pool's timeout.
     pub async fn get(&self) -> Result<Object<AsyncPgConnection>, PoolError> {
-        self.here().get().await
+        self.timeout_get(&self.timeouts()).await
     }
 
-    /// [`PgPool::get`] with other timeouts.
+    /// [`PgPool::get`] with other timeouts. When the thread's own pool has no connection
+    /// free (nor room for another), one another thread's pool has idle is lent before any
+    /// wait: under a burst, every connection serves, as from one pool.
     pub async fn timeout_get(
         &self,
         timeouts: &Timeouts,
     ) -> Result<Object<AsyncPgConnection>, PoolError> {
-        self.here().timeout_get(timeouts).await
+        let here = self.here();
+        let now = Timeouts {
+            wait: Some(Duration::ZERO),
+            ..*timeouts
+        };
+        match here.timeout_get(&now).await {
+            Err(PoolError::Timeout(_)) => {}
+            got => return got,
+        }
+        for pool in self.pools.iter() {
+            if !std::ptr::eq(pool, here)
+                && pool.status().available > 0
+                && let Ok(lent) = pool.timeout_get(&now).await
+            {
+                return Ok(lent);
+            }
+        }
+        here.timeout_get(timeouts).await
     }
 
     pub fn timeouts(&self) -> Timeouts {
@@ -79,7 +98,8 @@ pub struct PoolConfig {
     /// couple of instances plus psql must fit.
     pub max_size: usize,
     /// How many threads get a pool of their own, `max_size` split among them (the app: one
-    /// per HTTP worker and one for its main thread); a further thread shares one of them.
+    /// per HTTP worker and one for its main thread, the first to ask, which gets a small
+    /// one); a further thread shares one of them.
     pub threads: usize,
     /// How long a request waits for a free connection, or for a new one to be made, before it
     /// is answered 503: a request must fail fast, never hang, when the database is down or
@@ -107,19 +127,33 @@ impl Default for PoolConfig {
 }
 
 pub fn build_pool(database_url: &SecretString, config: PoolConfig) -> Result<PgPool, BuildError> {
-    let threads = config.threads.clamp(1, config.max_size.max(1));
-    let pools = (0..threads)
-        .map(|index| {
-            // The first pools take what does not divide evenly.
-            let size = config.max_size / threads + usize::from(index < config.max_size % threads);
-            one_pool(database_url, config, size.max(1))
-        })
+    let pools = pool_sizes(config.max_size, config.threads)
+        .into_iter()
+        .map(|size| one_pool(database_url, config, size))
         .collect::<Result<Arc<[_]>, _>>()?;
     Ok(PgPool {
         pools,
         mine: Arc::new(ThreadLocal::new()),
         next: Arc::new(AtomicUsize::new(0)),
     })
+}
+
+/// Most connections the first thread to ask gets, when there are several: in the app, the
+/// main thread, whose lease keeper asks as it starts and runs a statement every few seconds.
+const FIRST_THREAD_MOST: usize = 2;
+
+/// The size of each thread's pool: the first thread's small, the others' `max_size` split
+/// evenly (the earlier ones taking what does not divide), each at least one.
+fn pool_sizes(max_size: usize, threads: usize) -> Vec<usize> {
+    let threads = threads.clamp(1, max_size.max(1));
+    if threads == 1 {
+        return vec![max_size.max(1)];
+    }
+    let first = FIRST_THREAD_MOST.min(max_size / threads).max(1);
+    let (rest, others) = (max_size - first, threads - 1);
+    std::iter::once(first)
+        .chain((0..others).map(|index| rest / others + usize::from(index < rest % others)))
+        .collect()
 }
 
 fn one_pool(
@@ -179,4 +213,22 @@ async fn connect(url: String, config: PoolConfig) -> ConnectionResult<AsyncPgCon
         .await
         .map_err(|error| ConnectionError::BadConnection(error.to_string()))?;
     AsyncPgConnection::try_from_client_and_connection(client, connection).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pool_sizes;
+
+    #[test]
+    fn the_first_thread_gets_a_small_pool_and_the_others_split_the_rest() {
+        assert_eq!(pool_sizes(16, 1), [16]);
+        assert_eq!(pool_sizes(16, 3), [2, 7, 7]);
+        assert_eq!(pool_sizes(8, 3), [2, 3, 3]);
+        assert_eq!(pool_sizes(17, 4), [2, 5, 5, 5]);
+        assert_eq!(pool_sizes(18, 4), [2, 6, 5, 5]);
+        assert_eq!(pool_sizes(3, 2), [1, 2]);
+        // Never more pools than connections, and never an empty one.
+        assert_eq!(pool_sizes(2, 5), [1, 1]);
+        assert_eq!(pool_sizes(0, 3), [1]);
+    }
 }

@@ -879,20 +879,27 @@ async fn each_thread_draws_on_a_pool_of_its_own_and_together_they_hold_no_more_t
     let pool = build_pool(db.url(), config).unwrap();
     assert_eq!(pool.status().max_size, 3);
 
-    // The first thread to ask gets the larger share (2), and can empty it...
-    let held = [pool.get().await.unwrap(), pool.get().await.unwrap()];
+    // The first thread to ask gets the small share (1), and can empty it...
+    let held = pool.get().await.unwrap();
     assert!(pool.get().await.is_err());
-    // ...while the next thread still draws on its own (1).
+    // ...while the next thread still draws on its own (2).
     let (second_got_one, release_second, second) = ask_on_another_thread(&pool);
     assert!(second_got_one);
-    assert_eq!(pool.status().size, 3);
-    // A third thread shares the first one's pool, where nothing is free.
+    assert_eq!(pool.status().size, 2);
+    // A third thread shares the first one's pool, where nothing is free; nor is anything
+    // idle in the second's (whose room is not another thread's to fill).
     let (third_got_one, _, third) = ask_on_another_thread(&pool);
     assert!(!third_got_one);
-    drop(held);
+    third.join().unwrap();
+    // Once the second gives its connection back, the first thread is lent it rather than
+    // waiting on its own.
     let _ = release_second.send(());
     second.join().unwrap();
-    third.join().unwrap();
+    let started = Instant::now();
+    let lent = pool.get().await;
+    assert!(lent.is_ok());
+    assert!(started.elapsed() < Duration::from_millis(300));
+    drop(held);
 }
 
 #[tokio::test]
