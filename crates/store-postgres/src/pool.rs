@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use deadpool::managed::Timeouts;
+use deadpool::managed::{TimeoutType, Timeouts};
 use diesel::{ConnectionError, ConnectionResult};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolError};
@@ -53,8 +53,10 @@ impl PgPool {
             wait: Some(Duration::ZERO),
             ..*timeouts
         };
+        // Only a wait is worth avoiding: a connection that could not be made (the database
+        // is down or unreachable) is the answer.
         match here.timeout_get(&now).await {
-            Err(PoolError::Timeout(_)) => {}
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {}
             got => return got,
         }
         for pool in self.pools.iter() {
