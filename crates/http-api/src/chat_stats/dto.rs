@@ -41,8 +41,9 @@ impl IntoParams for StatsParams {
             ),
             schema::choice_param(
                 "bucket",
-                "The span of each point of the series: `day` (default) or `week` (from Monday).",
-                &[Bucket::Day.as_str(), Bucket::Week.as_str()],
+                "The span of each point of the series: `day` (default, also when empty, as a \
+                 form sends it) or `week` (from Monday).",
+                &[Bucket::Day.as_str(), Bucket::Week.as_str(), ""],
             ),
         ]
     }
