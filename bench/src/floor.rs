@@ -91,9 +91,10 @@ RETURNING id, event_id, title, created_at, updated_at, pinned, tags) {QUESTION_A
 /// uses.
 const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, \
 m.role, m.content, m.status, m.status_code, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m \
-ON m.session_id = s.id AND m.id IN (SELECT id FROM (SELECT id, sum(char_length(content)) \
-OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages WHERE session_id = :session) newest \
-WHERE from_here <= 48000) WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
+ON m.session_id = s.id AND (m.created_at, m.seq) >= (SELECT created_at, seq FROM (SELECT created_at, seq, \
+sum(char_length(content)) OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages \
+WHERE session_id = :session) newest WHERE from_here <= 48000 ORDER BY from_here DESC, created_at, seq LIMIT 1) \
+WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
 
 /// A continued chat: the session with its recent history, the event and waypoints, then the
 /// question with its answer row, and the finished answer, each with the `updated_at` bump.

@@ -916,6 +916,10 @@ async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
         .await
         .unwrap(); // 5
     store
+        .append_messages(&[user_message(s.id, "", at(1))], &LEASE)
+        .await
+        .unwrap(); // nothing: fits wherever what is newer fits
+    store
         .append_messages(&[user_message(s.id, "ccc", at(1))], &LEASE)
         .await
         .unwrap(); // 3, same time: insertion order
@@ -933,19 +937,19 @@ async fn recent_history_keeps_the_newest_whole_messages_that_fit_the_budget() {
     };
     assert_eq!(
         texts(store.get_recent_history(s.id, 5).await.unwrap()),
-        ["ccc", "éé"]
+        ["", "ccc", "éé"]
     );
     assert_eq!(
         texts(store.get_recent_history(s.id, 9).await.unwrap()),
-        ["ccc", "éé"]
+        ["", "ccc", "éé"]
     );
     assert_eq!(
         texts(store.get_recent_history(s.id, 10).await.unwrap()),
-        ["bbbbb", "ccc", "éé"]
+        ["bbbbb", "", "ccc", "éé"]
     );
     assert_eq!(
         texts(store.get_recent_history(s.id, 1_000).await.unwrap()),
-        ["aaaaaaaaaa", "bbbbb", "ccc", "éé"]
+        ["aaaaaaaaaa", "bbbbb", "", "ccc", "éé"]
     );
     let nothing_fits = store.get_recent_history(s.id, 1).await.unwrap();
     assert_eq!(nothing_fits.session.id, s.id);
