@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
-use crate::rows::{MessageRow, PromptMessageRow, SessionRow};
+use crate::rows::{IdRow, MessageRow, PromptMessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
 use crate::{PgStore, import_store, one_with_many, turns};
 
@@ -457,10 +457,16 @@ impl ChatStore for PgStore {
         // row, and there may be 50,000 of each.
         const RENEW: &str = "UPDATE chat_messages m SET renewed_at = now()
 FROM unnest($2::uuid[]) AS live(id)
-WHERE m.id = live.id AND m.owner_id = $1 AND m.status = 'generating'";
+WHERE m.id = live.id AND m.owner_id = $1 AND m.status = 'generating'
+    AND m.renewed_at < aidstation_from_now($3)";
+        let recent = -millis(lease.duration / 6);
         let renewed = self
             .run(async |conn| {
-                let values = vec![Value::Uuid(lease.owner), Value::Uuids(live)];
+                let values = vec![
+                    Value::Uuid(lease.owner),
+                    Value::Uuids(live),
+                    Value::BigInt(recent),
+                ];
                 Ok(Prepared::new(RENEW, values).execute(conn).await?)
             })
             .await?;
@@ -507,17 +513,19 @@ WHERE m.id = live.id AND m.owner_id = $1 AND m.status = 'generating'";
     }
 
     async fn stops_requested(&self, owner: Uuid) -> Result<Vec<Uuid>, ChatStoreError> {
-        Ok(self
+        // The status written in, not bound: only then does every plan, a cached generic one
+        // included, see that the index of answers asked to stop covers the statement (bound,
+        // a generic plan reads the whole table, twice a second).
+        const ASKED: &str = "SELECT id FROM chat_messages \
+             WHERE status = 'generating' AND stop_requested AND owner_id = $1";
+        let asked: Vec<IdRow> = self
             .run(async |conn| {
-                Ok(chat_messages::table
-                    .filter(chat_messages::status.eq(MessageStatus::Generating.as_str()))
-                    .filter(chat_messages::owner_id.eq(owner))
-                    .filter(chat_messages::stop_requested)
-                    .select(chat_messages::id)
+                Ok(Prepared::new(ASKED, vec![Value::Uuid(owner)])
                     .load(conn)
                     .await?)
             })
-            .await?)
+            .await?;
+        Ok(asked.into_iter().map(|row| row.id).collect())
     }
 
     async fn get_answer(&self, answer_id: Uuid) -> Result<ChatMessage, ChatStoreError> {

@@ -7,8 +7,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use diesel::QueryableByName;
-use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -16,13 +14,15 @@ use uuid::Uuid;
 use crate::calls::Calls;
 use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
+use crate::rows::IdRow;
 
 /// At most this many checkpoints, and about this many bytes of text, go in one statement:
 /// the rows it writes are locked until it ends.
 const MOST_PER_STATEMENT: usize = 500;
 const MOST_BYTES: usize = 2 << 20;
 
-/// Saves the texts of answers still `generating` and owned by who asks; returns those saved.
+/// Saves the texts of answers still `generating` and owned by who asks, renewing their
+/// leases; returns those saved.
 /// A row another statement holds (its answer finishing, its lease renewed) is skipped, not
 /// waited for: a checkpoint never delays those, nor deadlocks with them, and the rows are
 /// locked in one order.
@@ -34,16 +34,10 @@ const SAVE_ALL: &str = "WITH v AS (
     ORDER BY m.id
     FOR UPDATE OF m SKIP LOCKED
 )
-UPDATE chat_messages m SET content = v.content
+UPDATE chat_messages m SET content = v.content, renewed_at = now()
 FROM target JOIN v ON v.id = target.id
 WHERE m.id = target.id
 RETURNING m.id";
-
-#[derive(QueryableByName)]
-struct Saved {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-}
 
 /// Why a statement of checkpoints failed, for each of them.
 #[derive(Debug, Clone)]
@@ -163,7 +157,7 @@ async fn write_all(calls: Calls, mut queue: mpsc::UnboundedReceiver<Request>) {
 /// One statement for `batch`; the ids it saved.
 async fn save(calls: &Calls, batch: &Batch) -> Result<std::collections::HashSet<Uuid>, DbError> {
     // Checkpoints are the first thing to give way when connections are scarce.
-    let saved: Vec<Saved> = calls
+    let saved: Vec<IdRow> = calls
         .run_if_free(async |conn| {
             let values = vec![
                 Value::Uuids(&batch.ids),

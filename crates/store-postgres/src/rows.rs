@@ -363,3 +363,10 @@ impl TryFrom<MessageRow> for ChatMessage {
         })
     }
 }
+
+/// The id of each row a statement written in SQL returns.
+#[derive(QueryableByName)]
+pub struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+}

@@ -465,7 +465,11 @@ async fn renewing_keeps_the_owners_live_runs_alive_and_no_one_elses() {
     tokio::time::sleep(2 * SHORT).await;
     // Another owner's answer among the live ones is not this owner's to renew.
     let live = [kept.id, lost.id];
-    assert_eq!(store.renew_leases(&lease_of(1), &live).await.unwrap(), 1);
+    let short = Lease {
+        duration: SHORT,
+        ..lease_of(1)
+    };
+    assert_eq!(store.renew_leases(&short, &live).await.unwrap(), 1);
     let mut reaped = store.reap_expired(SHORT).await.unwrap();
     reaped.sort();
     let mut expected = vec![lost.id, ended.id];
@@ -473,7 +477,19 @@ async fn renewing_keeps_the_owners_live_runs_alive_and_no_one_elses() {
     assert_eq!(reaped, expected);
     let still = store.get_answer(kept.id).await.unwrap();
     assert_eq!(still.status, MessageStatus::Generating);
-    assert_eq!(store.renew_leases(&lease_of(1), &[]).await.unwrap(), 0);
+    assert_eq!(store.renew_leases(&short, &[]).await.unwrap(), 0);
+    // A checkpoint renews the lease too: the keeper leaves a claim renewed within the last
+    // sixth of the lease as it is, and it does not lapse.
+    tokio::time::sleep(2 * SHORT).await;
+    store
+        .save_progress(kept.id, short.owner, "Walk the")
+        .await
+        .unwrap();
+    let long = lease_of(1);
+    assert_eq!(store.renew_leases(&long, &[kept.id]).await.unwrap(), 0);
+    assert_eq!(store.reap_expired(SHORT).await.unwrap(), Vec::<Uuid>::new());
+    tokio::time::sleep(2 * SHORT).await;
+    assert_eq!(store.renew_leases(&short, &[kept.id]).await.unwrap(), 1);
 }
 
 #[tokio::test]
