@@ -99,15 +99,8 @@ operations! {
 pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenApi) {
     ui::prepare();
     cfg.service(resource("/", "GET").get(ui::page))
-        .service(resource("/events/{rest:.*}", "GET").get(ui::page))
         .service(resource("/usage", "GET").get(ui::page))
-        .service(resource("/static/{name:.*}", "GET").get(ui::asset))
-        .service(resource("/api/openapi.json", "GET").get(openapi_json))
-        .service(
-            resource("/s/{token}", "GET")
-                .get(shares::page::share_page)
-                .wrap(shares::private()),
-        );
+        .service(resource("/api/openapi.json", "GET").get(openapi_json));
     for (path, item) in &document.paths.paths {
         let operations = operations(item);
         let allow = operations
@@ -128,6 +121,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, document: &utoipa::openapi::OpenA
             cfg.service(resource);
         }
     }
+    // The pages with a variable part last: resources are tried in order, each such one with
+    // a regular expression, and none of them shares a path with the API, whose requests
+    // (a chat turn's among them) then try none of these.
+    cfg.service(resource("/events/{rest:.*}", "GET").get(ui::page))
+        .service(resource("/static/{name:.*}", "GET").get(ui::asset))
+        .service(
+            resource("/s/{token}", "GET")
+                .get(shares::page::share_page)
+                .wrap(shares::private()),
+        );
 }
 
 /// The methods a path serves, with each one's operation id.
