@@ -202,10 +202,16 @@ impl Application {
         let applied = run_migrations(database_url).await?;
         tracing::info!(applied, "database migrations up to date");
         // A pool of its own for each HTTP worker (where answers are generated too) and a
-        // small one for the main thread, whose lease keeper asks first, as it starts.
+        // small one for the main thread, whose lease keeper asks first, as it starts. The
+        // server is given the same count (actix's own default, made explicit), so that the
+        // two cannot drift apart.
         let workers = (settings.http.workers)
             .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
             .unwrap_or(2);
+        let http = HttpConfig {
+            workers: Some(workers),
+            ..settings.http.clone()
+        };
         let pool = build_pool(
             database_url,
             PoolConfig {
@@ -247,7 +253,7 @@ impl Application {
             import_max_bytes: settings.import_max_bytes,
         };
         let port = listener.local_addr()?.port();
-        let server = http_api::serve(listener, state, settings.http.clone())?;
+        let server = http_api::serve(listener, state, http)?;
         Ok(Self {
             port,
             server,
