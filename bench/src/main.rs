@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde::Serialize;
@@ -75,6 +75,8 @@ struct Args {
     search_messages: Option<usize>,
     /// Drop the search columns and indexes once the app has made them (the search rows are
     /// skipped): what search costs a chat turn's writes, measured with the same binary.
+    /// Memory recalls through search, so it must be off (`MEMORY=off`), and off too in the
+    /// run this one is compared with.
     #[arg(long)]
     without_search: bool,
     /// Only the rows at these client counts (comma-separated), e.g. to profile one load.
@@ -839,6 +841,10 @@ async fn run(
 ) -> anyhow::Result<()> {
     // The app creates its tables when it starts; seeding waits for that.
     let model = model_on_its_own_runtime()?;
+    if args.without_search && std::env::var("MEMORY").as_deref() != Ok("off") {
+        // Every question would fail to recall (and log it): cheaper turns, not a fair measure.
+        bail!("--without-search needs MEMORY=off (in the run it is compared with, too)");
+    }
     let app = App::start(&args.app, &db.url(), &model.base_url).await?;
     if args.without_search {
         db.psql(search::DROP_SEARCH)?;
