@@ -54,6 +54,10 @@ pub struct OpenAiClient {
     per_thread: ThreadLocal<reqwest::Client>,
     config: OpenAiConfig,
     endpoint: String,
+    /// `endpoint` parsed once, not on every request (URL parsing with its IDNA mapping was
+    /// a hundredth of a chat turn's CPU); `None` when it does not parse, and each request
+    /// then fails as it would have.
+    endpoint_url: Option<reqwest::Url>,
 }
 
 impl OpenAiClient {
@@ -64,6 +68,7 @@ impl OpenAiClient {
             http,
             per_thread: ThreadLocal::new(),
             config,
+            endpoint_url: reqwest::Url::parse(&endpoint).ok(),
             endpoint,
         })
     }
@@ -122,11 +127,13 @@ impl OpenAiClient {
 
     /// One request, up to its first piece of answer.
     async fn attempt(&self, body: &ChatRequest<'_>) -> Result<ReplyStream, Failure> {
-        let mut request = self
-            .http()
-            .post(&self.endpoint)
-            .header(ACCEPT, "text/event-stream")
-            .json(body);
+        let http = self.http();
+        let mut request = match &self.endpoint_url {
+            Some(url) => http.post(url.clone()),
+            None => http.post(&self.endpoint),
+        }
+        .header(ACCEPT, "text/event-stream")
+        .json(body);
         if let Some(key) = self.secret() {
             request = request.bearer_auth(key);
         }
