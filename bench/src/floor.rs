@@ -26,11 +26,16 @@ m.content, m.sources, m.status, m.status_code, m.note, m.finish_reason, m.model,
 m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
 WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
 
-const EVENT_AND_WAYPOINTS: &str = "SELECT e.id, e.name, e.planned_date, e.distance, e.target_duration_minutes, \
+/// The event and its waypoints: two statements the app pipelines on one connection.
+const EVENT_AND_WAYPOINTS: &str = "\\startpipeline
+SELECT e.id, e.name, e.planned_date, e.distance, e.target_duration_minutes, \
 e.elevation_gain_adjustment_percent, e.elevation_descent_adjustment_percent, e.fatigue_slowdown_percent, e.created_at, \
-e.updated_at, w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
-w.comments, w.order_index, w.distance_from_start, w.created_at FROM events e LEFT JOIN waypoints w ON w.event_id = e.id \
-WHERE e.id = :event ORDER BY w.order_index, w.created_at, w.id;\n";
+e.updated_at FROM events e WHERE e.id = :event LIMIT 1;
+SELECT w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
+w.comments, w.order_index, w.distance_from_start, w.created_at FROM waypoints w WHERE w.event_id = :event \
+ORDER BY w.order_index, w.created_at, w.id;
+\\endpipeline
+";
 
 /// Finishing the answer's row (written as `generating` with the question), fenced by its
 /// owner, with the session's `updated_at` bump, in one statement. `:answer` is the text the
