@@ -76,8 +76,9 @@ const QUERY: &str =
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Plan {
     /// Plain words: the query is written out where it is used, so that the planner sees
-    /// them and plans for each call: a rare word is looked up in the GIN index, a common one
-    /// is checked while walking the messages newest first (of the event, or all) by the
+    /// them (a plan for any words and any event would scan all messages, so PostgreSQL keeps
+    /// planning this one for its values): a rare word is looked up in the GIN index, a common
+    /// one is checked while walking the messages newest first (of the event, or all) by the
     /// recency indexes, stopping at the newest matches.
     Walk,
     /// Phrases and CJK text, whose matches PostgreSQL overestimates (it prices a phrase like
