@@ -174,10 +174,9 @@ pub trait ChatStore: Send + Sync + 'static {
     /// the last sixth of the lease (by a checkpoint) is left as it is: an answer being
     /// written is saved every few seconds, and rewriting its row again only for the lease
     /// cost a tenth of the database's time with 20,000 answers open; two renewals in a row
-    /// can still fail before it lapses. An answer of this
-    /// owner not in `live` (its run ended but its last write failed) is left to lapse, so
-    /// that the reaper marks it interrupted instead of it blocking its chat for as long as
-    /// the owner lives.
+    /// can still fail before it lapses. An answer of this owner not in `live` (its run ended
+    /// but its last write failed) is left to lapse, so that the reaper marks it interrupted
+    /// instead of it blocking its chat for as long as the owner lives.
     async fn renew_leases(&self, lease: &Lease, live: &[Uuid]) -> Result<u64, ChatStoreError>;
 
     /// Marks every answer whose lease (of `lease`, since its owner last renewed it) has
