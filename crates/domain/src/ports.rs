@@ -195,11 +195,6 @@ pub trait ChatStore: Send + Sync + 'static {
     /// The titles and messages that match `query`, best first: a page of them. Text that
     /// holds no searchable word finds nothing (not an error).
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError>;
-    /// The finished messages of the event's chats (but `recall.exclude_session`) that best
-    /// answer to the question's words, best first: any word may match, and those matching
-    /// more of them, closer together, come first. Text with no searchable word recalls
-    /// nothing.
-    async fn recall<'a>(&self, recall: &Recall<'a>) -> Result<Vec<Passage>, ChatStoreError>;
     /// The usage figures `query` asks for; the series holds only buckets with activity,
     /// in any order (the service fills the rest).
     async fn usage(&self, query: &UsageQuery) -> Result<Usage, ChatStoreError>;
@@ -253,6 +248,15 @@ pub enum EventStoreError {
     Unexpected(#[source] Cause),
 }
 
+/// An event as a prompt needs it (see [`EventStore::get_event_for_prompt`]).
+#[derive(Debug)]
+pub struct EventForPrompt {
+    pub event: Event,
+    pub waypoints: Vec<Waypoint>,
+    /// `None` when nothing was to be recalled.
+    pub recalled: Option<Result<Vec<Passage>, EventStoreError>>,
+}
+
 /// Persistence of events and their waypoints.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -272,11 +276,20 @@ pub trait EventStore: Send + Sync + 'static {
     /// event does not exist, so that an empty list means "no waypoints yet".
     async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError>;
     /// The event and its waypoints (ordered as by `list_waypoints`) at once, as a prompt
-    /// needs them. `EventNotFound` when the event does not exist.
-    async fn get_event_with_waypoints(
+    /// needs them, and with `recall` what the event's chats said about the question (in
+    /// the same round trip: every question about an event asks for both). `EventNotFound`
+    /// when the event does not exist. A recall that fails, or misses the deadline, is
+    /// `recalled: Some(Err(_))` and the event is read all the same.
+    ///
+    /// Recalled are the finished messages of the event's chats (but
+    /// `recall.exclude_session`) that best answer to the question's words, best first: any
+    /// word may match, and those matching more of them, closer together, come first. Text
+    /// with no searchable word recalls nothing.
+    async fn get_event_for_prompt<'a>(
         &self,
         id: Uuid,
-    ) -> Result<(Event, Vec<Waypoint>), EventStoreError>;
+        recall: Option<&'a Recall<'a>>,
+    ) -> Result<EventForPrompt, EventStoreError>;
     /// `WaypointNotFound` when absent.
     async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError>;
     /// Stores the waypoint, placing it after the event's last one when it has no

@@ -12,9 +12,8 @@ use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::ports::{ChatStore, ChatStoreError, Lease, StopRequest};
 use domain::{
-    ChatMessage, ChatSelection, ChatSession, ImportedChat, Interruption, MessageStatus, Passage,
-    Recall, Role, SearchPage, SearchQuery, SessionEdit, SessionFilter, SessionWithMessages, Usage,
-    UsageQuery,
+    ChatMessage, ChatSelection, ChatSession, ImportedChat, Interruption, MessageStatus, Role,
+    SearchPage, SearchQuery, SessionEdit, SessionFilter, SessionWithMessages, Usage, UsageQuery,
 };
 use uuid::Uuid;
 
@@ -228,12 +227,6 @@ impl ChatStore for PgStore {
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, ChatStoreError> {
         Ok(self
             .run(async |conn| crate::search::search(conn, query).await)
-            .await?)
-    }
-
-    async fn recall<'a>(&self, recall: &Recall<'a>) -> Result<Vec<Passage>, ChatStoreError> {
-        Ok(self
-            .run(async |conn| crate::memory::recall(conn, recall).await)
             .await?)
     }
 

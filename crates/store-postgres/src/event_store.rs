@@ -1,13 +1,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::ports::{EventStore, EventStoreError};
-use domain::{Event, NewWaypoint, Waypoint};
+use domain::ports::{EventForPrompt, EventStore, EventStoreError};
+use domain::{Event, NewWaypoint, Passage, Recall, Waypoint};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::DbError;
+use crate::memory;
 use crate::rows::{EventRow, WaypointRow};
 use crate::schema::{events, waypoints};
 
@@ -17,6 +19,57 @@ fn found<T>(rows: usize, missing: EventStoreError, value: T) -> Result<T, EventS
 
 fn to_waypoint(row: WaypointRow) -> Result<Waypoint, EventStoreError> {
     Ok(Waypoint::try_from(row).map_err(DbError::from)?)
+}
+
+/// A recall's outcome, when one was asked for.
+type Recalled = Option<Result<Vec<Passage>, EventStoreError>>;
+
+impl PgStore {
+    /// The event, its waypoints and what `recall` finds, as statements pipelined on one
+    /// connection: one round trip. The event's columns come once, not again on each of its
+    /// waypoints' rows as a join had them (every chat turn about an event reads it;
+    /// decoding 15 such rows was the turn's costliest read), and the recall rides along
+    /// rather than taking a connection and a round trip of its own.
+    async fn read_for_prompt(
+        &self,
+        id: Uuid,
+        recall: Option<&Recall<'_>>,
+    ) -> Result<(Event, Vec<Waypoint>, Recalled), EventStoreError> {
+        let (event, waypoints, recalled) = self
+            .run(async |conn| {
+                let mut conn = &*conn;
+                let mut recall_conn = conn;
+                let event = events::table
+                    .find(id)
+                    .select(EventRow::as_select())
+                    .first::<EventRow>(&mut conn);
+                let waypoints = waypoints::table
+                    .filter(waypoints::event_id.eq(id))
+                    .order((
+                        waypoints::order_index.asc(),
+                        waypoints::created_at.asc(),
+                        waypoints::id.asc(),
+                    ))
+                    .select(WaypointRow::as_select())
+                    .load::<WaypointRow>(&mut conn);
+                let recalled = async {
+                    match recall {
+                        Some(recall) => Some(memory::recall(&mut recall_conn, recall).await),
+                        None => None,
+                    }
+                };
+                let (event, waypoints, recalled) = futures_util::join!(event, waypoints, recalled);
+                Ok((event.optional()?, waypoints?, recalled))
+            })
+            .await?;
+        let event = event.ok_or(EventStoreError::EventNotFound)?;
+        let waypoints = waypoints
+            .into_iter()
+            .map(to_waypoint)
+            .collect::<Result<_, _>>()?;
+        let recalled = recalled.map(|found| found.map_err(EventStoreError::from));
+        Ok((Event::from(event), waypoints, recalled))
+    }
 }
 
 #[async_trait]
@@ -82,44 +135,34 @@ impl EventStore for PgStore {
     }
 
     async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError> {
-        let (_, waypoints) = self.get_event_with_waypoints(event_id).await?;
+        let (_, waypoints, _) = self.read_for_prompt(event_id, None).await?;
         Ok(waypoints)
     }
 
-    async fn get_event_with_waypoints(
+    async fn get_event_for_prompt<'a>(
         &self,
         id: Uuid,
-    ) -> Result<(Event, Vec<Waypoint>), EventStoreError> {
-        // Two statements in one round trip (pipelined on one connection): the event's
-        // columns come once, not again on each of its waypoints' rows as a join had them
-        // (every chat turn about an event reads it; decoding 15 such rows was the turn's
-        // costliest read).
-        let (event, waypoints) = self
-            .run(async |conn| {
-                let mut conn = &*conn;
-                let event = events::table
-                    .find(id)
-                    .select(EventRow::as_select())
-                    .first::<EventRow>(&mut conn);
-                let waypoints = waypoints::table
-                    .filter(waypoints::event_id.eq(id))
-                    .order((
-                        waypoints::order_index.asc(),
-                        waypoints::created_at.asc(),
-                        waypoints::id.asc(),
-                    ))
-                    .select(WaypointRow::as_select())
-                    .load::<WaypointRow>(&mut conn);
-                let (event, waypoints) = futures_util::join!(event, waypoints);
-                Ok((event.optional()?, waypoints?))
-            })
-            .await?;
-        let event = event.ok_or(EventStoreError::EventNotFound)?;
-        let waypoints = waypoints
-            .into_iter()
-            .map(to_waypoint)
-            .collect::<Result<_, _>>()?;
-        Ok((Event::from(event), waypoints))
+        recall: Option<&'a Recall<'a>>,
+    ) -> Result<EventForPrompt, EventStoreError> {
+        let (event, waypoints, recalled) = match self.read_for_prompt(id, recall).await {
+            // The recall is what can take long (the event is two reads by key): when the
+            // read missed its deadline once it had its connection, the question is asked
+            // without the recall, as it would be had the recall failed on its own. Not when
+            // no connection came: a second wait for one would only double the first.
+            Err(EventStoreError::Unavailable(cause))
+                if recall.is_some() && !cause.is::<PoolError>() =>
+            {
+                let (event, waypoints, _) = self.read_for_prompt(id, None).await?;
+                let failed = EventStoreError::Unavailable(cause);
+                (event, waypoints, Some(Err(failed)))
+            }
+            read => read?,
+        };
+        Ok(EventForPrompt {
+            event,
+            waypoints,
+            recalled,
+        })
     }
 
     async fn get_waypoint(&self, id: Uuid) -> Result<Waypoint, EventStoreError> {

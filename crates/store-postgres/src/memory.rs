@@ -75,8 +75,10 @@ pub fn recall_statement(recall: &Recall<'_>) -> String {
     written_in(RECALL, &values)
 }
 
+/// Takes the connection shared (`&AsyncPgConnection`), so that it can be pipelined with the
+/// reads of the event it is about.
 pub async fn recall(
-    conn: &mut AsyncPgConnection,
+    conn: &mut &AsyncPgConnection,
     recall: &Recall<'_>,
 ) -> Result<Vec<Passage>, DbError> {
     let terms = terms(recall.question);

@@ -75,6 +75,13 @@ async fn store(db: &TestDatabase) -> PgStore {
     PgStore::new(build_pool(db.url(), PoolConfig::DEFAULT).unwrap(), DEADLINE)
 }
 
+/// The event and its waypoints as a prompt reads them (no recall).
+async fn for_prompt(store: &PgStore, id: Uuid) -> (Event, Vec<domain::Waypoint>) {
+    let read = store.get_event_for_prompt(id, None).await.unwrap();
+    assert!(read.recalled.is_none());
+    (read.event, read.waypoints)
+}
+
 #[tokio::test]
 async fn sessions_are_listed_newest_first_with_ties_broken_by_id() {
     let db = new_database().await;
@@ -703,10 +710,7 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
     let e = event("race");
     store.insert_event(&e).await.unwrap();
     assert_eq!(store.list_waypoints(e.id).await.unwrap(), []);
-    assert_eq!(
-        store.get_event_with_waypoints(e.id).await.unwrap(),
-        (e.clone(), vec![])
-    );
+    assert_eq!(for_prompt(&store, e.id).await, (e.clone(), vec![]));
 
     let first = store
         .insert_waypoint(Uuid::new_v4(), &waypoint(e.id, "Start", None), at(0))
@@ -729,10 +733,7 @@ async fn waypoints_without_an_index_go_last_and_are_listed_in_order() {
     let listed = store.list_waypoints(e.id).await.unwrap();
     assert_eq!(listed, [first, second, third, last.clone()]);
     // What a prompt reads, in one round trip: the same event and the same order.
-    assert_eq!(
-        store.get_event_with_waypoints(e.id).await.unwrap(),
-        (e.clone(), listed)
-    );
+    assert_eq!(for_prompt(&store, e.id).await, (e.clone(), listed));
 
     let mut changed = last.clone();
     changed.fields.waypoint_type = WaypointType::Rest;
@@ -1190,7 +1191,7 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
         limit: 12,
     };
 
-    let found = store.recall(&recall(Some(asking.id))).await.unwrap();
+    let found = recalled(&store, &recall(Some(asking.id))).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].session_id, older.id);
     assert!(
@@ -1206,7 +1207,7 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
     assert!(!found[0].text.contains('\u{E000}'), "no markers left");
 
     // Without a chat to leave out, the asking chat's own question is found too.
-    let all = store.recall(&recall(None)).await.unwrap();
+    let all = recalled(&store, &recall(None)).await;
     assert_eq!(all.len(), 2);
     // Text with no spaces between its words is recalled by its pairs of characters.
     let japanese = session(Some(race.id), at(4));
@@ -1219,7 +1220,7 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
         question: "給水所はどこ？",
         ..recall(Some(asking.id))
     };
-    let found = store.recall(&asked).await.unwrap();
+    let found = recalled(&store, &asked).await;
     assert_eq!(
         found.iter().map(|p| p.session_id).collect::<Vec<_>>(),
         [japanese.id]
@@ -1229,7 +1230,55 @@ async fn recall_ranks_the_events_other_chats_and_cuts_a_long_message_around_its_
         question: "the and of?",
         ..recall(None)
     };
-    assert_eq!(store.recall(&none).await.unwrap(), []);
+    assert_eq!(recalled(&store, &none).await, []);
+}
+
+/// What the event's chats said about the question, read with the event.
+async fn recalled(store: &PgStore, recall: &domain::Recall<'_>) -> Vec<domain::Passage> {
+    let read = store
+        .get_event_for_prompt(recall.event_id, Some(recall))
+        .await
+        .unwrap();
+    read.recalled.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_recall_past_the_deadline_leaves_the_event_read() {
+    let db = new_database().await;
+    let store = PgStore::new(
+        build_pool(db.url(), PoolConfig::DEFAULT).unwrap(),
+        Duration::from_millis(500),
+    );
+    let (race, _) = two_events(&store).await;
+    let recall = domain::Recall {
+        event_id: race.id,
+        exclude_session: None,
+        question: "Where is my spare headlamp?",
+        limit: 12,
+    };
+    // The recall waits for this lock on the messages; the event's own tables are free.
+    let hold = db.execute("BEGIN; LOCK TABLE chat_messages; SELECT pg_sleep(2); COMMIT");
+    let locked = "SELECT count(*) AS n FROM pg_locks \
+        WHERE relation = 'chat_messages'::regclass AND mode = 'AccessExclusiveLock' AND granted";
+    let read = async {
+        while db.count(locked).await == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        store.get_event_for_prompt(race.id, Some(&recall)).await
+    };
+
+    let ((), read) = tokio::join!(hold, read);
+
+    let read = read.unwrap();
+    assert_eq!(read.event, race);
+    assert!(
+        matches!(read.recalled, Some(Err(EventStoreError::Unavailable(_)))),
+        "{:?}",
+        read.recalled
+    );
+    // Without a recall, none is reported.
+    let read = store.get_event_for_prompt(race.id, None).await.unwrap();
+    assert!(read.recalled.is_none());
 }
 
 #[tokio::test]

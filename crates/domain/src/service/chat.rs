@@ -14,8 +14,7 @@ use crate::models::bulk_delete::{BulkDeleted, ChatSelection};
 use crate::models::chat::{
     AnswerTiming, ChatMessage, ChatSession, MessageStatus, SessionWithMessages,
 };
-use crate::models::event::{Event, Waypoint};
-use crate::models::memory::{self, Passage, Recall};
+use crate::models::memory::{self, Recall};
 use crate::models::prompt::{Prompt, ReplyChunk};
 use crate::models::rules::{Blank, TextRule};
 use crate::models::search::{SearchPage, SearchQuery};
@@ -362,17 +361,30 @@ where
         };
         let (event, recalled) = match event_id {
             Some(id) => {
-                let recall = self.recall(id, &request, &history);
-                let (event, recalled) = futures_util::join!(self.load_event(id), recall);
-                (Some(event?), recalled)
+                let recall = self.wants_recall(&request).then(|| Recall {
+                    event_id: id,
+                    exclude_session: request.session_id,
+                    question: &request.message,
+                    limit: RECALLED,
+                });
+                let read = self
+                    .events
+                    .get_event_for_prompt(id, recall.as_ref())
+                    .await?;
+                (Some((read.event, read.waypoints)), read.recalled)
             }
-            None => (None, Ok(Vec::new())),
+            None => (None, None),
         };
         // What earlier chats said is extra: a recall that failed (a slow statement past its
         // deadline) leaves it out rather than refusing the question.
         let (passages, recall_failed) = match recalled {
-            Ok(passages) => (passages, None),
-            Err(error) => (Vec::new(), Some(error)),
+            None => (Vec::new(), None),
+            Some(Ok(found)) => {
+                let said: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
+                let fitting = memory::fitting(found, &said, self.limits.memory_max_chars);
+                (fitting, None)
+            }
+            Some(Err(error)) => (Vec::new(), Some(ServiceError::from(error))),
         };
         let prompt = build_prompt(
             event.as_ref().map(|(e, w)| (e, w.as_slice())),
@@ -521,32 +533,10 @@ where
         }
     }
 
-    /// What the event's other chats said that bears on the question, within the memory's
-    /// budget; nothing when memory is off, for the server or for this question.
-    async fn recall(
-        &self,
-        event_id: Uuid,
-        request: &TurnRequest,
-        history: &[ChatMessage],
-    ) -> Result<Vec<Passage>, ServiceError> {
-        if !request.memory || self.limits.memory_max_chars == 0 {
-            return Ok(Vec::new());
-        }
-        let found = self
-            .store
-            .recall(&Recall {
-                event_id,
-                exclude_session: request.session_id,
-                question: &request.message,
-                limit: RECALLED,
-            })
-            .await?;
-        let said: Vec<&str> = history.iter().map(|m| m.content.as_str()).collect();
-        Ok(memory::fitting(found, &said, self.limits.memory_max_chars))
-    }
-
-    async fn load_event(&self, id: Uuid) -> Result<(Event, Vec<Waypoint>), ServiceError> {
-        Ok(self.events.get_event_with_waypoints(id).await?)
+    /// Whether the event's other chats are searched for what bears on the question: not
+    /// when memory is off, for the server or for this question.
+    fn wants_recall(&self, request: &TurnRequest) -> bool {
+        request.memory && self.limits.memory_max_chars > 0
     }
 }
 
@@ -598,11 +588,12 @@ mod tests {
     use super::*;
     use crate::error::Missing;
     use crate::models::chat::{Role, TokenUsage};
-    use crate::models::event::EventFields;
+    use crate::models::event::{Event, EventFields};
+    use crate::models::memory::Passage;
     use crate::models::prompt::PromptRole;
     use crate::ports::{
-        ChatStoreError, EventStoreError, LanguageModelError, MockChatStore, MockClock,
-        MockEventStore, MockIdSource, MockLanguageModel, ReplyStream,
+        ChatStoreError, EventForPrompt, EventStoreError, LanguageModelError, MockChatStore,
+        MockClock, MockEventStore, MockIdSource, MockLanguageModel, ReplyStream,
     };
 
     type Service = ChatService<MockChatStore, MockEventStore, MockLanguageModel>;
@@ -802,11 +793,9 @@ mod tests {
     async fn a_turn_on_an_unknown_event_is_not_found_and_creates_nothing() {
         let mut events = MockEventStore::new();
         events
-            .expect_get_event_with_waypoints()
-            .returning(|_| Err(EventStoreError::EventNotFound));
-        let mut store = MockChatStore::new();
-        store.expect_recall().returning(|_| Ok(Vec::new()));
-        let chat = service_with(store, events, MockLanguageModel::new());
+            .expect_get_event_for_prompt()
+            .returning(|_, _| Err(EventStoreError::EventNotFound));
+        let chat = service_with(MockChatStore::new(), events, MockLanguageModel::new());
         let result = chat
             .begin_turn(request("hi", Some(Uuid::from_u128(7)), None))
             .await;
@@ -840,16 +829,14 @@ mod tests {
         let mut store = MockChatStore::new();
         let mut model = MockLanguageModel::new();
         events
-            .expect_get_event_with_waypoints()
-            .with(eq(event_id))
+            .expect_get_event_for_prompt()
+            .withf(move |id, recall| {
+                *id == event_id
+                    && recall.is_some_and(|r| r.event_id == event_id && r.exclude_session.is_none())
+            })
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|id| Ok((event(id), vec![])));
-        store
-            .expect_recall()
-            .withf(move |r| r.event_id == event_id && r.exclude_session.is_none())
-            .times(1)
-            .returning(|_| Ok(Vec::new()));
+            .returning(|id, _| Ok(read(id, Some(Ok(Vec::new())))));
         // The answer's row cites the event whose details the prompt holds.
         store
             .expect_create_session()
@@ -943,27 +930,28 @@ mod tests {
             })
             .times(1)
             .returning(move |_, _| Ok(session(61, Some(event_id))));
-        // The event's other chats are recalled, this one left out; a passage the history
-        // already holds is not repeated.
-        store
-            .expect_recall()
-            .withf(move |r| {
-                r.exclude_session == Some(session_id) && r.question == "And the descents?"
+        // The request names no event: the session's own is used. The event's other chats
+        // are recalled, this one left out; a passage the history already holds is not
+        // repeated.
+        let mut events = MockEventStore::new();
+        events
+            .expect_get_event_for_prompt()
+            .withf(move |id, recall| {
+                *id == event_id
+                    && recall.is_some_and(|r| {
+                        r.exclude_session == Some(session_id) && r.question == "And the descents?"
+                    })
             })
             .times(1)
-            .returning(|_| {
-                Ok(vec![
-                    passage(90, "Walk the climbs."),
-                    passage(91, "Poles help on the descents."),
-                ])
+            .returning(|id, _| {
+                Ok(read(
+                    id,
+                    Some(Ok(vec![
+                        passage(90, "Walk the climbs."),
+                        passage(91, "Poles help on the descents."),
+                    ])),
+                ))
             });
-        let mut events = MockEventStore::new();
-        // The request names no event: the session's own is used.
-        events
-            .expect_get_event_with_waypoints()
-            .with(eq(event_id))
-            .times(1)
-            .returning(|id| Ok((event(id), vec![])));
         let chat = service_with(store, events, MockLanguageModel::new());
 
         let turn = chat
@@ -993,6 +981,14 @@ mod tests {
         assert_eq!(sources[1]["message_id"], Uuid::from_u128(91).to_string());
     }
 
+    fn read(id: Uuid, recalled: Option<Result<Vec<Passage>, EventStoreError>>) -> EventForPrompt {
+        EventForPrompt {
+            event: event(id),
+            waypoints: Vec::new(),
+            recalled,
+        }
+    }
+
     fn passage(id: u128, text: &str) -> Passage {
         Passage {
             session_id: Uuid::from_u128(id + 100),
@@ -1006,13 +1002,11 @@ mod tests {
     #[tokio::test]
     async fn a_failed_recall_leaves_memory_out_and_the_question_is_still_asked() {
         let mut events = MockEventStore::new();
-        events
-            .expect_get_event_with_waypoints()
-            .returning(|id| Ok((event(id), vec![])));
+        events.expect_get_event_for_prompt().returning(|id, _| {
+            let timeout = EventStoreError::Unavailable("statement timeout".into());
+            Ok(read(id, Some(Err(timeout))))
+        });
         let mut store = MockChatStore::new();
-        store
-            .expect_recall()
-            .returning(|_| Err(ChatStoreError::Unavailable("statement timeout".into())));
         store
             .expect_create_session()
             .times(1)
@@ -1034,10 +1028,11 @@ mod tests {
     async fn memory_off_for_the_question_or_the_server_recalls_nothing() {
         for (memory, limit) in [(false, 4_000), (true, 0)] {
             let mut events = MockEventStore::new();
+            // No recall is asked for.
             events
-                .expect_get_event_with_waypoints()
-                .returning(|id| Ok((event(id), vec![])));
-            // No recall is expected: the mock fails the test if one is made.
+                .expect_get_event_for_prompt()
+                .withf(|_, recall| recall.is_none())
+                .returning(|id, _| Ok(read(id, None)));
             let mut store = MockChatStore::new();
             store.expect_create_session().returning(|_, _, _| Ok(()));
             let mut chat = service_with(store, events, MockLanguageModel::new());
