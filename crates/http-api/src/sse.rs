@@ -60,8 +60,8 @@ pub fn ending(answer: &ChatMessage, stored: bool) -> Bytes {
             return event(&Done {
                 done: true,
                 sources: (answer.sources.as_ref())
-                    .and_then(|s| s.as_array().cloned())
-                    .unwrap_or_default(),
+                    .and_then(serde_json::Value::as_array)
+                    .map_or(&[], Vec::as_slice),
                 message_id: answer.id,
                 finish_reason: answer.finish_reason.clone(),
                 status_reason: answer.note.map(words::note),
@@ -164,12 +164,12 @@ pub struct Chunk<'a> {
 /// Last event of an answer that is stored complete.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChatDone)]
-pub struct Done {
+pub struct Done<'a> {
     pub done: bool,
     /// What the answer's prompt used, as stored with it (see `ChatMessage.sources`); `[]`
     /// when nothing.
     #[schema(value_type = Vec<Object>)]
-    pub sources: Vec<serde_json::Value>,
+    pub sources: &'a [serde_json::Value],
     /// The answer's id.
     pub message_id: uuid::Uuid,
     pub finish_reason: Option<String>,
@@ -180,7 +180,7 @@ pub struct Done {
     pub status_code: Option<&'static str>,
 }
 
-impl Named for Done {
+impl Named for Done<'_> {
     const NAME: &'static str = "done";
 }
 
