@@ -109,28 +109,11 @@ struct DeletedCounts {
     messages: i64,
 }
 
-/// A session left-joined with `$messages` (its messages, or a join of the table that keeps
-/// only some) as `$row`s, ordered: one round trip and one snapshot, the session's columns
-/// repeating on each message row. A macro because the two joins are of different Diesel
-/// types.
-macro_rules! load_session {
-    ($conn:ident, $id:expr, $messages:expr, $row:ty) => {
-        chat_sessions::table
-            .left_join($messages)
-            .filter(chat_sessions::id.eq($id))
-            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-            .select((SessionRow::as_select(), Option::<$row>::as_select()))
-            .load::<(SessionRow, Option<$row>)>($conn)
-            .await
-            .map_err(DbError::from)
-    };
-}
-
-/// Rows of a session left-joined with its messages: the session, and its messages in order.
+/// A session with its messages' rows, in order.
 fn session_with_messages(
-    rows: Vec<(SessionRow, Option<MessageRow>)>,
+    session: SessionRow,
+    messages: impl IntoIterator<Item = MessageRow>,
 ) -> Result<SessionWithMessages, ChatStoreError> {
-    let (session, messages) = one_with_many(rows).ok_or(ChatStoreError::SessionNotFound)?;
     let messages = messages
         .into_iter()
         .map(ChatMessage::try_from)
@@ -237,10 +220,21 @@ impl ChatStore for PgStore {
     }
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
+        // One round trip and one snapshot, the session's columns repeating on each message
+        // row.
         let rows = self
-            .run(async |conn| load_session!(conn, id, chat_messages::table, MessageRow))
+            .run(async |conn| {
+                Ok(chat_sessions::table
+                    .left_join(chat_messages::table)
+                    .filter(chat_sessions::id.eq(id))
+                    .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+                    .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
+                    .load::<(SessionRow, Option<MessageRow>)>(conn)
+                    .await?)
+            })
             .await?;
-        session_with_messages(rows)
+        let (session, messages) = one_with_many(rows).ok_or(ChatStoreError::SessionNotFound)?;
+        session_with_messages(session, messages)
     }
 
     async fn get_recent_history(
@@ -252,16 +246,27 @@ impl ChatStore for PgStore {
             session_id: id,
             max_chars: i64::try_from(max_chars).unwrap_or(i64::MAX),
         };
-        let messages =
-            chat_messages::table.on(chat_messages::session_id.eq(chat_sessions::id).and(recent));
-        let rows = self
-            .run(async |conn| load_session!(conn, id, messages, PromptMessageRow))
+        // The session and its messages as two statements pipelined on one connection (one
+        // round trip): the session's columns, its tags among them, come once rather than
+        // again on each of the up to hundreds of messages a continued chat's prompt holds.
+        let (session, messages) = self
+            .run(async |conn| {
+                let mut conn = &*conn;
+                let session = chat_sessions::table
+                    .find(id)
+                    .select(SessionRow::as_select())
+                    .first::<SessionRow>(&mut conn);
+                let messages = chat_messages::table
+                    .filter(chat_messages::session_id.eq(id).and(recent))
+                    .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+                    .select(PromptMessageRow::as_select())
+                    .load::<PromptMessageRow>(&mut conn);
+                let (session, messages) = futures_util::join!(session, messages);
+                Ok((session.optional()?, messages?))
+            })
             .await?;
-        let rows = rows
-            .into_iter()
-            .map(|(session, message)| (session, message.map(MessageRow::from)))
-            .collect();
-        session_with_messages(rows)
+        let session = session.ok_or(ChatStoreError::SessionNotFound)?;
+        session_with_messages(session, messages.into_iter().map(MessageRow::from))
     }
 
     async fn delete_session(&self, id: Uuid) -> Result<u64, ChatStoreError> {
