@@ -20,22 +20,35 @@ pub struct FloorResult {
 pub const LIST: &str = "SELECT id, event_id, title, created_at, updated_at, pinned, tags FROM chat_sessions \
 WHERE event_id = :event ORDER BY pinned DESC, updated_at DESC, id DESC;\n";
 
-/// The statement of `GET /api/chat/sessions/{id}`.
-pub const GET: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, m.role, \
-m.content, m.sources, m.status, m.status_code, m.note, m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens, \
-m.total_tokens, m.created_at, m.owner_id FROM chat_sessions s LEFT JOIN chat_messages m ON m.session_id = s.id \
-WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
+/// A session's row: the first of the two statements the app pipelines on one connection to
+/// read a session with its messages (`:session`).
+const SESSION_ROW: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags \
+FROM chat_sessions s WHERE s.id = :session LIMIT 1;\n";
 
-/// The event and its waypoints: two statements the app pipelines on one connection.
-const EVENT_AND_WAYPOINTS: &str = "\\startpipeline
+/// The statements of `GET /api/chat/sessions/{id}`: the session, and its messages.
+pub fn get() -> String {
+    format!(
+        "\\startpipeline\n{SESSION_ROW}SELECT m.id, m.session_id, m.role, m.content, m.sources, m.status, \
+m.status_code, m.note, m.finish_reason, m.model, m.prompt_tokens, m.completion_tokens, m.total_tokens, m.created_at, \
+m.owner_id FROM chat_messages m WHERE m.session_id = :session ORDER BY m.created_at, m.seq;\n\\endpipeline\n"
+    )
+}
+
+/// The event and its waypoints, and with `also` (the recall) pipelined after them: what the
+/// app sends on one connection in one round trip.
+fn event_and_waypoints(also: &str) -> String {
+    format!(
+        "\\startpipeline
 SELECT e.id, e.name, e.planned_date, e.distance, e.target_duration_minutes, \
 e.elevation_gain_adjustment_percent, e.elevation_descent_adjustment_percent, e.fatigue_slowdown_percent, e.created_at, \
 e.updated_at FROM events e WHERE e.id = :event LIMIT 1;
 SELECT w.id, w.event_id, w.name, w.waypoint_type, w.latitude, w.longitude, w.elevation, w.stop_time_minutes, \
 w.comments, w.order_index, w.distance_from_start, w.created_at FROM waypoints w WHERE w.event_id = :event \
 ORDER BY w.order_index, w.created_at, w.id;
-\\endpipeline
-";
+{also}\\endpipeline
+"
+    )
+}
 
 /// Finishing the answer's row (written as `generating` with the question), fenced by its
 /// owner, with the session's `updated_at` bump, in one statement. `:answer` is the text the
@@ -78,28 +91,31 @@ fn recall(question: &str) -> String {
 }
 
 /// A new chat: the event and its waypoints for the prompt with what the event's other chats
-/// said, the session with its question and answer row in one statement, then the finished
-/// answer with the session's `updated_at` in another.
+/// said (one round trip), the session with its question and answer row in one statement,
+/// then the finished answer with the session's `updated_at` in another.
 pub fn new_chat() -> String {
     format!(
         "\\set r random(1, 9000000000000000)
-{EVENT_AND_WAYPOINTS}{}WITH session AS (INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, \
+{}WITH session AS (INSERT INTO chat_sessions (id, event_id, title, created_at, updated_at, \
 pinned, tags) VALUES (md5(:r || 's')::uuid, :event, 'How should I pace the first 30 miles?', now(), now(), false, '{{}}') \
 RETURNING id, event_id, title, created_at, updated_at, pinned, tags) {QUESTION_AND_ANSWER_ROWS};
 {ANSWER}",
-        recall("How should I pace the first 30 miles?")
+        event_and_waypoints(&recall("How should I pace the first 30 miles?"))
     )
 }
 
-/// The statement of a continued chat's history: the session with only the newest messages
-/// that fit the prompt's budget (48,000 characters by default), as much of each as a prompt
-/// uses.
-const RECENT_HISTORY: &str = "SELECT s.id, s.event_id, s.title, s.created_at, s.updated_at, s.pinned, s.tags, m.id, m.session_id, \
-m.role, m.content, m.status, m.status_code, m.created_at FROM chat_sessions s LEFT JOIN chat_messages m \
-ON m.session_id = s.id AND (m.created_at, m.seq) >= (SELECT created_at, seq FROM (SELECT created_at, seq, \
-sum(char_length(content)) OVER (ORDER BY created_at DESC, seq DESC) AS from_here FROM chat_messages \
-WHERE session_id = :session) newest WHERE from_here <= 48000 ORDER BY from_here DESC, created_at, seq LIMIT 1) \
-WHERE s.id = :session ORDER BY m.created_at, m.seq;\n";
+/// The statements of a continued chat's history, pipelined: the session, and only its newest
+/// messages that fit the prompt's budget (48,000 characters by default), as much of each as a
+/// prompt uses.
+fn recent_history() -> String {
+    format!(
+        "\\startpipeline\n{SESSION_ROW}SELECT m.id, m.session_id, m.role, m.content, m.status, m.status_code, \
+m.created_at FROM chat_messages m WHERE m.session_id = :session AND (m.created_at, m.seq) >= (SELECT created_at, seq \
+FROM (SELECT created_at, seq, sum(char_length(content)) OVER (ORDER BY created_at DESC, seq DESC) AS from_here \
+FROM chat_messages WHERE session_id = :session) newest WHERE from_here <= 48000 \
+ORDER BY from_here DESC, created_at, seq LIMIT 1) ORDER BY m.created_at, m.seq;\n\\endpipeline\n"
+    )
+}
 
 /// A continued chat: the session with its recent history, the event and waypoints, then the
 /// question with its answer row, and the finished answer, each with the `updated_at` bump.
@@ -108,12 +124,12 @@ pub fn continued_chat() -> String {
     let session = "md5('continued' || :client_id)::uuid";
     format!(
         "\\set r random(1, 9000000000000000)
-{}{EVENT_AND_WAYPOINTS}{}WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
+{}{}WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
 WHERE id = {session} RETURNING id, event_id, title, created_at, updated_at, pinned, tags), added AS ({}) \
 SELECT id, event_id, title, created_at, updated_at, pinned, tags FROM session;
 {}",
-        RECENT_HISTORY.replace(":session", session),
-        recall("And what about nutrition?"),
+        recent_history().replace(":session", session),
+        event_and_waypoints(&recall("And what about nutrition?")),
         QUESTION_AND_ANSWER_ROWS.replace("md5(:r || 's')::uuid", session),
         ANSWER.replace("md5(:r || 's')::uuid", session)
     )

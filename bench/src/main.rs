@@ -890,11 +890,11 @@ async fn run(
         }
         for clients in [1, 8, 32] {
             bench
-                .row("get 200 messages", clients, Some(floor::GET.to_owned()))
+                .row("get 200 messages", clients, Some(floor::get()))
                 .await?;
         }
         bench
-            .row("get 200 messages, gzip", 8, Some(floor::GET.to_owned()))
+            .row("get 200 messages, gzip", 8, Some(floor::get()))
             .await?;
         for clients in [1, 8, 32] {
             bench.row("list a page of 50, 11th", clients, None).await?;

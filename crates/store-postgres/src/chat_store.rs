@@ -21,7 +21,7 @@ use crate::error::DbError;
 use crate::prepared::{Prepared, Value};
 use crate::rows::{IdRow, MessageRow, PromptMessageRow, SessionRow};
 use crate::schema::{chat_messages, chat_sessions};
-use crate::{PgStore, import_store, one_with_many, turns};
+use crate::{PgStore, import_store, turns};
 
 diesel::define_sql_function! {
     /// A moment `ms` milliseconds from now (negative: ago), in the database's clock (a
@@ -107,6 +107,28 @@ struct DeletedCounts {
     sessions: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     messages: i64,
+}
+
+/// A session (`None` when there is none) and the messages `$filter` keeps of it as `$row`s,
+/// in order: two statements pipelined on one connection, one round trip. The session's
+/// columns, its tags among them, come once rather than again on each message's row as a join
+/// had them (a continued chat's prompt holds up to hundreds of messages, an export
+/// thousands). A macro because the filters are of different Diesel types.
+macro_rules! load_session {
+    ($conn:ident, $id:expr, $filter:expr, $row:ty) => {{
+        let mut conn = &*$conn;
+        let session = chat_sessions::table
+            .find($id)
+            .select(SessionRow::as_select())
+            .first::<SessionRow>(&mut conn);
+        let messages = chat_messages::table
+            .filter($filter)
+            .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
+            .select(<$row>::as_select())
+            .load::<$row>(&mut conn);
+        let (session, messages) = futures_util::join!(session, messages);
+        Ok((session.optional()?, messages?))
+    }};
 }
 
 /// A session with its messages' rows, in order.
@@ -220,20 +242,10 @@ impl ChatStore for PgStore {
     }
 
     async fn get_session(&self, id: Uuid) -> Result<SessionWithMessages, ChatStoreError> {
-        // One round trip and one snapshot, the session's columns repeating on each message
-        // row.
-        let rows = self
-            .run(async |conn| {
-                Ok(chat_sessions::table
-                    .left_join(chat_messages::table)
-                    .filter(chat_sessions::id.eq(id))
-                    .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-                    .select((SessionRow::as_select(), Option::<MessageRow>::as_select()))
-                    .load::<(SessionRow, Option<MessageRow>)>(conn)
-                    .await?)
-            })
+        let (session, messages) = self
+            .run(async |conn| load_session!(conn, id, chat_messages::session_id.eq(id), MessageRow))
             .await?;
-        let (session, messages) = one_with_many(rows).ok_or(ChatStoreError::SessionNotFound)?;
+        let session = session.ok_or(ChatStoreError::SessionNotFound)?;
         session_with_messages(session, messages)
     }
 
@@ -246,24 +258,9 @@ impl ChatStore for PgStore {
             session_id: id,
             max_chars: i64::try_from(max_chars).unwrap_or(i64::MAX),
         };
-        // The session and its messages as two statements pipelined on one connection (one
-        // round trip): the session's columns, its tags among them, come once rather than
-        // again on each of the up to hundreds of messages a continued chat's prompt holds.
+        let kept = chat_messages::session_id.eq(id).and(recent);
         let (session, messages) = self
-            .run(async |conn| {
-                let mut conn = &*conn;
-                let session = chat_sessions::table
-                    .find(id)
-                    .select(SessionRow::as_select())
-                    .first::<SessionRow>(&mut conn);
-                let messages = chat_messages::table
-                    .filter(chat_messages::session_id.eq(id).and(recent))
-                    .order((chat_messages::created_at.asc(), chat_messages::seq.asc()))
-                    .select(PromptMessageRow::as_select())
-                    .load::<PromptMessageRow>(&mut conn);
-                let (session, messages) = futures_util::join!(session, messages);
-                Ok((session.optional()?, messages?))
-            })
+            .run(async |conn| load_session!(conn, id, kept, PromptMessageRow))
             .await?;
         let session = session.ok_or(ChatStoreError::SessionNotFound)?;
         session_with_messages(session, messages.into_iter().map(MessageRow::from))
