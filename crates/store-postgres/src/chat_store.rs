@@ -131,11 +131,12 @@ macro_rules! load_session {
     }};
 }
 
-/// A session with its messages' rows, in order.
+/// A session with its messages' rows, in order; `SessionNotFound` when there is no session.
 fn session_with_messages(
-    session: SessionRow,
+    session: Option<SessionRow>,
     messages: impl IntoIterator<Item = MessageRow>,
 ) -> Result<SessionWithMessages, ChatStoreError> {
+    let session = session.ok_or(ChatStoreError::SessionNotFound)?;
     let messages = messages
         .into_iter()
         .map(ChatMessage::try_from)
@@ -245,7 +246,6 @@ impl ChatStore for PgStore {
         let (session, messages) = self
             .run(async |conn| load_session!(conn, id, chat_messages::session_id.eq(id), MessageRow))
             .await?;
-        let session = session.ok_or(ChatStoreError::SessionNotFound)?;
         session_with_messages(session, messages)
     }
 
@@ -262,7 +262,6 @@ impl ChatStore for PgStore {
         let (session, messages) = self
             .run(async |conn| load_session!(conn, id, kept, PromptMessageRow))
             .await?;
-        let session = session.ok_or(ChatStoreError::SessionNotFound)?;
         session_with_messages(session, messages.into_iter().map(MessageRow::from))
     }
 

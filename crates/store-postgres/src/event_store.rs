@@ -30,7 +30,7 @@ impl PgStore {
     /// waypoints' rows as a join had them (every chat turn about an event reads it;
     /// decoding 15 such rows was the turn's costliest read), and the recall rides along
     /// rather than taking a connection and a round trip of its own.
-    async fn read_for_prompt(
+    async fn read_event(
         &self,
         id: Uuid,
         recall: Option<&Recall<'_>>,
@@ -135,7 +135,7 @@ impl EventStore for PgStore {
     }
 
     async fn list_waypoints(&self, event_id: Uuid) -> Result<Vec<Waypoint>, EventStoreError> {
-        let (_, waypoints, _) = self.read_for_prompt(event_id, None).await?;
+        let (_, waypoints, _) = self.read_event(event_id, None).await?;
         Ok(waypoints)
     }
 
@@ -144,7 +144,7 @@ impl EventStore for PgStore {
         id: Uuid,
         recall: Option<&'a Recall<'a>>,
     ) -> Result<EventForPrompt, EventStoreError> {
-        let (event, waypoints, recalled) = match self.read_for_prompt(id, recall).await {
+        let (event, waypoints, recalled) = match self.read_event(id, recall).await {
             // The recall is what can take long (the event is two reads by key): when the
             // read missed its deadline once it had its connection, the question is asked
             // without the recall, as it would be had the recall failed on its own. Not when
@@ -152,7 +152,7 @@ impl EventStore for PgStore {
             Err(EventStoreError::Unavailable(cause))
                 if recall.is_some() && !cause.is::<PoolError>() =>
             {
-                let (event, waypoints, _) = self.read_for_prompt(id, None).await?;
+                let (event, waypoints, _) = self.read_event(id, None).await?;
                 let failed = EventStoreError::Unavailable(cause);
                 (event, waypoints, Some(Err(failed)))
             }
