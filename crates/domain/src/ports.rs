@@ -160,9 +160,10 @@ pub trait ChatStore: Send + Sync + 'static {
     /// Writes the final state of an answer owned by `owner` (text, status, reason, finish
     /// reason, model, usage; its sources stay as the question's write stored them, since a
     /// prompt's sources are known before the model answers) and moves the session's
-    /// `updated_at` forward to `at`, in one transaction; returns the session as updated. The answer must still be generating, or
-    /// have been reaped from this same owner (whose whole text beats the saved part).
-    /// `SessionNotFound` when the session is gone, `NotGenerating` otherwise.
+    /// `updated_at` forward to `at`, in one transaction; returns the session as updated.
+    /// The answer must still be generating, or have been reaped from this same owner (whose
+    /// whole text beats the saved part). `SessionNotFound` when the session is gone,
+    /// `NotGenerating` otherwise.
     async fn finish_message(
         &self,
         message: &ChatMessage,

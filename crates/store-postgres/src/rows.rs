@@ -274,13 +274,24 @@ impl From<PromptMessageRow> for MessageRow {
 
 impl From<&ChatMessage> for MessageRow {
     fn from(m: &ChatMessage) -> Self {
+        Self {
+            sources: m.sources.clone(),
+            ..Self::without_sources(m)
+        }
+    }
+}
+
+impl MessageRow {
+    /// The row of `m` but its sources: what an answer's final write stores (the sources
+    /// were written with the question), without copying what it would not send.
+    pub(crate) fn without_sources(m: &ChatMessage) -> Self {
         let why = m.status.interruption();
         Self {
             id: m.id,
             session_id: m.session_id,
             role: m.role.as_str().to_owned(),
             content: m.content.clone(),
-            sources: m.sources.clone(),
+            sources: None,
             status: m.status.as_str().to_owned(),
             status_code: why.map(|why| why.code().to_owned()),
             note: m.note.map(|note| note.code().to_owned()),

@@ -136,7 +136,7 @@ pub async fn finish_message(
     owner: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<(SessionRow, bool)>, DbError> {
-    let row = MessageRow::from(message);
+    let row = MessageRow::without_sources(message);
     let reaped = domain::Interruption::ProcessDied.code();
     let mut values = vec![Value::Time(at), Value::Uuid(row.session_id)];
     values.extend(outcome(&row));
